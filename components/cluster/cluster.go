@@ -1,0 +1,259 @@
+package cluster
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/novacron/platform/internal/irsa"
+)
+
+// Cluster is an EKS cluster with managed node groups, the add-ons the platform relies on, and a
+// Kubernetes provider for in-cluster components.
+type Cluster struct {
+	pulumi.ResourceState
+
+	ClusterName pulumi.StringOutput `pulumi:"clusterName"`
+	Endpoint    pulumi.StringOutput `pulumi:"endpoint"`
+	// Kubeconfig is secret: it names the cluster and its certificate authority.
+	Kubeconfig          pulumi.StringOutput      `pulumi:"kubeconfig"`
+	OidcProviderArn     pulumi.StringOutput      `pulumi:"oidcProviderArn"`
+	OidcIssuer          pulumi.StringOutput      `pulumi:"oidcIssuer"`
+	NodeSecurityGroupId pulumi.StringOutput      `pulumi:"nodeSecurityGroupId"`
+	NodeRoleArn         pulumi.StringOutput      `pulumi:"nodeRoleArn"`
+	NodeGroupNames      pulumi.StringArrayOutput `pulumi:"nodeGroupNames"`
+
+	// Provider talks to this cluster; pass it to in-cluster components with pulumi.Providers.
+	Provider *kubernetes.Provider
+	// Ready holds what in-cluster workloads must wait for: the node groups and the storage
+	// class. Pass it with pulumi.DependsOn.
+	Ready []pulumi.Resource
+	// StorageClassName is the encrypted gp3 class for persistent volumes ("fast-ssd").
+	StorageClassName string
+}
+
+// IRSA returns what an IAM role needs to trust this cluster's service accounts.
+func (c *Cluster) IRSA() irsa.Cluster {
+	return irsa.Cluster{OidcProviderArn: c.OidcProviderArn, OidcIssuer: c.OidcIssuer}
+}
+
+// NewCluster creates the cluster.
+func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pulumi.ResourceOption) (*Cluster, error) {
+	if args == nil {
+		args = &ClusterArgs{}
+	}
+	if err := args.Validate().Err("cluster", name); err != nil {
+		return nil, err
+	}
+	if args.VpcId == nil || args.PrivateSubnetIds == nil {
+		return nil, fmt.Errorf("cluster %q: vpcId and privateSubnetIds are required", name)
+	}
+	a := args.withDefaults(name)
+
+	c := &Cluster{StorageClassName: fastSsdStorageClassName}
+	if err := ctx.RegisterComponentResource("novacron:cluster:Cluster", name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+
+	secretsKey := a.SecretsKmsKeyArn
+	if secretsKey == nil {
+		key, err := kms.NewKey(ctx, name+"-secrets", &kms.KeyArgs{
+			Description:          pulumi.Sprintf("Envelope encryption of Kubernetes Secrets in EKS cluster %s", a.ClusterName),
+			EnableKeyRotation:    pulumi.Bool(true),
+			DeletionWindowInDays: pulumi.Int(30),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := kms.NewAlias(ctx, name+"-secrets", &kms.AliasArgs{
+			Name: pulumi.String("alias/" + a.ClusterName + "-secrets"), TargetKeyId: key.KeyId,
+		}, parent); err != nil {
+			return nil, err
+		}
+		secretsKey = key.Arn
+	}
+
+	// EKS writes control-plane logs to this group; creating it first sets a retention instead
+	// of EKS's never-expire default.
+	logGroup, err := cloudwatch.NewLogGroup(ctx, name+"-control-plane", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String("/aws/eks/" + a.ClusterName + "/cluster"),
+		RetentionInDays: pulumi.Int(a.LogRetentionDays),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	sgs, err := newSecurityGroups(ctx, name, a.VpcId, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	accessEntries := map[string]eks.AccessEntryArgs{}
+	for i, arn := range a.AdminRoleArns {
+		accessEntries[fmt.Sprintf("admin-%d", i)] = eks.AccessEntryArgs{
+			PrincipalArn: pulumi.String(arn),
+			AccessPolicies: eks.AccessPolicyAssociationMap{"cluster-admin": eks.AccessPolicyAssociationArgs{
+				PolicyArn:   pulumi.String(clusterAdminAccessPolicyArn),
+				AccessScope: awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
+			}},
+		}
+	}
+
+	// Access entries only: no aws-auth ConfigMap to drift or to be edited by hand.
+	apiAuthentication := eks.AuthenticationModeApi
+	cluster, err := eks.NewCluster(ctx, name, &eks.ClusterArgs{
+		Name:                   pulumi.String(a.ClusterName),
+		Version:                pulumi.String(a.KubernetesVersion),
+		VpcId:                  a.VpcId,
+		PrivateSubnetIds:       a.PrivateSubnetIds,
+		EndpointPrivateAccess:  pulumi.Bool(true),
+		EndpointPublicAccess:   pulumi.Bool(a.EndpointPublicAccess),
+		PublicAccessCidrs:      pulumi.ToStringArray(a.PublicAccessCidrs),
+		EnabledClusterLogTypes: pulumi.ToStringArray(ControlPlaneLogTypes),
+		EncryptionConfigKeyArn: secretsKey,
+		ClusterSecurityGroup:   sgs.controlPlane,
+		AuthenticationMode:     &apiAuthentication,
+		AccessEntries:          accessEntries,
+		SkipDefaultNodeGroup:   pulumi.BoolRef(true),
+		// pulumi-eks's own CNI manifest has no network-policy switch and needs kubectl at deploy
+		// time; the vpc-cni EKS add-on below replaces it.
+		UseDefaultVpcCni: pulumi.BoolRef(true),
+		// The OIDC provider is created below as a plain resource, so its ARN is an ordinary output.
+		CreateOidcProvider: pulumi.Bool(false),
+	}, parent, pulumi.DependsOn([]pulumi.Resource{logGroup}))
+	if err != nil {
+		return nil, err
+	}
+
+	// The component's resource-typed outputs only resolve against a live engine. KubeconfigJson
+	// is a plain string that resolves once the control plane is active, so deriving the name from
+	// it gives every consumer a real dependency on the cluster.
+	clusterName := cluster.KubeconfigJson.ApplyT(func(string) string { return a.ClusterName }).(pulumi.StringOutput)
+	issuer := awseks.LookupClusterOutput(ctx, awseks.LookupClusterOutputArgs{Name: clusterName}, parent).
+		ApplyT(func(r awseks.LookupClusterResult) (string, error) {
+			if len(r.Identities) == 0 || len(r.Identities[0].Oidcs) == 0 {
+				return "", fmt.Errorf("cluster %q: EKS reported no OIDC issuer", name)
+			}
+			return r.Identities[0].Oidcs[0].Issuer, nil
+		}).(pulumi.StringOutput)
+	oidc, err := iam.NewOpenIdConnectProvider(ctx, name+"-oidc", &iam.OpenIdConnectProviderArgs{
+		Url:           issuer,
+		ClientIdLists: pulumi.StringArray{pulumi.String("sts.amazonaws.com")},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	c.ClusterName = clusterName
+	c.OidcProviderArn = oidc.Arn
+	c.OidcIssuer = oidc.Url
+
+	k8s, err := kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{
+		Kubeconfig: cluster.KubeconfigJson,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	c.Provider = k8s
+
+	cni, err := newAddon(ctx, c, name, "vpc-cni", "kube-system", "aws-node",
+		"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+		// Without the network policy agent every NetworkPolicy is silently a no-op on EKS.
+		`{"enableNetworkPolicy":"true"}`, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	nodeRole, err := newNodeRoleWithPolicies(ctx, name, parent)
+	if err != nil {
+		return nil, err
+	}
+	var groupNames pulumi.StringArray
+	var groups []pulumi.Resource
+	for _, ng := range a.NodeGroups {
+		group, err := newNodeGroup(ctx, name, a, ng, clusterName, nodeRole, sgs.nodes, parent,
+			pulumi.DependsOn([]pulumi.Resource{cni}))
+		if err != nil {
+			return nil, err
+		}
+		groupNames = append(groupNames, group.NodeGroupName)
+		groups = append(groups, group)
+	}
+
+	// The EBS CSI controller runs on nodes: the add-on only becomes active once they exist.
+	ebs, err := newAddon(ctx, c, name, "aws-ebs-csi-driver", "kube-system", "ebs-csi-controller-sa",
+		"arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy", "", parent, pulumi.DependsOn(groups))
+	if err != nil {
+		return nil, err
+	}
+	storageClass, err := newStorageClass(ctx, name, parent, pulumi.Provider(k8s), pulumi.DependsOn([]pulumi.Resource{ebs}))
+	if err != nil {
+		return nil, err
+	}
+	c.Ready = append(groups, storageClass)
+
+	for _, ng := range a.NodeGroups {
+		if ng.Gpu {
+			if err := newNvidiaDevicePlugin(ctx, name, a.NvidiaDevicePluginVersion, ng, parent,
+				pulumi.Provider(k8s), pulumi.DependsOn(groups)); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	c.Endpoint = cluster.Core.Endpoint()
+	c.Kubeconfig = pulumi.ToSecret(cluster.KubeconfigJson).(pulumi.StringOutput)
+	c.NodeSecurityGroupId = sgs.nodes.ID().ToStringOutput()
+	c.NodeRoleArn = nodeRole.role.Arn
+	c.NodeGroupNames = groupNames.ToStringArrayOutput()
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"clusterName":         c.ClusterName,
+		"endpoint":            c.Endpoint,
+		"kubeconfig":          c.Kubeconfig,
+		"oidcProviderArn":     c.OidcProviderArn,
+		"oidcIssuer":          c.OidcIssuer,
+		"nodeSecurityGroupId": c.NodeSecurityGroupId,
+		"nodeRoleArn":         c.NodeRoleArn,
+		"nodeGroupNames":      c.NodeGroupNames,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// newAddon installs an EKS add-on whose service account assumes its own IRSA role with one AWS
+// managed policy, instead of borrowing the node role's permissions.
+func newAddon(ctx *pulumi.Context, c *Cluster, name, addon, namespace, serviceAccount, policyArn, configuration string,
+	opts ...pulumi.ResourceOption,
+) (*awseks.Addon, error) {
+	role, err := iam.NewRole(ctx, name+"-"+addon, &iam.RoleArgs{
+		AssumeRolePolicy: irsa.AssumeRolePolicy(c.IRSA(), namespace, serviceAccount),
+	}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	attachment, err := iam.NewRolePolicyAttachment(ctx, name+"-"+addon, &iam.RolePolicyAttachmentArgs{
+		Role: role.Name, PolicyArn: pulumi.String(policyArn),
+	}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	args := &awseks.AddonArgs{
+		ClusterName:           c.ClusterName,
+		AddonName:             pulumi.String(addon),
+		ServiceAccountRoleArn: role.Arn,
+		// EKS installs vpc-cni itself when the cluster is created; take it over.
+		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
+		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
+	}
+	if configuration != "" {
+		args.ConfigurationValues = pulumi.String(configuration)
+	}
+	return awseks.NewAddon(ctx, name+"-"+addon, args, append(opts, pulumi.DependsOn([]pulumi.Resource{attachment}))...)
+}

@@ -1,0 +1,210 @@
+package cluster
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/novacron/platform/internal/mock"
+)
+
+func baseArgs() ClusterArgs {
+	return ClusterArgs{
+		ClusterName: "novacron-test",
+		Region:      "us-east-1",
+		NodeGroups: []NodeGroupArgs{
+			{Name: "general", InstanceTypes: []string{"m5.xlarge"}, MinSize: 3, DesiredSize: 5, MaxSize: 10,
+				Labels: map[string]string{"workload": "general"}},
+			{Name: "ml", InstanceTypes: []string{"p3.2xlarge"}, AmiType: "AL2023_x86_64_NVIDIA", MinSize: 0, DesiredSize: 2, MaxSize: 5,
+				Labels: map[string]string{"workload": "ml"}, Taints: []Taint{{Key: "ml-workload", Value: "true", Effect: "NoSchedule"}}, Gpu: true},
+		},
+	}
+}
+
+func run(t *testing.T, args ClusterArgs) (*mock.Engine, error) {
+	t.Helper()
+	eng := mock.NewEngine("novacron-platform", "test", nil)
+	err := eng.Run(nil, nil, func(ctx *pulumi.Context) error {
+		a := args
+		a.VpcId = pulumi.String("vpc-1")
+		a.PrivateSubnetIds = pulumi.ToStringArray([]string{"subnet-a", "subnet-b"})
+		_, err := NewCluster(ctx, "cluster", &a)
+		return err
+	})
+	return eng, err
+}
+
+func input(t *testing.T, r *mock.Resource, path string) any {
+	t.Helper()
+	v, ok := r.Input(path)
+	require.True(t, ok, "%s %s has %s", r.Type, r.Name, path)
+	return v.Mappable()
+}
+
+func TestClusterDefaults(t *testing.T) {
+	eng, err := run(t, baseArgs())
+	require.NoError(t, err)
+
+	comp := eng.Find("novacron:cluster:Cluster", "cluster")
+	require.NotNil(t, comp)
+	c := eng.Find("eks:index:Cluster", "cluster")
+	require.NotNil(t, c)
+	assert.Equal(t, comp.URN, c.Parent)
+	assert.True(t, c.Remote, "pulumi-eks Cluster is a remote component")
+	assert.Equal(t, "1.35", input(t, c, "version"))
+	assert.Equal(t, true, input(t, c, "endpointPrivateAccess"))
+	assert.Equal(t, false, input(t, c, "endpointPublicAccess"))
+	assert.Equal(t, false, input(t, c, "createOidcProvider"))
+	assert.Equal(t, true, input(t, c, "useDefaultVpcCni"))
+	assert.Equal(t, []any{"api", "audit", "authenticator", "controllerManager", "scheduler"}, input(t, c, "enabledClusterLogTypes"))
+	logs := eng.Find("aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane")
+	require.NotNil(t, logs)
+	assert.Equal(t, "/aws/eks/novacron-test/cluster", input(t, logs, "name"))
+	assert.Equal(t, 90.0, input(t, logs, "retentionInDays"))
+	assert.Contains(t, c.Dependencies, logs.URN, "the log group exists before EKS writes to it")
+
+	key := eng.Find("aws:kms/key:Key", "cluster-secrets")
+	require.NotNil(t, key)
+	assert.Equal(t, true, input(t, key, "enableKeyRotation"))
+	assert.Contains(t, c.Dependencies, key.URN, "secrets are encrypted with the created key")
+
+	oidc := eng.Find("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "cluster-oidc")
+	require.NotNil(t, oidc)
+	assert.Equal(t, "https://oidc.eks.us-east-1.amazonaws.com/id/NOVACRON-TEST", input(t, oidc, "url"))
+	assert.Equal(t, []any{"sts.amazonaws.com"}, input(t, oidc, "clientIdLists"))
+
+	// Node groups: launch template with IMDSv2 and encrypted volumes, scaling drift ignored,
+	// after the CNI add-on so that nodes come up with working networking.
+	cni := eng.Find("aws:eks/addon:Addon", "cluster-vpc-cni")
+	require.NotNil(t, cni)
+	assert.JSONEq(t, `{"enableNetworkPolicy":"true"}`, input(t, cni, "configurationValues").(string))
+	for _, name := range []string{"general", "ml"} {
+		ng := eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-"+name)
+		require.NotNil(t, ng, name)
+		assert.Contains(t, ng.Dependencies, cni.URN)
+		assert.Contains(t, ng.Dependencies, c.URN, "node groups wait for the control plane")
+		assert.Equal(t, []string{"scalingConfig.desiredSize"}, ng.IgnoreChanges)
+		assert.Equal(t, "ON_DEMAND", input(t, ng, "capacityType"))
+		lt := eng.Find("aws:ec2/launchTemplate:LaunchTemplate", "cluster-"+name)
+		require.NotNil(t, lt)
+		assert.Equal(t, "required", input(t, lt, "metadataOptions.httpTokens"))
+		assert.Equal(t, 1.0, input(t, lt, "metadataOptions.httpPutResponseHopLimit"))
+		ebs := input(t, lt, "blockDeviceMappings").([]any)[0].(map[string]any)["ebs"].(map[string]any)
+		assert.Equal(t, "true", ebs["encrypted"])
+		assert.Equal(t, "gp3", ebs["volumeType"])
+		assert.Equal(t, 100.0, ebs["volumeSize"])
+	}
+	ml := eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-ml")
+	assert.Equal(t, []any{map[string]any{"key": "ml-workload", "value": "true", "effect": "NO_SCHEDULE"}}, input(t, ml, "taints"))
+	assert.Equal(t, "AL2023_x86_64_NVIDIA", input(t, ml, "amiType"))
+
+	tags := map[string]map[string]string{}
+	for _, tag := range eng.ByType("aws:autoscaling/tag:Tag") {
+		asg := input(t, tag, "autoscalingGroupName").(string)
+		if tags[asg] == nil {
+			tags[asg] = map[string]string{}
+		}
+		tags[asg][input(t, tag, "tag.key").(string)] = input(t, tag, "tag.value").(string)
+	}
+	assert.Equal(t, map[string]map[string]string{
+		"eks-cluster-general-asg": {"k8s.io/cluster-autoscaler/node-template/label/workload": "general"},
+		"eks-cluster-ml-asg": {
+			"k8s.io/cluster-autoscaler/node-template/label/workload":    "ml",
+			"k8s.io/cluster-autoscaler/node-template/taint/ml-workload": "true:NoSchedule",
+		},
+	}, tags, "each group's own Auto Scaling group carries its labels and taints")
+
+	// IRSA: each add-on's role trusts only its own service account.
+	ebsAddon := eng.Find("aws:eks/addon:Addon", "cluster-aws-ebs-csi-driver")
+	require.NotNil(t, ebsAddon)
+	role := eng.Find("aws:iam/role:Role", "cluster-aws-ebs-csi-driver")
+	require.NotNil(t, role)
+	assert.Contains(t, input(t, role, "assumeRolePolicy"), "system:serviceaccount:kube-system:ebs-csi-controller-sa")
+	for _, ng := range eng.ByType("aws:eks/nodeGroup:NodeGroup") {
+		assert.Contains(t, ebsAddon.Dependencies, ng.URN, "the EBS CSI controller needs nodes to run on")
+	}
+
+	sc := eng.Find("kubernetes:storage.k8s.io/v1:StorageClass", "cluster-fast-ssd")
+	require.NotNil(t, sc)
+	assert.Equal(t, "ebs.csi.aws.com", input(t, sc, "provisioner"))
+	assert.Equal(t, "WaitForFirstConsumer", input(t, sc, "volumeBindingMode"))
+	assert.Contains(t, sc.Dependencies, ebsAddon.URN)
+
+	plugins := eng.ByType("kubernetes:helm.sh/v3:Release")
+	require.Len(t, plugins, 1, "the device plugin goes on the GPU group only")
+	assert.Equal(t, "0.18.2", input(t, plugins[0], "version"))
+	terms := input(t, plugins[0], "values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms")
+	assert.Equal(t, []any{map[string]any{"matchExpressions": []any{
+		map[string]any{"key": "workload", "operator": "In", "values": []any{"ml"}},
+	}}}, terms)
+}
+
+func TestNodeTemplateTags(t *testing.T) {
+	ng := baseArgs().NodeGroups[1]
+	assert.Equal(t, []asgTag{
+		{"label-workload", "k8s.io/cluster-autoscaler/node-template/label/workload", "ml"},
+		{"taint-ml-workload", "k8s.io/cluster-autoscaler/node-template/taint/ml-workload", "true:NoSchedule"},
+	}, nodeTemplateTags(ng))
+}
+
+func TestClusterOverrides(t *testing.T) {
+	args := baseArgs()
+	args.EndpointPublicAccess = true
+	args.PublicAccessCidrs = []string{"203.0.113.0/24"}
+	args.AdminRoleArns = []string{"arn:aws:iam::123456789012:role/platform-admins"}
+	args.SecretsKmsKeyArn = pulumi.String("arn:aws:kms:us-east-1:123456789012:key/byo")
+	args.KubernetesVersion = "1.34"
+	args.NodeGroups = args.NodeGroups[:1]
+	eng, err := run(t, args)
+	require.NoError(t, err)
+
+	c := eng.Find("eks:index:Cluster", "cluster")
+	require.NotNil(t, c)
+	assert.Equal(t, true, input(t, c, "endpointPublicAccess"))
+	assert.Equal(t, []any{"203.0.113.0/24"}, input(t, c, "publicAccessCidrs"))
+	assert.Equal(t, "1.34", input(t, c, "version"))
+	assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:key/byo", input(t, c, "encryptionConfigKeyArn"))
+	assert.Equal(t, "arn:aws:iam::123456789012:role/platform-admins", input(t, c, "accessEntries.admin-0.principalArn"))
+	assert.Equal(t, clusterAdminAccessPolicyArn, input(t, c, "accessEntries.admin-0.accessPolicies.cluster-admin.policyArn"))
+	assert.Nil(t, eng.Find("aws:kms/key:Key", "cluster-secrets"), "no key is created when one is brought")
+	assert.Empty(t, eng.ByType("kubernetes:helm.sh/v3:Release"), "no GPU group, no device plugin")
+}
+
+func TestClusterInvalidArgs(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*ClusterArgs)
+		want string
+	}{
+		{"no node groups", func(a *ClusterArgs) { a.NodeGroups = nil }, "nodeGroups must declare at least one node group"},
+		{"public without CIDRs", func(a *ClusterArgs) { a.EndpointPublicAccess = true },
+			"publicAccessCidrs must list the CIDRs allowed to reach the public endpoint"},
+		{"public to the world", func(a *ClusterArgs) {
+			a.EndpointPublicAccess, a.PublicAccessCidrs = true, []string{"0.0.0.0/0"}
+		}, `publicAccessCidrs must not open the API server to the whole internet, got "0.0.0.0/0"`},
+		{"version", func(a *ClusterArgs) { a.KubernetesVersion = "1.35.2" }, `kubernetesVersion must be a Kubernetes minor version such as "1.35", got "1.35.2"`},
+		{"min above max", func(a *ClusterArgs) { a.NodeGroups[1].MinSize = 6 }, "nodeGroups.ml.maxSize (5) must not be below minSize (6)"},
+		{"desired above max", func(a *ClusterArgs) { a.NodeGroups[0].DesiredSize = 11 },
+			"nodeGroups.general.desiredSize (11) must be between minSize (3) and maxSize (10)"},
+		{"no instance type", func(a *ClusterArgs) { a.NodeGroups[0].InstanceTypes = nil }, "nodeGroups.general.instanceTypes must name at least one EC2 instance type"},
+		{"bad instance type", func(a *ClusterArgs) { a.NodeGroups[0].InstanceTypes = []string{"large"} }, `nodeGroups.general.instanceTypes must be EC2 instance types such as m5.xlarge, got "large"`},
+		{"Amazon Linux 2 AMI", func(a *ClusterArgs) { a.NodeGroups[1].AmiType = "AL2_x86_64_GPU" }, `nodeGroups.ml.amiType must be one of`},
+		{"bad taint effect", func(a *ClusterArgs) { a.NodeGroups[1].Taints[0].Effect = "NO_SCHEDULE" }, `nodeGroups.ml.taints effect must be one of [NoSchedule PreferNoSchedule NoExecute], got "NO_SCHEDULE"`},
+		{"duplicate group", func(a *ClusterArgs) { a.NodeGroups[1].Name = "general" }, `nodeGroups names must be unique, got "general" twice`},
+		{"admin not a role", func(a *ClusterArgs) { a.AdminRoleArns = []string{"arn:aws:iam::123456789012:user/bob"} }, `adminRoleArns must be IAM role ARNs`},
+		{"no region", func(a *ClusterArgs) { a.Region = "" }, "region must not be empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := baseArgs()
+			args.NodeGroups = append([]NodeGroupArgs(nil), args.NodeGroups...)
+			args.NodeGroups[1].Taints = append([]Taint(nil), args.NodeGroups[1].Taints...)
+			tt.edit(&args)
+			eng, err := run(t, args)
+			require.ErrorContains(t, err, `cluster "cluster": `+tt.want)
+			assert.Empty(t, eng.Resources(), "nothing is registered when the arguments are invalid")
+		})
+	}
+}

@@ -1,0 +1,295 @@
+package cluster
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	storagev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/storage/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+type securityGroups struct {
+	controlPlane *ec2.SecurityGroup
+	nodes        *ec2.SecurityGroup
+}
+
+// newSecurityGroups creates the control-plane and node groups with only the traffic EKS needs:
+// nodes to the API server on 443, the API server to kubelets and webhooks on 443 and 1025-65535,
+// node to node for pod networking, and node egress for images and AWS APIs.
+func newSecurityGroups(ctx *pulumi.Context, name string, vpcID pulumi.StringInput, parent pulumi.ResourceOption) (*securityGroups, error) {
+	controlPlane, err := ec2.NewSecurityGroup(ctx, name+"-control-plane", &ec2.SecurityGroupArgs{
+		VpcId: vpcID, Description: pulumi.String("EKS control plane " + name),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := ec2.NewSecurityGroup(ctx, name+"-nodes", &ec2.SecurityGroupArgs{
+		VpcId: vpcID, Description: pulumi.String("EKS nodes " + name),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	type rule struct {
+		suffix   string
+		group    *ec2.SecurityGroup
+		peer     *ec2.SecurityGroup
+		protocol string
+		from, to int
+		what     string
+	}
+	ingress := []rule{
+		{"api-from-nodes", controlPlane, nodes, "tcp", 443, 443, "nodes to the API server"},
+		{"nodes-from-api-443", nodes, controlPlane, "tcp", 443, 443, "API server to webhooks on 443"},
+		{"nodes-from-api", nodes, controlPlane, "tcp", 1025, 65535, "API server to kubelets and webhooks"},
+		{"nodes-from-nodes", nodes, nodes, "-1", 0, 0, "pod and node traffic within the cluster"},
+	}
+	for _, r := range ingress {
+		args := &vpc.SecurityGroupIngressRuleArgs{
+			SecurityGroupId:           r.group.ID(),
+			ReferencedSecurityGroupId: r.peer.ID(),
+			IpProtocol:                pulumi.String(r.protocol),
+			Description:               pulumi.String(r.what),
+		}
+		if r.protocol != "-1" {
+			args.FromPort, args.ToPort = pulumi.Int(r.from), pulumi.Int(r.to)
+		}
+		if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-"+r.suffix, args, parent); err != nil {
+			return nil, err
+		}
+	}
+	egress := []struct {
+		suffix string
+		group  *ec2.SecurityGroup
+		args   *vpc.SecurityGroupEgressRuleArgs
+	}{
+		{"api-to-nodes", controlPlane, &vpc.SecurityGroupEgressRuleArgs{
+			ReferencedSecurityGroupId: nodes.ID(), IpProtocol: pulumi.String("tcp"),
+			FromPort: pulumi.Int(443), ToPort: pulumi.Int(65535),
+			Description: pulumi.String("API server to kubelets and webhooks"),
+		}},
+		{"nodes-egress", nodes, &vpc.SecurityGroupEgressRuleArgs{
+			CidrIpv4: pulumi.String("0.0.0.0/0"), IpProtocol: pulumi.String("-1"),
+			Description: pulumi.String("images, AWS APIs and the database, through NAT or endpoints"),
+		}},
+	}
+	for _, e := range egress {
+		e.args.SecurityGroupId = e.group.ID()
+		if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-"+e.suffix, e.args, parent); err != nil {
+			return nil, err
+		}
+	}
+	return &securityGroups{controlPlane: controlPlane, nodes: nodes}, nil
+}
+
+// taintEffect maps a Kubernetes taint effect to the EKS API's spelling.
+func taintEffect(effect string) string {
+	switch effect {
+	case "NoExecute":
+		return "NO_EXECUTE"
+	case "PreferNoSchedule":
+		return "PREFER_NO_SCHEDULE"
+	default:
+		return "NO_SCHEDULE"
+	}
+}
+
+func newNodeGroup(ctx *pulumi.Context, name string, a ClusterArgs, ng NodeGroupArgs, clusterName pulumi.StringOutput,
+	nodeRole *nodeRole, nodeSG *ec2.SecurityGroup, parent pulumi.ResourceOption, deps pulumi.ResourceOption,
+) (*awseks.NodeGroup, error) {
+	groupName := name + "-" + ng.Name
+	lt, err := ec2.NewLaunchTemplate(ctx, groupName, &ec2.LaunchTemplateArgs{
+		Description: pulumi.Sprintf("Nodes of group %s in cluster %s", ng.Name, a.ClusterName),
+		// IMDSv2 only, and a hop limit of 1 so that pods cannot borrow the node role; every
+		// add-on here authenticates through IRSA instead.
+		MetadataOptions: ec2.LaunchTemplateMetadataOptionsArgs{
+			HttpEndpoint:            pulumi.String("enabled"),
+			HttpTokens:              pulumi.String("required"),
+			HttpPutResponseHopLimit: pulumi.Int(1),
+		},
+		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{ec2.LaunchTemplateBlockDeviceMappingArgs{
+			DeviceName: pulumi.String("/dev/xvda"), // the AL2023 root volume
+			Ebs: ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
+				VolumeSize:          pulumi.Int(ng.DiskSizeGb),
+				VolumeType:          pulumi.String("gp3"),
+				Encrypted:           pulumi.String("true"),
+				DeleteOnTermination: pulumi.String("true"),
+			},
+		}},
+		VpcSecurityGroupIds:  pulumi.StringArray{nodeSG.ID()},
+		UpdateDefaultVersion: pulumi.Bool(true),
+		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{ec2.LaunchTemplateTagSpecificationArgs{
+			ResourceType: pulumi.String("instance"),
+			Tags:         pulumi.StringMap{"Name": pulumi.String(groupName)},
+		}},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	var taints awseks.NodeGroupTaintArray
+	for _, t := range ng.Taints {
+		taints = append(taints, awseks.NodeGroupTaintArgs{
+			Key: pulumi.String(t.Key), Value: pulumi.String(t.Value), Effect: pulumi.String(taintEffect(t.Effect)),
+		})
+	}
+	group, err := awseks.NewNodeGroup(ctx, groupName, &awseks.NodeGroupArgs{
+		ClusterName:         clusterName,
+		NodeGroupNamePrefix: pulumi.String(a.ClusterName + "-" + ng.Name + "-"),
+		NodeRoleArn:         nodeRole.role.Arn,
+		SubnetIds:           a.PrivateSubnetIds,
+		InstanceTypes:       pulumi.ToStringArray(ng.InstanceTypes),
+		AmiType:             pulumi.String(ng.AmiType),
+		CapacityType:        pulumi.String("ON_DEMAND"),
+		ScalingConfig: awseks.NodeGroupScalingConfigArgs{
+			MinSize: pulumi.Int(ng.MinSize), DesiredSize: pulumi.Int(ng.DesiredSize), MaxSize: pulumi.Int(ng.MaxSize),
+		},
+		Labels: pulumi.ToStringMap(ng.Labels),
+		Taints: taints,
+		LaunchTemplate: awseks.NodeGroupLaunchTemplateArgs{
+			Id:      lt.ID(),
+			Version: lt.LatestVersion.ApplyT(strconv.Itoa).(pulumi.StringOutput),
+		},
+		UpdateConfig: awseks.NodeGroupUpdateConfigArgs{MaxUnavailablePercentage: pulumi.Int(defaultMaxUnavailablePercent)},
+	}, parent, deps, pulumi.DependsOn(nodeRole.attachments),
+		// The cluster autoscaler owns the desired size once the group exists.
+		pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}))
+	if err != nil {
+		return nil, err
+	}
+
+	// EKS tags the group's Auto Scaling group for autoscaler discovery, but not with the labels
+	// and taints, which the autoscaler needs to scale a group up from zero nodes.
+	asgName := group.Resources.ApplyT(func(rs []awseks.NodeGroupResource) (string, error) {
+		if len(rs) == 0 || len(rs[0].AutoscalingGroups) == 0 || rs[0].AutoscalingGroups[0].Name == nil {
+			return "", fmt.Errorf("node group %s: EKS reported no Auto Scaling group", groupName)
+		}
+		return *rs[0].AutoscalingGroups[0].Name, nil
+	}).(pulumi.StringOutput)
+	for _, tag := range nodeTemplateTags(ng) {
+		if _, err := autoscaling.NewTag(ctx, groupName+"-"+tag.id, &autoscaling.TagArgs{
+			AutoscalingGroupName: asgName,
+			Tag: autoscaling.TagTagArgs{
+				Key: pulumi.String(tag.key), Value: pulumi.String(tag.value), PropagateAtLaunch: pulumi.Bool(false),
+			},
+		}, parent); err != nil {
+			return nil, err
+		}
+	}
+	return group, nil
+}
+
+type asgTag struct{ id, key, value string }
+
+// nodeTemplateTags are the cluster-autoscaler node-template tags for a group's labels and taints,
+// in a stable order (cluster-autoscaler's AWS cloud provider README, "Scaling a node group to 0").
+func nodeTemplateTags(ng NodeGroupArgs) []asgTag {
+	var tags []asgTag
+	keys := make([]string, 0, len(ng.Labels))
+	for k := range ng.Labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		tags = append(tags, asgTag{"label-" + sanitize(k), "k8s.io/cluster-autoscaler/node-template/label/" + k, ng.Labels[k]})
+	}
+	for _, t := range ng.Taints {
+		tags = append(tags, asgTag{"taint-" + sanitize(t.Key), "k8s.io/cluster-autoscaler/node-template/taint/" + t.Key, t.Value + ":" + t.Effect})
+	}
+	return tags
+}
+
+func sanitize(s string) string {
+	return strings.NewReplacer("/", "-", ".", "-").Replace(s)
+}
+
+type nodeRole struct {
+	role        *iam.Role
+	attachments []pulumi.Resource
+}
+
+func newNodeRoleWithPolicies(ctx *pulumi.Context, name string, parent pulumi.ResourceOption) (*nodeRole, error) {
+	role, err := iam.NewRole(ctx, name+"-nodes", &iam.RoleArgs{
+		AssumeRolePolicy: pulumi.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow",` +
+			`"Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	out := &nodeRole{role: role}
+	// The CNI policy is absent on purpose: vpc-cni has its own IRSA role. SSM replaces SSH.
+	for _, policy := range []string{"AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonSSMManagedInstanceCore"} {
+		attachment, err := iam.NewRolePolicyAttachment(ctx, name+"-nodes-"+strings.ToLower(policy), &iam.RolePolicyAttachmentArgs{
+			Role: role.Name, PolicyArn: pulumi.String("arn:aws:iam::aws:policy/" + policy),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		out.attachments = append(out.attachments, attachment)
+	}
+	return out, nil
+}
+
+// newStorageClass creates "fast-ssd": encrypted gp3 volumes provisioned in the zone of the pod
+// that first uses them, and expandable in place.
+func newStorageClass(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (*storagev1.StorageClass, error) {
+	return storagev1.NewStorageClass(ctx, name+"-"+fastSsdStorageClassName, &storagev1.StorageClassArgs{
+		Metadata:             metav1.ObjectMetaArgs{Name: pulumi.String(fastSsdStorageClassName)},
+		Provisioner:          pulumi.String("ebs.csi.aws.com"),
+		Parameters:           pulumi.StringMap{"type": pulumi.String("gp3"), "encrypted": pulumi.String("true")},
+		VolumeBindingMode:    pulumi.String("WaitForFirstConsumer"),
+		AllowVolumeExpansion: pulumi.Bool(true),
+		ReclaimPolicy:        pulumi.String("Delete"),
+	}, opts...)
+}
+
+// newNvidiaDevicePlugin advertises nvidia.com/gpu on a GPU group's nodes. The AL2023 NVIDIA AMI
+// ships the driver and container toolkit but not the device plugin. The chart's default
+// affinity expects node-feature-discovery labels, so it is replaced by the group's own labels,
+// and the group's taints are tolerated.
+func newNvidiaDevicePlugin(ctx *pulumi.Context, name, version string, ng NodeGroupArgs, opts ...pulumi.ResourceOption) error {
+	tolerations := pulumi.Array{pulumi.Map{
+		"key": pulumi.String("nvidia.com/gpu"), "operator": pulumi.String("Exists"), "effect": pulumi.String("NoSchedule"),
+	}}
+	for _, t := range ng.Taints {
+		tolerations = append(tolerations, pulumi.Map{
+			"key": pulumi.String(t.Key), "operator": pulumi.String("Equal"),
+			"value": pulumi.String(t.Value), "effect": pulumi.String(t.Effect),
+		})
+	}
+	var terms pulumi.Array
+	keys := make([]string, 0, len(ng.Labels))
+	for k := range ng.Labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		terms = append(terms, pulumi.Map{
+			"key": pulumi.String(k), "operator": pulumi.String("In"), "values": pulumi.ToStringArray([]string{ng.Labels[k]}),
+		})
+	}
+	_, err := helmv3.NewRelease(ctx, name+"-"+ng.Name+"-nvidia-device-plugin", &helmv3.ReleaseArgs{
+		Name:           pulumi.String("nvidia-device-plugin-" + ng.Name),
+		Chart:          pulumi.String("nvidia-device-plugin"),
+		Version:        pulumi.String(version),
+		Namespace:      pulumi.String("kube-system"),
+		RepositoryOpts: helmv3.RepositoryOptsArgs{Repo: pulumi.String(nvidiaDevicePluginRepository)},
+		Values: pulumi.Map{
+			"tolerations": tolerations,
+			"affinity": pulumi.Map{"nodeAffinity": pulumi.Map{
+				"requiredDuringSchedulingIgnoredDuringExecution": pulumi.Map{
+					"nodeSelectorTerms": pulumi.Array{pulumi.Map{"matchExpressions": terms}},
+				},
+			}},
+		},
+	}, opts...)
+	return err
+}
