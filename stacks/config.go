@@ -1,0 +1,320 @@
+package stacks
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/novacron/platform/components/cluster"
+	"github.com/novacron/platform/components/database"
+	"github.com/novacron/platform/components/network"
+	"github.com/novacron/platform/internal/validate"
+)
+
+// Project is the Pulumi project name; every key of ours lives in its namespace.
+const Project = "novacron-platform"
+
+// Environments are the environments this program knows how to build.
+var Environments = []string{"staging", "production"}
+
+// Config is the whole typed configuration of one stack. The component Args hold the plain values
+// read from config; the composition wires their inputs (VPC ids, subnets, keys).
+type Config struct {
+	Stack       string
+	Environment string
+	Region      string
+	// Tags go on every AWS resource through the provider's default tags.
+	Tags map[string]string
+
+	Network  network.VpcArgs
+	Cluster  cluster.ClusterArgs
+	Database database.PostgresArgs
+}
+
+// Source looks up a config value by its full key ("novacron-platform:vpcCidr", "aws:region").
+type Source func(key string) (string, bool)
+
+// Load reads and validates the configuration of a stack. Every problem is reported, each naming
+// the stack and the key; nothing is half-loaded: on error the Config is nil.
+func Load(stack string, get Source) (*Config, error) {
+	r := &reader{stack: stack, get: get}
+	cfg := &Config{Stack: stack}
+
+	cfg.Environment = r.str("environment")
+	if cfg.Environment != "" && !slices.Contains(Environments, cfg.Environment) {
+		r.fail("environment", "must be one of %v, got %q", Environments, cfg.Environment)
+	}
+	if region, ok := get("aws:region"); ok && strings.TrimSpace(region) != "" {
+		cfg.Region = region
+	} else {
+		r.fail("aws:region", "is not set (add it to Pulumi.%s.yaml)", stack)
+	}
+	owner, costCenter := r.str("owner"), r.str("costCenter")
+	cfg.Tags = map[string]string{
+		"Project":     "novacron",
+		"Environment": cfg.Environment,
+		"ManagedBy":   "pulumi",
+		"Owner":       owner,
+		"CostCenter":  costCenter,
+	}
+	zones := r.strings("availabilityZones")
+
+	cfg.Network = network.VpcArgs{
+		Region:               cfg.Region,
+		AvailabilityZones:    zones,
+		CidrBlock:            r.str("vpcCidr"),
+		SingleNatGateway:     r.boolean("singleNatGateway"),
+		FlowLogRetentionDays: r.positive("flowLogRetentionDays"),
+	}
+
+	cfg.Cluster = cluster.ClusterArgs{
+		ClusterName:          "novacron-" + stack,
+		Region:               cfg.Region,
+		KubernetesVersion:    r.str("kubernetesVersion"),
+		EndpointPublicAccess: r.boolean("clusterEndpointPublicAccess"),
+		PublicAccessCidrs:    r.strings("clusterPublicAccessCidrs"),
+		AdminRoleArns:        r.strings("clusterAdminRoleArns"),
+		LogRetentionDays:     r.positive("clusterLogRetentionDays"),
+		NodeGroups: []cluster.NodeGroupArgs{
+			r.nodeGroup("general", nil, false),
+			// The taint keeps everything that does not ask for a GPU off the expensive nodes.
+			r.nodeGroup("ml", []cluster.Taint{{Key: "ml-workload", Value: "true", Effect: "NoSchedule"}}, true),
+		},
+		NvidiaDevicePluginVersion: r.str("nvidiaDevicePluginVersion"),
+	}
+
+	monitoring := r.integer("dbMonitoringIntervalSeconds")
+	cfg.Database = database.PostgresArgs{
+		EngineVersion:                    r.str("dbEngineVersion"),
+		InstanceClass:                    r.str("dbInstanceClass"),
+		AllocatedStorageGb:               r.positive("dbAllocatedStorageGb"),
+		MaxAllocatedStorageGb:            r.integer("dbMaxAllocatedStorageGb"),
+		SingleAz:                         !r.boolean("dbMultiAz"),
+		BackupRetentionDays:              r.positive("dbBackupRetentionDays"),
+		BackupWindow:                     r.str("dbBackupWindow"),
+		MaintenanceWindow:                r.str("dbMaintenanceWindow"),
+		MonitoringIntervalSeconds:        monitoring,
+		DisableEnhancedMonitoring:        monitoring == 0,
+		PerformanceInsightsRetentionDays: r.positive("dbPerformanceInsightsRetentionDays"),
+		ReadReplicaCount:                 r.integer("dbReadReplicaCount"),
+		DatabaseName:                     r.str("dbName"),
+		MasterUsername:                   r.str("dbUsername"),
+		AllowDestroy:                     !r.boolean("protectData"),
+	}
+	if monitoring == 0 {
+		// RDS's own convention: an interval of 0 turns enhanced monitoring off.
+		cfg.Database.MonitoringIntervalSeconds = 0
+	}
+
+	// The components' own rules, reported under config keys; a key whose value did not even
+	// parse is reported once, by the reader.
+	r.component(cfg.Network.Validate(), networkKey)
+	r.component(cfg.Cluster.Validate(), clusterKey)
+	r.component(cfg.Database.Validate(), databaseKey)
+	if len(r.problems) > 0 {
+		return nil, &Error{Stack: stack, Problems: r.problems}
+	}
+	return cfg, nil
+}
+
+// Error lists every configuration problem of a stack.
+type Error struct {
+	Stack    string
+	Problems []string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("invalid configuration for stack %q:\n  %s", e.Stack, strings.Join(e.Problems, "\n  "))
+}
+
+// Key returns the full config key for one of ours.
+func Key(name string) string { return Project + ":" + name }
+
+// networkKey maps network.VpcArgs fields to config keys.
+func networkKey(field string) string {
+	switch field {
+	case "region":
+		return "aws:region"
+	case "cidrBlock":
+		return "vpcCidr"
+	}
+	return field
+}
+
+// clusterKey maps cluster.ClusterArgs fields ("nodeGroups.ml.maxSize") to config keys ("mlMaxSize").
+func clusterKey(field string) string {
+	if rest, ok := strings.CutPrefix(field, "nodeGroups."); ok {
+		if group, f, ok := strings.Cut(rest, "."); ok {
+			if f == "instanceTypes" {
+				f = "instanceType"
+			}
+			return group + upperFirst(f)
+		}
+	}
+	switch field {
+	case "region":
+		return "aws:region"
+	case "kubernetesVersion", "nvidiaDevicePluginVersion":
+		return field
+	case "publicAccessCidrs", "adminRoleArns", "logRetentionDays", "endpointPublicAccess":
+		return "cluster" + upperFirst(field)
+	}
+	return field
+}
+
+// databaseKey maps database.PostgresArgs fields to config keys.
+func databaseKey(field string) string {
+	switch field {
+	case "singleAz":
+		return "dbMultiAz"
+	case "databaseName":
+		return "dbName"
+	case "masterUsername":
+		return "dbUsername"
+	case "allowDestroy":
+		return "protectData"
+	case "disableEnhancedMonitoring":
+		return "dbMonitoringIntervalSeconds"
+	}
+	return "db" + upperFirst(field)
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// reader parses config values, collecting a problem per bad key instead of stopping.
+type reader struct {
+	stack    string
+	get      Source
+	problems []string
+	// failed holds the keys already reported, so that a value that did not parse is not
+	// reported again by a component rule.
+	failed map[string]bool
+}
+
+func (r *reader) fail(key, format string, args ...any) {
+	if r.failed == nil {
+		r.failed = map[string]bool{}
+	}
+	r.failed[key] = true
+	full := key
+	if !strings.Contains(key, ":") {
+		full = Key(key)
+	}
+	r.problems = append(r.problems, fmt.Sprintf("%s: %s %s", r.stack, full, fmt.Sprintf(format, args...)))
+}
+
+func (r *reader) raw(key string) (string, bool) {
+	v, ok := r.get(Key(key))
+	if !ok {
+		r.fail(key, "is not set; Pulumi.yaml declares its default (Pulumi CLI 3.44 or later applies it)")
+	}
+	return v, ok
+}
+
+// str reads a string; every string key of ours must have a value, since an empty one would
+// silently fall back to a component default instead of what the stack file seems to say.
+func (r *reader) str(key string) string {
+	v, ok := r.raw(key)
+	if ok && strings.TrimSpace(v) == "" {
+		r.fail(key, "must not be empty")
+	}
+	return v
+}
+
+// positive reads a whole number that must be at least 1; for these keys a 0 would otherwise
+// mean "the component's default" rather than the 0 the stack file says.
+func (r *reader) positive(key string) int {
+	n := r.integer(key)
+	if _, ok := r.get(Key(key)); ok && n < 1 {
+		r.fail(key, "must be at least 1, got %d", n)
+	}
+	return n
+}
+
+func (r *reader) integer(key string) int {
+	v, ok := r.raw(key)
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		r.fail(key, "must be a whole number, got %q", v)
+	}
+	return n
+}
+
+func (r *reader) boolean(key string) bool {
+	v, ok := r.raw(key)
+	if !ok {
+		return false
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		r.fail(key, "must be true or false, got %q", v)
+	}
+	return b
+}
+
+// strings reads a list, which the Pulumi CLI hands over as a JSON array.
+func (r *reader) strings(key string) []string {
+	v, ok := r.raw(key)
+	if !ok {
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal([]byte(v), &list); err != nil {
+		r.fail(key, "must be a list of strings, got %q", v)
+	}
+	return list
+}
+
+func (r *reader) nodeGroup(name string, taints []cluster.Taint, gpu bool) cluster.NodeGroupArgs {
+	return cluster.NodeGroupArgs{
+		Name:          name,
+		InstanceTypes: []string{r.str(name + "InstanceType")},
+		AmiType:       r.str(name + "AmiType"),
+		MinSize:       r.integer(name + "MinSize"),
+		DesiredSize:   r.integer(name + "DesiredSize"),
+		MaxSize:       r.positive(name + "MaxSize"),
+		DiskSizeGb:    r.positive(name + "DiskSizeGb"),
+		Labels:        map[string]string{"workload": name},
+		Taints:        taints,
+		Gpu:           gpu,
+	}
+}
+
+// component reports a component's problems under the config keys they come from.
+func (r *reader) component(problems validate.Problems, keyFor func(field string) string) {
+	reported := map[string]bool{}
+	for key := range r.failed {
+		reported[key] = true
+	}
+	for _, p := range problems {
+		if key := keyFor(p.Field); !reported[key] {
+			r.fail(key, "%s", p.Message)
+		}
+	}
+}
+
+// keysRead lists the keys Load reads, for the tests that keep Pulumi.yaml and the README honest.
+func keysRead() []string {
+	seen := map[string]bool{}
+	_, _ = Load("keys", func(key string) (string, bool) {
+		seen[strings.TrimPrefix(key, Project+":")] = true
+		return "", false
+	})
+	keys := make([]string, 0, len(seen))
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

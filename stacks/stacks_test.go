@@ -1,0 +1,303 @@
+package stacks
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/novacron/platform/internal/mock"
+)
+
+const (
+	nodeGroupType = "aws:eks/nodeGroup:NodeGroup"
+	rdsType       = "aws:rds/instance:Instance"
+)
+
+func find(t *testing.T, eng *mock.Engine, typ, name string) *mock.Resource {
+	t.Helper()
+	r := eng.Find(typ, name)
+	require.NotNil(t, r, "%s %s is registered", typ, name)
+	return r
+}
+
+func str(t *testing.T, r *mock.Resource, path string) string {
+	t.Helper()
+	v, ok := r.Input(path)
+	require.True(t, ok, "%s has input %s", r.Name, path)
+	require.True(t, v.IsString(), "%s.%s is a string: %v", r.Name, path, v)
+	return v.StringValue()
+}
+
+func num(t *testing.T, r *mock.Resource, path string) float64 {
+	t.Helper()
+	v, ok := r.Input(path)
+	require.True(t, ok, "%s has input %s", r.Name, path)
+	require.True(t, v.IsNumber(), "%s.%s is a number: %v", r.Name, path, v)
+	return v.NumberValue()
+}
+
+func boolean(t *testing.T, r *mock.Resource, path string) bool {
+	t.Helper()
+	v, ok := r.Input(path)
+	require.True(t, ok, "%s has input %s", r.Name, path)
+	require.True(t, v.IsBool(), "%s.%s is a bool: %v", r.Name, path, v)
+	return v.BoolValue()
+}
+
+func strs(t *testing.T, r *mock.Resource, path string) []string {
+	t.Helper()
+	v, ok := r.Input(path)
+	require.True(t, ok, "%s has input %s", r.Name, path)
+	require.True(t, v.IsArray(), "%s.%s is a list", r.Name, path)
+	var out []string
+	for _, e := range v.ArrayValue() {
+		out = append(out, e.StringValue())
+	}
+	return out
+}
+
+type taint struct{ Key, Value, Effect string }
+
+func taints(t *testing.T, r *mock.Resource) []taint {
+	t.Helper()
+	v, ok := r.Input("taints")
+	if !ok {
+		return nil
+	}
+	var out []taint
+	for _, e := range v.ArrayValue() {
+		o := e.ObjectValue()
+		out = append(out, taint{o["key"].StringValue(), o["value"].StringValue(), o["effect"].StringValue()})
+	}
+	return out
+}
+
+type pool struct {
+	instanceType, amiType     string
+	minSize, desired, maxSize float64
+	taints                    []taint
+}
+
+func TestNodeGroups(t *testing.T) {
+	mlTaint := []taint{{"ml-workload", "true", "NO_SCHEDULE"}}
+	tests := []struct {
+		stack       string
+		general, ml pool
+	}{
+		{"production",
+			pool{"m5.xlarge", "AL2023_x86_64_STANDARD", 3, 5, 10, nil},
+			pool{"p3.2xlarge", "AL2023_x86_64_NVIDIA", 0, 2, 5, mlTaint}},
+		{"staging",
+			pool{"m5.large", "AL2023_x86_64_STANDARD", 2, 2, 4, nil},
+			pool{"g5.xlarge", "AL2023_x86_64_NVIDIA", 0, 0, 2, mlTaint}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.stack, func(t *testing.T) {
+			eng := runStack(t, tt.stack)
+			require.Len(t, eng.ByType(nodeGroupType), 2)
+			for name, want := range map[string]pool{"general": tt.general, "ml": tt.ml} {
+				ng := find(t, eng, nodeGroupType, "cluster-"+name)
+				assert.Equal(t, []string{want.instanceType}, strs(t, ng, "instanceTypes"), name)
+				assert.Equal(t, want.amiType, str(t, ng, "amiType"), name)
+				assert.Equal(t, want.minSize, num(t, ng, "scalingConfig.minSize"), name)
+				assert.Equal(t, want.desired, num(t, ng, "scalingConfig.desiredSize"), name)
+				assert.Equal(t, want.maxSize, num(t, ng, "scalingConfig.maxSize"), name)
+				assert.Equal(t, name, str(t, ng, "labels.workload"), name)
+				assert.Equal(t, want.taints, taints(t, ng), name)
+				assert.Contains(t, ng.IgnoreChanges, "scalingConfig.desiredSize", "the autoscaler owns desiredSize")
+
+				lt := find(t, eng, "aws:ec2/launchTemplate:LaunchTemplate", "cluster-"+name)
+				assert.Equal(t, "required", str(t, lt, "metadataOptions.httpTokens"), "IMDSv2 only")
+				mappings, _ := lt.Input("blockDeviceMappings")
+				require.Len(t, mappings.ArrayValue(), 1)
+				ebs := mappings.ArrayValue()[0].ObjectValue()["ebs"].ObjectValue()
+				assert.Equal(t, "true", ebs["encrypted"].StringValue())
+				assert.Contains(t, ng.Dependencies, lt.URN)
+				_, hasSSH := ng.Input("remoteAccess")
+				assert.False(t, hasSSH, "no SSH access to nodes")
+			}
+
+			// Scaling the GPU pool up from zero needs its label and taint on the Auto Scaling group.
+			tags := map[string]string{}
+			for _, r := range eng.ByType("aws:autoscaling/tag:Tag") {
+				tags[str(t, r, "tag.key")] = str(t, r, "tag.value")
+			}
+			assert.Equal(t, "ml", tags["k8s.io/cluster-autoscaler/node-template/label/workload"])
+			assert.Equal(t, "true:NoSchedule", tags["k8s.io/cluster-autoscaler/node-template/taint/ml-workload"])
+		})
+	}
+}
+
+type dbWant struct {
+	class              string
+	storage, retention float64
+	replicas           int
+	protected          bool
+}
+
+func TestDatabase(t *testing.T) {
+	tests := []struct {
+		stack string
+		want  dbWant
+	}{
+		{"production", dbWant{"db.r6g.xlarge", 1000, 30, 1, true}},
+		{"staging", dbWant{"db.r6g.large", 100, 7, 0, false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.stack, func(t *testing.T) {
+			eng := runStack(t, tt.stack)
+			db := find(t, eng, rdsType, "postgres")
+			assert.True(t, boolean(t, db, "multiAz"))
+			assert.Equal(t, tt.want.class, str(t, db, "instanceClass"))
+			assert.Equal(t, "gp3", str(t, db, "storageType"))
+			assert.Equal(t, tt.want.storage, num(t, db, "allocatedStorage"))
+			assert.Equal(t, tt.want.retention, num(t, db, "backupRetentionPeriod"))
+			assert.Equal(t, "03:00-04:00", str(t, db, "backupWindow"))
+			assert.Equal(t, "sun:04:00-sun:05:00", str(t, db, "maintenanceWindow"))
+			assert.Equal(t, 60.0, num(t, db, "monitoringInterval"))
+			assert.True(t, boolean(t, db, "performanceInsightsEnabled"))
+			assert.True(t, boolean(t, db, "storageEncrypted"))
+			assert.True(t, boolean(t, db, "manageMasterUserPassword"), "RDS owns the password")
+			assert.False(t, boolean(t, db, "publiclyAccessible"))
+			assert.True(t, boolean(t, db, "iamDatabaseAuthenticationEnabled"))
+
+			assert.Equal(t, tt.want.protected, db.Protect, "protect")
+			assert.Equal(t, tt.want.protected, boolean(t, db, "deletionProtection"), "deletion protection")
+			key := find(t, eng, "aws:kms/key:Key", "postgres-kms")
+			assert.Equal(t, tt.want.protected, key.Protect, "the database key is protected with the data")
+
+			replicas := 0
+			for _, r := range eng.ByType(rdsType) {
+				if _, ok := r.Input("replicateSourceDb"); ok {
+					replicas++
+				}
+			}
+			assert.Equal(t, tt.want.replicas, replicas)
+
+			// Port 5432 is open to the cluster's nodes only.
+			rules := 0
+			nodes := find(t, eng, "aws:ec2/securityGroup:SecurityGroup", "cluster-nodes")
+			for _, r := range eng.ByType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+				if v, ok := r.Input("fromPort"); ok && v.IsNumber() && v.NumberValue() == 5432 {
+					rules++
+					_, hasCidr := r.Input("cidrIpv4")
+					assert.False(t, hasCidr, "no CIDR may reach the database")
+					assert.Contains(t, r.Dependencies, nodes.URN)
+				}
+			}
+			assert.Equal(t, 1, rules)
+		})
+	}
+}
+
+func TestNetwork(t *testing.T) {
+	for stack, nats := range map[string]int{"production": 3, "staging": 1} {
+		t.Run(stack, func(t *testing.T) {
+			eng := runStack(t, stack)
+			assert.Len(t, eng.ByType("aws:ec2/natGateway:NatGateway"), nats)
+			assert.Len(t, eng.ByType("aws:ec2/subnet:Subnet"), 9)
+			vpc := find(t, eng, "aws:ec2/vpc:Vpc", "network")
+			flows := eng.ByType("aws:ec2/flowLog:FlowLog")
+			require.Len(t, flows, 1)
+			assert.Contains(t, flows[0].Dependencies, vpc.URN)
+			assert.Equal(t, "ALL", str(t, flows[0], "trafficType"))
+		})
+	}
+}
+
+func TestCluster(t *testing.T) {
+	eng := runStack(t, "production")
+	c := find(t, eng, "eks:index:Cluster", "cluster")
+	assert.Equal(t, "novacron-production", str(t, c, "name"))
+	assert.Equal(t, "1.35", str(t, c, "version"))
+	assert.True(t, boolean(t, c, "endpointPrivateAccess"))
+	assert.False(t, boolean(t, c, "endpointPublicAccess"))
+	assert.ElementsMatch(t, []string{"api", "audit", "authenticator", "controllerManager", "scheduler"},
+		strs(t, c, "enabledClusterLogTypes"))
+	assert.Equal(t, "API", str(t, c, "authenticationMode"))
+	assert.True(t, boolean(t, c, "skipDefaultNodeGroup"))
+	assert.NotEmpty(t, str(t, c, "encryptionConfigKeyArn"))
+	key := find(t, eng, "aws:kms/key:Key", "cluster-secrets")
+	assert.True(t, boolean(t, key, "enableKeyRotation"))
+
+	cni := find(t, eng, "aws:eks/addon:Addon", "cluster-vpc-cni")
+	var cniConfig map[string]string
+	require.NoError(t, json.Unmarshal([]byte(str(t, cni, "configurationValues")), &cniConfig))
+	assert.Equal(t, "true", cniConfig["enableNetworkPolicy"], "NetworkPolicies are enforced")
+	assert.NotEmpty(t, str(t, cni, "serviceAccountRoleArn"))
+	ebs := find(t, eng, "aws:eks/addon:Addon", "cluster-aws-ebs-csi-driver")
+	assert.NotEmpty(t, str(t, ebs, "serviceAccountRoleArn"))
+
+	sc := find(t, eng, "kubernetes:storage.k8s.io/v1:StorageClass", "cluster-fast-ssd")
+	assert.Equal(t, "fast-ssd", str(t, sc, "metadata.name"))
+	assert.Equal(t, "gp3", str(t, sc, "parameters.type"))
+	assert.Equal(t, "true", str(t, sc, "parameters.encrypted"))
+	k8s := find(t, eng, "pulumi:providers:kubernetes", "cluster-k8s")
+	assert.Contains(t, sc.Provider, k8s.URN, "in-cluster resources use the cluster's provider")
+
+	plugin := find(t, eng, "kubernetes:helm.sh/v3:Release", "cluster-ml-nvidia-device-plugin")
+	tol, _ := plugin.Input("values.tolerations")
+	found := false
+	for _, e := range tol.ArrayValue() {
+		o := e.ObjectValue()
+		if o["key"].StringValue() == "ml-workload" && o["effect"].StringValue() == "NoSchedule" {
+			found = true
+		}
+	}
+	assert.True(t, found, "the device plugin tolerates the ml-workload taint")
+}
+
+func TestDefaultTags(t *testing.T) {
+	eng := runStack(t, "staging")
+	p := find(t, eng, "pulumi:providers:aws", "aws")
+	assert.Equal(t, "us-east-1", str(t, p, "region"))
+	v, ok := p.Input("defaultTags")
+	require.True(t, ok)
+	// Provider inputs arrive JSON-encoded for nested objects.
+	tags := map[string]string{}
+	if v.IsString() {
+		var dt struct{ Tags map[string]string }
+		require.NoError(t, json.Unmarshal([]byte(v.StringValue()), &dt))
+		tags = dt.Tags
+	} else {
+		for k, e := range v.ObjectValue()["tags"].ObjectValue() {
+			tags[string(k)] = e.StringValue()
+		}
+	}
+	assert.Equal(t, map[string]string{
+		"Project": "novacron", "Environment": "staging", "ManagedBy": "pulumi",
+		"Owner": "platform-team", "CostCenter": "novacron-staging",
+	}, tags)
+
+	// Every AWS resource goes through that provider.
+	for _, r := range eng.Resources() {
+		if r.Custom && len(r.Type) > 4 && r.Type[:4] == "aws:" {
+			assert.Contains(t, r.Provider, p.URN, "%s %s uses the tagged provider", r.Type, r.Name)
+		}
+	}
+}
+
+func TestKubeconfigIsSecret(t *testing.T) {
+	cfg, err := ReadStackFiles("..", "production")
+	require.NoError(t, err)
+	eng := mock.NewEngine(Project, "production", nil)
+	var kubeconfig internals.UnsafeAwaitOutputResult
+	require.NoError(t, eng.Run(cfg.Values, cfg.SecretKeys, func(ctx *pulumi.Context) error {
+		c, err := Load(ctx.Stack(), cfg.Get)
+		if err != nil {
+			return err
+		}
+		p, err := Deploy(ctx, c)
+		if err != nil {
+			return err
+		}
+		kubeconfig, err = internals.UnsafeAwaitOutput(ctx.Context(), p.Cluster.Kubeconfig)
+		return err
+	}))
+	assert.True(t, kubeconfig.Secret, "the kubeconfig output is secret")
+	assert.Contains(t, kubeconfig.Value, "novacron-production")
+}
