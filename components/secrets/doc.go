@@ -1,0 +1,32 @@
+// Package secrets provides Secrets (novacron:security:Secrets): the platform's customer-managed
+// KMS keys, its Secrets Manager secrets, and the External Secrets Operator that lets workloads
+// read those secrets instead of hand-made Kubernetes Secrets.
+//
+// What it creates:
+//   - three KMS keys, one per purpose (data, logs, secrets), with automatic rotation and an
+//     alias each. Their key policies name who may do what: the account root (which makes IAM
+//     policies effective, as in the AWS default key policy, and keeps the key manageable),
+//     optional key administrators, and the key users given per key; the logs key also admits the
+//     CloudWatch Logs service principal of the region for log groups of this account; the secrets
+//     key is usable by its named users only through Secrets Manager (kms:ViaService);
+//   - one secretsmanager.Secret per declared secret, encrypted with the secrets key. Values are
+//     never part of the declaration: a secret is created empty (filled later by its owner or its
+//     rotation function), or from a pulumi.StringInput that is always stored as a Pulumi secret;
+//   - a secretsmanager.SecretRotation for each secret that names a rotation Lambda function;
+//   - when the cluster's OIDC provider is given, the External Secrets Operator (Helm chart
+//     external-secrets, pinned) in its own namespace (Pod Security "restricted"), an IRSA role
+//     that may only read the declared secrets (plus any extra ARNs given) and decrypt with the
+//     secrets key through Secrets Manager, a service account carrying that role, and a
+//     ClusterSecretStore (external-secrets.io/v1) for Secrets Manager in the region that
+//     authenticates with that service account's token (JWT auth). The operator's own pods run
+//     without AWS credentials; only the store's service account can assume the role.
+//
+// Providers: the component mixes AWS and Kubernetes resources. The caller passes both providers
+// with pulumi.Providers(awsProvider, k8sProvider) (or only the Kubernetes one when the default AWS
+// provider is meant); each child inherits, through pulumi.Parent, the provider of its own package,
+// and the data-source calls (region, partition, account) use the same AWS provider.
+//
+// Invariants: no secret value appears in any input other than the SecretVersion's secretString,
+// which is a secret; key policies and the IRSA policy are built from Go values with
+// encoding/json; the ClusterSecretStore waits for the Helm release that installs its CRD.
+package secrets

@@ -1,0 +1,149 @@
+package secrets
+
+import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/novacron/platform/internal/irsa"
+)
+
+// External Secrets Operator facts this component relies on.
+const (
+	// externalSecretsChartRepo is the chart repository of the External Secrets project.
+	externalSecretsChartRepo = "https://charts.external-secrets.io"
+	// externalSecretsAPIVersion is the API group version of ClusterSecretStore: v1 since
+	// External Secrets v0.17.0, which stopped serving v1beta1 (v0.17.0 release notes). The
+	// pinned chart 2.10.0 (released 2026-08-28, per the chart's release history) serves v1.
+	externalSecretsAPIVersion = "external-secrets.io/v1"
+	// storeServiceAccount is the service account whose token the ClusterSecretStore exchanges
+	// for the IRSA role (JWT auth); no pod runs as it.
+	storeServiceAccount = "secrets-manager-reader"
+	// roleArnAnnotation is read by External Secrets' JWT auth (and by the EKS pod identity
+	// webhook) to find the role to assume.
+	roleArnAnnotation = "eks.amazonaws.com/role-arn"
+)
+
+// externalSecretsValues are the Helm values of the operator. The controller's own service
+// account gets no role annotation: AWS access goes only through the store's service account.
+func externalSecretsValues() pulumi.Map {
+	return pulumi.Map{
+		"installCRDs": pulumi.Bool(true),
+		"serviceAccount": pulumi.Map{
+			"create": pulumi.Bool(true),
+			"name":   pulumi.String("external-secrets"),
+		},
+	}
+}
+
+// clusterSecretStoreSpec points the store at Secrets Manager in the region and authenticates
+// with the store service account's token.
+func clusterSecretStoreSpec(region, namespace string) pulumi.Map {
+	return pulumi.Map{
+		"provider": pulumi.Map{
+			"aws": pulumi.Map{
+				"service": pulumi.String("SecretsManager"),
+				"region":  pulumi.String(region),
+				"auth": pulumi.Map{
+					"jwt": pulumi.Map{
+						"serviceAccountRef": pulumi.Map{
+							"name":      pulumi.String(storeServiceAccount),
+							"namespace": pulumi.String(namespace),
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
+// newExternalSecrets installs the operator, its IRSA role and the ClusterSecretStore, and returns
+// the role's ARN.
+func newExternalSecrets(ctx *pulumi.Context, name string, s *Secrets, a SecretsArgs, region string,
+	secretArns pulumi.StringArray, secretsKeyArn pulumi.StringOutput) (pulumi.StringOutput, error) {
+	parent := pulumi.Parent(s)
+	ns := a.ExternalSecretsNamespace
+
+	role, err := iam.NewRole(ctx, name+"-external-secrets", &iam.RoleArgs{
+		Description: pulumi.String("External Secrets Operator: read the platform's Secrets Manager secrets"),
+		AssumeRolePolicy: irsa.AssumeRolePolicy(irsa.Cluster{
+			OidcProviderArn: a.OidcProviderArn,
+			OidcIssuer:      a.OidcIssuer,
+		}, ns, storeServiceAccount),
+	}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+
+	readable := pulumi.All(secretArns.ToStringArrayOutput(), orEmpty(a.ExtraReadableSecretArns), secretsKeyArn).
+		ApplyT(func(v []any) (string, error) {
+			return externalSecretsPolicy{
+				Region:        region,
+				SecretArns:    append(append([]string{}, v[0].([]string)...), v[1].([]string)...),
+				SecretsKeyArn: v[2].(string),
+			}.document()
+		}).(pulumi.StringOutput)
+	if _, err := iam.NewRolePolicy(ctx, name+"-external-secrets-read", &iam.RolePolicyArgs{
+		Role:   role.Name,
+		Policy: readable,
+	}, parent); err != nil {
+		return pulumi.StringOutput{}, err
+	}
+
+	namespace, err := corev1.NewNamespace(ctx, name+"-external-secrets", &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name: pulumi.String(ns),
+			Labels: pulumi.StringMap{
+				// The chart's pods run as non-root with a read-only root filesystem and
+				// RuntimeDefault seccomp, which the restricted profile requires.
+				"pod-security.kubernetes.io/enforce": pulumi.String("restricted"),
+			},
+		},
+	}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+
+	account, err := corev1.NewServiceAccount(ctx, name+"-secrets-manager-reader", &corev1.ServiceAccountArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:        pulumi.String(storeServiceAccount),
+			Namespace:   namespace.Metadata.Name().Elem(),
+			Annotations: pulumi.StringMap{roleArnAnnotation: role.Arn},
+		},
+		// Only the operator requests tokens for it; no pod mounts one.
+		AutomountServiceAccountToken: pulumi.Bool(false),
+	}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+
+	release, err := helmv3.NewRelease(ctx, name+"-external-secrets", &helmv3.ReleaseArgs{
+		Name:      pulumi.String("external-secrets"),
+		Chart:     pulumi.String("external-secrets"),
+		Version:   pulumi.String(a.ExternalSecretsChartVersion),
+		Namespace: namespace.Metadata.Name().Elem(),
+		RepositoryOpts: &helmv3.RepositoryOptsArgs{
+			Repo: pulumi.String(externalSecretsChartRepo),
+		},
+		Values: externalSecretsValues(),
+	}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+
+	// After the release (it installs the CRD) and the service account (the store checks it).
+	if _, err := apiextensions.NewCustomResource(ctx, name+"-cluster-secret-store", &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String(externalSecretsAPIVersion),
+		Kind:       pulumi.String("ClusterSecretStore"),
+		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(a.ClusterSecretStoreName)},
+		OtherFields: map[string]any{
+			"spec": clusterSecretStoreSpec(region, ns),
+		},
+	}, parent, pulumi.DependsOn([]pulumi.Resource{release, account})); err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	return role.Arn, nil
+}

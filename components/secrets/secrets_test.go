@@ -1,0 +1,481 @@
+package secrets
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/novacron/platform/internal/mock"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+const (
+	adminRole    = "arn:aws:iam::123456789012:role/platform-admins"
+	nodeRole     = "arn:aws:iam::123456789012:role/novacron-nodes"
+	ciRole       = "arn:aws:iam::123456789012:role/novacron-ci"
+	apiRole      = "arn:aws:iam::123456789012:role/novacron-api"
+	rotationFn   = "arn:aws:lambda:us-east-1:123456789012:function:rotate-postgres"
+	oidcProvider = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
+	oidcIssuer   = "https://oidc.eks.us-east-1.amazonaws.com/id/ABC"
+	rdsSecret    = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-main"
+
+	// The secret values the tests feed in; neither may appear outside a secret.
+	configSecretValue = "grafana-admin-from-config-7f3a"
+	plainSecretValue  = "slack-webhook-passed-plainly-91c2"
+
+	typKey       = "aws:kms/key:Key"
+	typAlias     = "aws:kms/alias:Alias"
+	typSecret    = "aws:secretsmanager/secret:Secret"
+	typVersion   = "aws:secretsmanager/secretVersion:SecretVersion"
+	typRotation  = "aws:secretsmanager/secretRotation:SecretRotation"
+	typRole      = "aws:iam/role:Role"
+	typPolicy    = "aws:iam/rolePolicy:RolePolicy"
+	typNamespace = "kubernetes:core/v1:Namespace"
+	typAccount   = "kubernetes:core/v1:ServiceAccount"
+	typRelease   = "kubernetes:helm.sh/v3:Release"
+	typStore     = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
+)
+
+// assertGoldenJSON compares got with testdata/<name> as parsed JSON documents; with -update it
+// rewrites the file (indented) instead.
+func assertGoldenJSON(t *testing.T, name, got string) {
+	t.Helper()
+	var gotDoc any
+	require.NoError(t, json.Unmarshal([]byte(got), &gotDoc), "rendered document is not JSON: %s", got)
+	path := filepath.Join("testdata", name)
+	if *update {
+		b, err := json.MarshalIndent(gotDoc, "", "  ")
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(path, append(b, '\n'), 0o644))
+	}
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err, "missing golden file; run go test with -update")
+	var want any
+	require.NoError(t, json.Unmarshal(raw, &want))
+	assert.Equal(t, want, gotDoc, "document differs from %s", path)
+}
+
+type run struct {
+	eng     *mock.Engine
+	outputs map[string]any
+}
+
+// construct runs the component under the mock engine. withProviders passes explicit AWS and
+// Kubernetes providers, as the stack does; argsFn builds the arguments inside the program so
+// that they can read secret config.
+func construct(t *testing.T, withProviders bool, argsFn func(ctx *pulumi.Context) *SecretsArgs) (*run, error) {
+	t.Helper()
+	eng := mock.NewEngine("novacron-platform", "test", nil)
+	r := &run{eng: eng, outputs: map[string]any{}}
+	var mu sync.Mutex
+	keep := func(key string) func(any) error {
+		return func(v any) error {
+			mu.Lock()
+			defer mu.Unlock()
+			r.outputs[key] = v
+			return nil
+		}
+	}
+	err := eng.Run(
+		map[string]string{"novacron-platform:grafanaAdminPassword": configSecretValue},
+		[]string{"novacron-platform:grafanaAdminPassword"},
+		func(ctx *pulumi.Context) error {
+			var opts []pulumi.ResourceOption
+			if withProviders {
+				awsProvider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{})
+				if err != nil {
+					return err
+				}
+				k8sProvider, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
+				if err != nil {
+					return err
+				}
+				opts = append(opts, pulumi.Providers(awsProvider, k8sProvider))
+			}
+			s, err := NewSecrets(ctx, "security", argsFn(ctx), opts...)
+			if err != nil {
+				return err
+			}
+			s.SecretArns.ApplyT(func(m map[string]string) error { return keep("secretArns")(m) })
+			s.ExternalSecretsRoleArn.ApplyT(func(v string) error { return keep("roleArn")(v) })
+			s.DataKeyArn.ApplyT(func(v string) error { return keep("dataKeyArn")(v) })
+			r.outputs["storeName"] = s.ClusterSecretStoreName
+			return nil
+		})
+	return r, err
+}
+
+func find(t *testing.T, eng *mock.Engine, typ, name string) *mock.Resource {
+	t.Helper()
+	r := eng.Find(typ, name)
+	require.NotNil(t, r, "no %s named %s", typ, name)
+	return r
+}
+
+func input(t *testing.T, r *mock.Resource, path string) resource.PropertyValue {
+	t.Helper()
+	v, ok := r.Input(path)
+	require.True(t, ok, "%s %s has no input %s", r.Type, r.Name, path)
+	return v
+}
+
+// plainOccurrences lists where needle appears in a value that is not marked secret.
+func plainOccurrences(v resource.PropertyValue, path, needle string) []string {
+	switch {
+	case v.IsSecret():
+		return nil // protected: shown and stored encrypted
+	case v.IsString():
+		if strings.Contains(v.StringValue(), needle) {
+			return []string{path}
+		}
+	case v.IsArray():
+		var out []string
+		for _, e := range v.ArrayValue() {
+			out = append(out, plainOccurrences(e, path+"[]", needle)...)
+		}
+		return out
+	case v.IsObject():
+		var out []string
+		for k, e := range v.ObjectValue() {
+			out = append(out, plainOccurrences(e, path+"."+string(k), needle)...)
+		}
+		return out
+	case v.IsComputed():
+		return plainOccurrences(v.Input().Element, path, needle)
+	case v.IsOutput():
+		return plainOccurrences(v.OutputValue().Element, path, needle)
+	}
+	return nil
+}
+
+// secretConfig reads a secret config value the way config.RequireSecret does (the pulumi/config
+// package itself cannot be built here: its github.com/spf13/cast dependency is not in go.sum).
+func secretConfig(ctx *pulumi.Context, key string) pulumi.StringOutput {
+	v, ok := ctx.GetConfig(key)
+	if !ok {
+		panic("missing config " + key)
+	}
+	return pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput)
+}
+
+func fullArgs(ctx *pulumi.Context) *SecretsArgs {
+	return &SecretsArgs{
+		KeyAdministratorArns: pulumi.StringArray{pulumi.String(adminRole)},
+		DataKeyUserArns:      pulumi.StringArray{pulumi.String(nodeRole), pulumi.String(ciRole), pulumi.String(nodeRole)},
+		SecretsKeyUserArns:   pulumi.StringArray{pulumi.String(apiRole)},
+		SecretNamePrefix:     "novacron/production/",
+		Secrets: []SecretSpec{
+			{
+				Name:              "api/database",
+				Description:       "Database credentials of the API",
+				RotationLambdaArn: pulumi.String(rotationFn),
+				RotationDays:      7,
+			},
+			{
+				Name:        "grafana/admin",
+				Description: "Grafana admin password",
+				Value:       secretConfig(ctx, "novacron-platform:grafanaAdminPassword"),
+			},
+			{
+				Name:               "alerting/slack-webhook",
+				Value:              pulumi.String(plainSecretValue),
+				RecoveryWindowDays: 7,
+			},
+		},
+	}
+}
+
+func TestKeysAndSecrets(t *testing.T) {
+	r, err := construct(t, false, fullArgs)
+	require.NoError(t, err)
+
+	comp := find(t, r.eng, "novacron:security:Secrets", "security")
+	for _, res := range r.eng.Resources() {
+		if res != comp {
+			assert.Equal(t, comp.URN, res.Parent, "%s %s must be a child of the component", res.Type, res.Name)
+		}
+	}
+
+	for _, purpose := range []string{PurposeData, PurposeLogs, PurposeSecrets} {
+		key := find(t, r.eng, typKey, "security-"+purpose)
+		assert.True(t, input(t, key, "enableKeyRotation").BoolValue(), purpose)
+		assert.Equal(t, float64(365), input(t, key, "rotationPeriodInDays").NumberValue(), purpose)
+		assert.Equal(t, float64(30), input(t, key, "deletionWindowInDays").NumberValue(), purpose)
+		assertGoldenJSON(t, "key-policy-"+purpose+".json", input(t, key, "policy").StringValue())
+
+		alias := find(t, r.eng, typAlias, "security-"+purpose+"-alias")
+		assert.Equal(t, "alias/security/"+purpose, input(t, alias, "name").StringValue())
+		assert.Equal(t, "security-"+purpose+"-key-id", input(t, alias, "targetKeyId").StringValue())
+	}
+
+	secretsKeyArn := "arn:aws:kms:us-east-1:123456789012:security-secrets"
+	secrets := r.eng.ByType(typSecret)
+	require.Len(t, secrets, 3)
+	for _, s := range secrets {
+		assert.Equal(t, secretsKeyArn, input(t, s, "kmsKeyId").StringValue(), "%s is encrypted with the secrets key", s.Name)
+		_, hasPolicy := s.Input("policy")
+		assert.False(t, hasPolicy)
+	}
+	db := find(t, r.eng, typSecret, "security-api/database")
+	assert.Equal(t, "novacron/production/api/database", input(t, db, "name").StringValue())
+	assert.Equal(t, "Database credentials of the API", input(t, db, "description").StringValue())
+	assert.Equal(t, float64(30), input(t, db, "recoveryWindowInDays").NumberValue())
+	assert.Equal(t, float64(7), input(t, find(t, r.eng, typSecret, "security-alerting/slack-webhook"), "recoveryWindowInDays").NumberValue())
+
+	// A secret without a value is created empty: no version at all.
+	assert.Nil(t, r.eng.Find(typVersion, "security-api/database-value"))
+	versions := r.eng.ByType(typVersion)
+	require.Len(t, versions, 2)
+	for name, want := range map[string]string{
+		"security-grafana/admin-value":          configSecretValue,
+		"security-alerting/slack-webhook-value": plainSecretValue,
+	} {
+		v := find(t, r.eng, typVersion, name)
+		raw := v.Inputs["secretString"]
+		require.True(t, raw.IsSecret(), "%s: the value must be stored as a secret", name)
+		assert.Equal(t, want, raw.SecretValue().Element.StringValue(), "%s carries the value it was given", name)
+		assert.Equal(t, strings.TrimSuffix(name, "-value")+"-id", input(t, v, "secretId").StringValue())
+	}
+
+	rotation := find(t, r.eng, typRotation, "security-api/database-rotation")
+	assert.Equal(t, rotationFn, input(t, rotation, "rotationLambdaArn").StringValue())
+	assert.Equal(t, float64(7), input(t, rotation, "rotationRules.automaticallyAfterDays").NumberValue())
+	assert.Len(t, r.eng.ByType(typRotation), 1, "only secrets with a rotation function rotate")
+
+	for _, res := range r.eng.Resources() {
+		for _, needle := range []string{configSecretValue, plainSecretValue} {
+			assert.Empty(t, plainOccurrences(resource.NewObjectProperty(res.Inputs), res.Type+" "+res.Name, needle),
+				"a secret value appears in plain inputs")
+		}
+	}
+
+	for _, typ := range []string{typRole, typPolicy, typNamespace, typAccount, typRelease, typStore} {
+		assert.Empty(t, r.eng.ByType(typ), "no operator without the cluster's OIDC provider: %s", typ)
+	}
+	assert.Equal(t, "", r.outputs["roleArn"])
+	assert.Equal(t, "", r.outputs["storeName"])
+	assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:security-data", r.outputs["dataKeyArn"])
+	assert.Equal(t, map[string]string{
+		"api/database":           "arn:aws:secretsmanager:us-east-1:123456789012:security-api/database",
+		"grafana/admin":          "arn:aws:secretsmanager:us-east-1:123456789012:security-grafana/admin",
+		"alerting/slack-webhook": "arn:aws:secretsmanager:us-east-1:123456789012:security-alerting/slack-webhook",
+	}, r.outputs["secretArns"])
+}
+
+func TestKeyDefaultsWithoutPrincipals(t *testing.T) {
+	r, err := construct(t, false, func(*pulumi.Context) *SecretsArgs {
+		return &SecretsArgs{KeyAliasPrefix: "alias/novacron-staging/", KeyRotationPeriodDays: 180, KeyDeletionWindowDays: 7}
+	})
+	require.NoError(t, err)
+	assert.Empty(t, r.eng.ByType(typSecret))
+	for _, purpose := range []string{PurposeData, PurposeLogs, PurposeSecrets} {
+		key := find(t, r.eng, typKey, "security-"+purpose)
+		assert.Equal(t, float64(180), input(t, key, "rotationPeriodInDays").NumberValue())
+		assert.Equal(t, float64(7), input(t, key, "deletionWindowInDays").NumberValue())
+		var doc policyDocument
+		require.NoError(t, json.Unmarshal([]byte(input(t, key, "policy").StringValue()), &doc))
+		var sids []string
+		for _, st := range doc.Statement {
+			sids = append(sids, st.Sid)
+		}
+		want := []string{"EnableIamPoliciesForAccount"}
+		if purpose == PurposeLogs {
+			want = append(want, "CloudWatchLogsOfThisAccount")
+		}
+		assert.Equal(t, want, sids, "%s: no statements for absent principals", purpose)
+		assert.Equal(t, "alias/novacron-staging/"+purpose, input(t, find(t, r.eng, typAlias, "security-"+purpose+"-alias"), "name").StringValue())
+	}
+}
+
+func TestExternalSecretsOperator(t *testing.T) {
+	r, err := construct(t, true, func(ctx *pulumi.Context) *SecretsArgs {
+		a := fullArgs(ctx)
+		a.OidcProviderArn = pulumi.String(oidcProvider)
+		a.OidcIssuer = pulumi.String(oidcIssuer)
+		a.ExtraReadableSecretArns = pulumi.StringArray{pulumi.String(rdsSecret)}
+		return a
+	})
+	require.NoError(t, err)
+
+	awsProvider := find(t, r.eng, "pulumi:providers:aws", "aws")
+	k8sProvider := find(t, r.eng, "pulumi:providers:kubernetes", "k8s")
+	for _, res := range r.eng.Resources() {
+		switch {
+		case !res.Custom:
+		case strings.HasPrefix(res.Type, "aws:"):
+			assert.True(t, strings.HasPrefix(res.Provider, awsProvider.URN+"::"), "%s %s uses %q", res.Type, res.Name, res.Provider)
+		case strings.HasPrefix(res.Type, "kubernetes:"):
+			assert.True(t, strings.HasPrefix(res.Provider, k8sProvider.URN+"::"), "%s %s uses %q", res.Type, res.Name, res.Provider)
+		}
+	}
+
+	role := find(t, r.eng, typRole, "security-external-secrets")
+	assertGoldenJSON(t, "external-secrets-trust-policy.json", input(t, role, "assumeRolePolicy").StringValue())
+	policy := find(t, r.eng, typPolicy, "security-external-secrets-read")
+	assert.Equal(t, "security-external-secrets", input(t, policy, "role").StringValue())
+	assertGoldenJSON(t, "external-secrets-policy.json", input(t, policy, "policy").StringValue())
+	roleArn := "arn:aws:iam:us-east-1:123456789012:security-external-secrets"
+	assert.Equal(t, roleArn, r.outputs["roleArn"])
+
+	ns := find(t, r.eng, typNamespace, "security-external-secrets")
+	assert.Equal(t, map[string]any{
+		"name":   "external-secrets",
+		"labels": map[string]any{"pod-security.kubernetes.io/enforce": "restricted"},
+	}, input(t, ns, "metadata").ObjectValue().Mappable())
+
+	sa := find(t, r.eng, typAccount, "security-secrets-manager-reader")
+	assert.Equal(t, map[string]any{
+		"name":        "secrets-manager-reader",
+		"namespace":   "external-secrets",
+		"annotations": map[string]any{"eks.amazonaws.com/role-arn": roleArn},
+	}, input(t, sa, "metadata").ObjectValue().Mappable())
+	assert.False(t, input(t, sa, "automountServiceAccountToken").BoolValue())
+
+	release := find(t, r.eng, typRelease, "security-external-secrets")
+	assert.Equal(t, "external-secrets", input(t, release, "chart").StringValue())
+	assert.Equal(t, "2.10.0", input(t, release, "version").StringValue())
+	assert.Equal(t, "https://charts.external-secrets.io", input(t, release, "repositoryOpts.repo").StringValue())
+	assert.Equal(t, "external-secrets", input(t, release, "namespace").StringValue())
+	assert.Equal(t, map[string]any{
+		"installCRDs":    true,
+		"serviceAccount": map[string]any{"create": true, "name": "external-secrets"},
+	}, input(t, release, "values").ObjectValue().Mappable(), "the controller's own account carries no role")
+
+	store := find(t, r.eng, typStore, "security-cluster-secret-store")
+	assert.Equal(t, "external-secrets.io/v1", input(t, store, "apiVersion").StringValue())
+	assert.Equal(t, "ClusterSecretStore", input(t, store, "kind").StringValue())
+	assert.Equal(t, "aws-secrets-manager", input(t, store, "metadata.name").StringValue())
+	assert.Equal(t, map[string]any{"provider": map[string]any{"aws": map[string]any{
+		"service": "SecretsManager",
+		"region":  "us-east-1",
+		"auth": map[string]any{"jwt": map[string]any{"serviceAccountRef": map[string]any{
+			"name": "secrets-manager-reader", "namespace": "external-secrets",
+		}}},
+	}}}, input(t, store, "spec").ObjectValue().Mappable())
+	assert.Contains(t, store.Dependencies, release.URN, "the store waits for the CRD")
+	assert.Contains(t, store.Dependencies, sa.URN)
+	assert.Equal(t, "aws-secrets-manager", r.outputs["storeName"])
+
+	for _, res := range r.eng.Resources() {
+		for _, needle := range []string{configSecretValue, plainSecretValue} {
+			assert.Empty(t, plainOccurrences(resource.NewObjectProperty(res.Inputs), res.Type+" "+res.Name, needle),
+				"a secret value appears in plain inputs")
+		}
+	}
+}
+
+// TestPolicySemantics checks what the policies must mean, independently of the golden files.
+func TestPolicySemantics(t *testing.T) {
+	raw, err := externalSecretsPolicy{
+		Region:        "eu-west-1",
+		SecretArns:    []string{"arn:b", "arn:a", "arn:b", ""},
+		SecretsKeyArn: "arn:key",
+	}.document()
+	require.NoError(t, err)
+	var doc policyDocument
+	require.NoError(t, json.Unmarshal([]byte(raw), &doc))
+	require.Len(t, doc.Statement, 2)
+	var actions []string
+	for _, st := range doc.Statement {
+		assert.Equal(t, "Allow", st.Effect)
+		assert.Nil(t, st.Principal)
+		switch a := st.Action.(type) {
+		case string:
+			actions = append(actions, a)
+		case []any:
+			for _, x := range a {
+				actions = append(actions, x.(string))
+			}
+		}
+		assert.NotEqual(t, "*", st.Resource, "no wildcard resources")
+	}
+	assert.ElementsMatch(t, []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "kms:Decrypt"}, actions)
+	assert.Equal(t, []any{"arn:a", "arn:b"}, doc.Statement[0].Resource)
+	assert.Equal(t, "arn:key", doc.Statement[1].Resource)
+	assert.Equal(t, map[string]map[string]any{"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}, doc.Statement[1].Condition)
+
+	// Without declared secrets the operator may still decrypt nothing but through Secrets Manager.
+	raw, err = externalSecretsPolicy{Region: "eu-west-1", SecretsKeyArn: "arn:key"}.document()
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal([]byte(raw), &doc))
+	require.Len(t, doc.Statement, 1)
+	assert.Equal(t, "kms:Decrypt", doc.Statement[0].Action)
+}
+
+func TestInvalidArgs(t *testing.T) {
+	tests := []struct {
+		name string
+		args SecretsArgs
+		want string
+	}{
+		{"bad alias prefix", SecretsArgs{KeyAliasPrefix: "novacron/"},
+			`secrets "security": keyAliasPrefix must start with "alias/" and use letters, digits, /, _ or -, got "novacron/"`},
+		{"deletion window too short", SecretsArgs{KeyDeletionWindowDays: 3},
+			`secrets "security": keyDeletionWindowDays must be between 7 and 30, got 3`},
+		{"rotation period too long", SecretsArgs{KeyRotationPeriodDays: 3000},
+			`secrets "security": keyRotationPeriodDays must be between 90 and 2560, got 3000`},
+		{"unnamed secret", SecretsArgs{Secrets: []SecretSpec{{Description: "x"}}},
+			`secrets "security": secrets[0].name must not be empty`},
+		{"duplicate secret", SecretsArgs{Secrets: []SecretSpec{{Name: "a"}, {Name: "a"}}},
+			`secrets "security": secrets[1].name must be unique, got "a" twice`},
+		{"bad secret name", SecretsArgs{SecretNamePrefix: "novacron production/", Secrets: []SecretSpec{{Name: "a"}}},
+			`secrets "security": secrets[0].name must give a secret name of up to 512 letters, digits or /_+=.@- characters, got "novacron production/a"`},
+		{"rotation days without function", SecretsArgs{Secrets: []SecretSpec{{Name: "a", RotationDays: 10}}},
+			`secrets "security": secrets[0].rotationDays must not be set without rotationLambdaArn, got 10`},
+		{"rotation days too long", SecretsArgs{Secrets: []SecretSpec{{Name: "a", RotationLambdaArn: pulumi.String(rotationFn), RotationDays: 2000}}},
+			`secrets "security": secrets[0].rotationDays must be between 1 and 1000, got 2000`},
+		{"recovery window too short", SecretsArgs{Secrets: []SecretSpec{{Name: "a", RecoveryWindowDays: 3}}},
+			`secrets "security": secrets[0].recoveryWindowDays must be between 7 and 30, got 3`},
+		{"provider without issuer", SecretsArgs{OidcProviderArn: pulumi.String(oidcProvider)},
+			`secrets "security": oidcIssuer must be set together with oidcProviderArn`},
+		{"issuer without provider", SecretsArgs{OidcIssuer: pulumi.String(oidcIssuer)},
+			`secrets "security": oidcProviderArn must be set together with oidcIssuer`},
+		{"extra secrets without operator", SecretsArgs{ExtraReadableSecretArns: pulumi.StringArray{pulumi.String(rdsSecret)}},
+			`secrets "security": extraReadableSecretArns must not be set without oidcProviderArn: only the External Secrets Operator reads them`},
+		{"bad namespace", SecretsArgs{ExternalSecretsNamespace: "External_Secrets"},
+			`secrets "security": externalSecretsNamespace must be a Kubernetes namespace name (RFC 1123 label), got "External_Secrets"`},
+		{"bad store name", SecretsArgs{ClusterSecretStoreName: "AWS"},
+			`secrets "security": clusterSecretStoreName must be a Kubernetes object name (RFC 1123 subdomain), got "AWS"`},
+		{"chart version range", SecretsArgs{ExternalSecretsChartVersion: "^2.10"},
+			`secrets "security": externalSecretsChartVersion must be an exact chart version such as "2.10.0", got "^2.10"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := tt.args
+			require.Len(t, args.Validate(), 1, "%v", args.Validate())
+			r, err := construct(t, true, func(*pulumi.Context) *SecretsArgs { return &args })
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			for _, res := range r.eng.Resources() {
+				assert.True(t, strings.HasPrefix(res.Type, "pulumi:providers:"),
+					"nothing but the test's providers may be registered, got %s %s", res.Type, res.Name)
+			}
+		})
+	}
+}
+
+// TestGoldenFilesHoldNoSecretValues makes sure no golden document captured a secret value.
+func TestGoldenFilesHoldNoSecretValues(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for _, needle := range []string{configSecretValue, plainSecretValue} {
+			assert.NotContains(t, string(raw), needle, f)
+		}
+	}
+}
