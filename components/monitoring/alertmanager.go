@@ -1,0 +1,147 @@
+package monitoring
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Receiver names in the generated Alertmanager configuration.
+const (
+	ReceiverPagerDuty = "pagerduty"
+	ReceiverSlack     = "slack"
+	ReceiverWebhook   = "webhook"
+	// ReceiverNull swallows kube-prometheus-stack's always-firing Watchdog heartbeat and its
+	// InfoInhibitor helper alert, as the chart's own default configuration does.
+	ReceiverNull = "null"
+)
+
+// AlertmanagerSettings are the inputs of AlertmanagerConfig. The first two are secrets.
+type AlertmanagerSettings struct {
+	// PagerDutyRoutingKey is the PagerDuty Events API v2 integration (routing) key.
+	PagerDutyRoutingKey string
+	// SlackWebhookURL is the Slack incoming webhook URL.
+	SlackWebhookURL string
+	// SlackChannel is the channel warnings are posted to ("#novacron-alerts").
+	SlackChannel string
+	// WebhookURL receives every alert that is neither critical nor warning.
+	WebhookURL string
+}
+
+// AlertmanagerConfig renders the Alertmanager configuration (alertmanager.yaml): alerts are
+// grouped by alertname (group_wait 30s, group_interval 5m, repeat_interval 4h);
+// severity=critical goes to PagerDuty, severity=warning to Slack and everything else to the
+// webhook receiver. The result contains the secrets: it belongs in a Kubernetes Secret only.
+func AlertmanagerConfig(s AlertmanagerSettings) (string, error) {
+	var errs []error
+	if strings.TrimSpace(s.PagerDutyRoutingKey) == "" {
+		errs = append(errs, errors.New("pagerDutyRoutingKey must not be empty"))
+	}
+	if err := checkURL(s.SlackWebhookURL, "https"); err != nil {
+		errs = append(errs, fmt.Errorf("slackWebhookUrl %w", err))
+	}
+	if strings.TrimSpace(s.SlackChannel) == "" {
+		errs = append(errs, errors.New("slackChannel must not be empty"))
+	}
+	if err := checkURL(s.WebhookURL, "http", "https"); err != nil {
+		errs = append(errs, fmt.Errorf("webhookUrl %w", err))
+	}
+	if len(errs) > 0 {
+		// The error never quotes a secret.
+		return "", fmt.Errorf("alertmanager configuration: %w", errors.Join(errs...))
+	}
+
+	cfg := amConfig{
+		Global: map[string]string{"resolve_timeout": "5m"},
+		Route: amRoute{
+			Receiver:       ReceiverWebhook,
+			GroupBy:        []string{"alertname"},
+			GroupWait:      "30s",
+			GroupInterval:  "5m",
+			RepeatInterval: "4h",
+			Routes: []amRoute{
+				{Receiver: ReceiverNull, Matchers: []string{`alertname=~"Watchdog|InfoInhibitor"`}},
+				{Receiver: ReceiverPagerDuty, Matchers: []string{`severity="` + SeverityCritical + `"`}},
+				{Receiver: ReceiverSlack, Matchers: []string{`severity="` + SeverityWarning + `"`}},
+			},
+		},
+		// A critical alert silences the warning of the same name while it fires, so one
+		// problem does not page and post at once.
+		InhibitRules: []amInhibitRule{{
+			SourceMatchers: []string{`severity="` + SeverityCritical + `"`},
+			TargetMatchers: []string{`severity="` + SeverityWarning + `"`},
+			Equal:          []string{"alertname"},
+		}},
+		Receivers: []amReceiver{
+			{Name: ReceiverNull},
+			{Name: ReceiverPagerDuty, PagerDutyConfigs: []map[string]any{{
+				"routing_key":   s.PagerDutyRoutingKey,
+				"send_resolved": true,
+			}}},
+			{Name: ReceiverSlack, SlackConfigs: []map[string]any{{
+				"api_url":       s.SlackWebhookURL,
+				"channel":       s.SlackChannel,
+				"send_resolved": true,
+				"title":         `[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}`,
+				"text":          `{{ range .Alerts }}{{ .Annotations.summary }}{{ "\n" }}{{ end }}`,
+			}}},
+			{Name: ReceiverWebhook, WebhookConfigs: []map[string]any{{
+				"url":           s.WebhookURL,
+				"send_resolved": true,
+			}}},
+		},
+	}
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		return "", fmt.Errorf("alertmanager configuration: %w", err)
+	}
+	return string(out), nil
+}
+
+type amConfig struct {
+	Global       map[string]string `yaml:"global"`
+	Route        amRoute           `yaml:"route"`
+	InhibitRules []amInhibitRule   `yaml:"inhibit_rules"`
+	Receivers    []amReceiver      `yaml:"receivers"`
+}
+
+type amRoute struct {
+	Receiver       string    `yaml:"receiver"`
+	GroupBy        []string  `yaml:"group_by,omitempty"`
+	GroupWait      string    `yaml:"group_wait,omitempty"`
+	GroupInterval  string    `yaml:"group_interval,omitempty"`
+	RepeatInterval string    `yaml:"repeat_interval,omitempty"`
+	Matchers       []string  `yaml:"matchers,omitempty"`
+	Routes         []amRoute `yaml:"routes,omitempty"`
+}
+
+type amInhibitRule struct {
+	SourceMatchers []string `yaml:"source_matchers"`
+	TargetMatchers []string `yaml:"target_matchers"`
+	Equal          []string `yaml:"equal"`
+}
+
+type amReceiver struct {
+	Name             string           `yaml:"name"`
+	PagerDutyConfigs []map[string]any `yaml:"pagerduty_configs,omitempty"`
+	SlackConfigs     []map[string]any `yaml:"slack_configs,omitempty"`
+	WebhookConfigs   []map[string]any `yaml:"webhook_configs,omitempty"`
+}
+
+// checkURL reports whether raw is an absolute URL with one of schemes; the message never
+// repeats raw, which may be a secret.
+func checkURL(raw string, schemes ...string) error {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("must be an absolute %s URL", strings.Join(schemes, " or "))
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			return nil
+		}
+	}
+	return fmt.Errorf("must be an absolute %s URL", strings.Join(schemes, " or "))
+}

@@ -1,0 +1,75 @@
+// Package monitoring provides the novacron:monitoring:Stack component: NovaCron's in-cluster
+// metrics, alerting and dashboards.
+//
+// # What it creates
+//
+// Children of the component, all through the Kubernetes provider the caller passes with
+// pulumi.Providers:
+//
+//   - the namespace (Args.Namespace, "monitoring");
+//   - Secret grafana-admin-credentials (admin-user, admin-password) built from the
+//     GrafanaAdminPassword secret input;
+//   - Secret alertmanager-novacron-config (alertmanager.yaml) rendered by AlertmanagerConfig
+//     inside an apply from the PagerDuty routing key and the Slack webhook URL;
+//   - the kube-prometheus-stack Helm release (helm.sh/v3 Release, chart version pinned), named
+//     "kube-prometheus-stack": Prometheus Operator and its CRDs, Prometheus, Alertmanager,
+//     Grafana, kube-state-metrics and the node exporter;
+//   - the prometheus-blackbox-exporter Helm release, Service blackbox-exporter:9115, with the
+//     http_2xx module;
+//   - PrometheusRule novacron-slo (PrometheusRuleGroups) and ServiceMonitor novacron-api, as
+//     monitoring.coreos.com/v1 custom resources that wait for the release installing their CRDs.
+//
+// # Invariants
+//
+//   - Secrets stay secret end to end: the Secrets' stringData is marked secret whatever the
+//     caller passes, the Alertmanager configuration exists only inside an apply, and the Helm
+//     values only name the two Secrets (grafana.admin.existingSecret,
+//     alertmanager.alertmanagerSpec.useExistingSecret/configSecret). No credential is ever in a
+//     Helm value, a plain input or a log line; errors about them never quote them.
+//   - Rules, the SLO dashboard and the ServiceMonitor are built from the metric and label
+//     constants of package metrics, so the application and its alerts cannot drift apart.
+//   - Prometheus selects ServiceMonitors, PodMonitors, Probes, ScrapeConfigs and rules in every
+//     namespace (the *SelectorNilUsesHelmValues values are false).
+//   - The stateful parts keep their data on ReadWriteOnce volumes of Args.StorageClassName:
+//     Prometheus (retention by time, and by size at 90% of the volume), Alertmanager, Grafana.
+//   - Node exporters tolerate the configured taints (ml-workload=true:NoSchedule by default) on
+//     top of the chart's own NoSchedule toleration.
+//   - Helm releases wait up to Args.ReleaseTimeoutSeconds (1200 s) per operation: a 500Gi volume
+//     has to bind before Prometheus is ready, and Helm's default of 300 s is often too short for
+//     kube-prometheus-stack (DESIGN.md §8).
+//
+// # Alerts
+//
+// Availability of the API (job = Args.APIServiceName) against Args.AvailabilityTarget (99.9%),
+// as multiwindow, multi-burn-rate alerts (The Site Reliability Workbook, ch. 5 "Alerting on
+// SLOs"): 14.4x over 1h/5m or 6x over 6h/30m page (severity critical); 3x over 1d/2h or 1x over
+// 3d/6h open a ticket (severity warning). Also: API p95 latency above 100 ms, database query
+// p95 above 250 ms, job failure ratio above 5% (warnings), and a failing HTTPS probe
+// (critical). Alertmanager groups by alertname (30s / 5m / 4h) and routes critical to
+// PagerDuty, warning to Slack, everything else to the webhook receiver; the chart's Watchdog
+// heartbeat and InfoInhibitor go to a null receiver, as in the chart's default configuration.
+//
+// # Scrape jobs
+//
+// Besides the operator's ServiceMonitors, Prometheus runs two plain jobs:
+// kubernetes-service-endpoints scrapes Services annotated prometheus.io/scrape: "true",
+// honouring prometheus.io/path, prometheus.io/port and prometheus.io/scheme (EndpointSlice
+// discovery; the component grants Prometheus read access to EndpointSlices), and skips the
+// API, which its ServiceMonitor already scrapes; blackbox-http probes Args.ProbeURLs through the
+// exporter's http_2xx module, which fails on plain HTTP.
+//
+// # Operating notes
+//
+//   - Grafana downloads the grafana.com dashboards (15758, 7249) at start-up: the cluster needs
+//     egress to grafana.com, or set DisableCommunityDashboards.
+//   - Helm installs CRDs on first install only; the chart's CRD upgrade job (crds.upgradeJob,
+//     marked preview by the chart) re-applies them before each upgrade. Set
+//     DisableCRDUpgradeJob to manage CRDs yourself.
+//   - The pulumi-kubernetes provider (4.32.0) resolves the PrometheusRule and ServiceMonitor
+//     kinds during the first preview from the release's chart (pulumi-kubernetes#3176).
+//
+// Chart value names used here were checked against the charts' values.yaml files
+// (prometheus-community/helm-charts kube-prometheus-stack, prometheus-node-exporter,
+// prometheus-blackbox-exporter; grafana-community/helm-charts grafana) and their templates
+// for the Alertmanager Secret and the Grafana admin Secret.
+package monitoring
