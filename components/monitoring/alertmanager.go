@@ -46,8 +46,10 @@ func AlertmanagerConfig(s AlertmanagerSettings) (string, error) {
 	if strings.TrimSpace(s.SlackChannel) == "" {
 		errs = append(errs, errors.New("slackChannel must not be empty"))
 	}
-	if err := checkURL(s.WebhookURL, "http", "https"); err != nil {
-		errs = append(errs, fmt.Errorf("webhookUrl %w", err))
+	if s.WebhookURL != "" {
+		if err := checkURL(s.WebhookURL, "http", "https"); err != nil {
+			errs = append(errs, fmt.Errorf("webhookUrl %w", err))
+		}
 	}
 	if len(errs) > 0 {
 		// The error never quotes a secret.
@@ -88,11 +90,16 @@ func AlertmanagerConfig(s AlertmanagerSettings) (string, error) {
 				"title":         `[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}`,
 				"text":          `{{ range .Alerts }}{{ .Annotations.summary }}{{ "\n" }}{{ end }}`,
 			}}},
-			{Name: ReceiverWebhook, WebhookConfigs: []map[string]any{{
-				"url":           s.WebhookURL,
-				"send_resolved": true,
-			}}},
+			{Name: ReceiverWebhook},
 		},
+	}
+	// Without a URL the catch-all receiver has no integration: such alerts stay visible in
+	// Alertmanager and Grafana but are not delivered anywhere.
+	if s.WebhookURL != "" {
+		cfg.Receivers[len(cfg.Receivers)-1].WebhookConfigs = []map[string]any{{
+			"url":           s.WebhookURL,
+			"send_resolved": true,
+		}}
 	}
 	out, err := yaml.Marshal(cfg)
 	if err != nil {

@@ -28,6 +28,21 @@ func loadAlertmanagerConfig(t *testing.T, doc string) *config.Config {
 	return cfg
 }
 
+func TestAlertmanagerConfigWithoutWebhook(t *testing.T) {
+	settings := testAlertmanagerSettings()
+	settings.WebhookURL = ""
+	doc, err := AlertmanagerConfig(settings)
+	require.NoError(t, err)
+	cfg := loadAlertmanagerConfig(t, doc)
+	for _, r := range cfg.Receivers {
+		if r.Name == ReceiverWebhook {
+			assert.Empty(t, r.WebhookConfigs, "no URL, no delivery: the catch-all receiver stays a sink")
+			return
+		}
+	}
+	t.Fatalf("receiver %q is missing", ReceiverWebhook)
+}
+
 func TestAlertmanagerConfigLoadsAndRoutes(t *testing.T) {
 	doc, err := AlertmanagerConfig(testAlertmanagerSettings())
 	require.NoError(t, err)

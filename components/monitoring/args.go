@@ -119,7 +119,7 @@ type StackArgs struct {
 	// SlackChannel receives the warnings. Default: "#novacron-alerts".
 	SlackChannel string
 	// WebhookURL receives every alert that is neither critical nor warning (http or https).
-	// Required.
+	// When empty, those alerts are kept in Alertmanager but delivered nowhere. Default: "".
 	WebhookURL string
 }
 
@@ -263,8 +263,10 @@ func (a *StackArgs) Validate() validate.Problems {
 		}
 	}
 	p.NotEmpty("slackChannel", d.SlackChannel)
-	if err := checkURL(d.WebhookURL, "http", "https"); err != nil {
-		p.Addf("webhookUrl", "%s, got %q", err.Error(), d.WebhookURL)
+	if d.WebhookURL != "" {
+		if err := checkURL(d.WebhookURL, "http", "https"); err != nil {
+			p.Addf("webhookUrl", "%s, got %q", err.Error(), d.WebhookURL)
+		}
 	}
 	sortProblems(p)
 	return p

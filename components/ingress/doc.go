@@ -1,0 +1,22 @@
+// Package ingress is the ingress component (novacron:ingress:LoadBalancerController).
+//
+// It serves the plan's "ALB" line with the AWS Load Balancer Controller (the community
+// ingress-nginx controller was retired in March 2026, DESIGN.md §7). It creates:
+//
+//   - an IAM role that only kube-system:aws-load-balancer-controller can assume, through the
+//     cluster's OIDC provider (IRSA, internal/irsa), with the STS audience pinned;
+//   - a customer managed policy, iam_policy.json, attached to that role. The document is ours,
+//     written from the actions the controller calls; mutations are scoped by the controller's
+//     elbv2.k8s.aws/cluster tag or by resource ARN wherever AWS allows it, and the few
+//     exceptions are listed and justified in the tests;
+//   - a helm/v3 Release of the eks-charts aws-load-balancer-controller chart, pinned by
+//     ChartVersion, in kube-system, with clusterName, region and vpcId set (so the controller
+//     never needs the instance metadata service), 2 replicas, a PodDisruptionBudget and the
+//     service account annotated with the role ARN. The release waits for the policy attachment.
+//   - optionally (CertificateDomain set), a public ACM certificate validated by DNS records in
+//     a Route53 hosted zone; CertificateArn resolves once validation succeeded. Without a domain
+//     none of these exist and CertificateArn is "".
+//
+// The AWS and Kubernetes providers come from the caller through pulumi.Providers and reach the
+// children through pulumi.Parent. The Helm values contain no secret.
+package ingress

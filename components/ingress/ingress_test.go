@@ -1,0 +1,369 @@
+package ingress
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/novacron/platform/internal/mock"
+	"github.com/novacron/platform/internal/validate"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+const (
+	oidcArn    = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/NOVACRON"
+	oidcIssuer = "https://oidc.eks.us-east-1.amazonaws.com/id/NOVACRON"
+)
+
+func baseArgs() *LoadBalancerControllerArgs {
+	return &LoadBalancerControllerArgs{
+		ClusterName:     pulumi.String("novacron-production"),
+		Region:          "us-east-1",
+		VpcId:           pulumi.String("vpc-0abc"),
+		OidcProviderArn: pulumi.String(oidcArn),
+		OidcIssuer:      pulumi.String(oidcIssuer),
+	}
+}
+
+func TestValidate(t *testing.T) {
+	withCert := baseArgs()
+	withCert.CertificateDomain = "novacron.example.com"
+	withCert.CertificateAlternativeNames = []string{"*.novacron.example.com"}
+	withCert.HostedZoneId = pulumi.String("Z123")
+
+	badCert := baseArgs()
+	badCert.CertificateDomain = "Novacron.Example.com"
+	badCert.CertificateAlternativeNames = []string{"ok.example.com", "bad_name.example.com"}
+
+	sansOnly := baseArgs()
+	sansOnly.CertificateAlternativeNames = []string{"x.example.com"}
+
+	tests := []struct {
+		name string
+		args *LoadBalancerControllerArgs
+		want validate.Problems
+	}{
+		{name: "minimal", args: baseArgs()},
+		{name: "with certificate", args: withCert},
+		{name: "nil", want: validate.Problems{{Field: "args", Message: "must be set"}}},
+		{name: "empty", args: &LoadBalancerControllerArgs{ChartVersion: "v3", ReplicaCount: 20}, want: validate.Problems{
+			{Field: "clusterName", Message: "must be set"},
+			{Field: "vpcId", Message: "must be set"},
+			{Field: "oidcProviderArn", Message: "must be set"},
+			{Field: "oidcIssuer", Message: "must be set"},
+			{Field: "region", Message: `must be an AWS region such as us-east-1, got ""`},
+			{Field: "chartVersion", Message: `must be a chart version such as 3.5.0, got "v3"`},
+			{Field: "replicaCount", Message: "must be between 1 and 10, got 20"},
+		}},
+		{name: "bad certificate", args: badCert, want: validate.Problems{
+			{Field: "certificateDomain", Message: `must be a lowercase DNS name (optionally *.-prefixed), got "Novacron.Example.com"`},
+			{Field: "certificateAlternativeNames[1]", Message: `must be a lowercase DNS name (optionally *.-prefixed), got "bad_name.example.com"`},
+			{Field: "hostedZoneId", Message: "must be set when certificateDomain is set"},
+		}},
+		{name: "alternative names without domain", args: sansOnly, want: validate.Problems{
+			{Field: "certificateAlternativeNames", Message: "need certificateDomain"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.args.Validate())
+		})
+	}
+}
+
+// --- the controller's IAM policy ---------------------------------------------------------------
+
+type policyDoc struct {
+	Version   string
+	Statement []statement
+}
+
+type statement struct {
+	Sid       string
+	Effect    string
+	Action    []string
+	Resource  any
+	Condition map[string]map[string]any
+}
+
+func parsePolicy(t *testing.T, doc string) policyDoc {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.DisallowUnknownFields()
+	var p policyDoc
+	require.NoError(t, dec.Decode(&p), "the controller policy must be valid JSON with known keys only")
+	return p
+}
+
+func resources(s statement) []string {
+	switch r := s.Resource.(type) {
+	case string:
+		return []string{r}
+	case []any:
+		var out []string
+		for _, e := range r {
+			out = append(out, e.(string))
+		}
+		return out
+	}
+	return nil
+}
+
+// Statements that may mutate without a tag condition or a narrower resource, and why:
+var unconditionedMutations = map[string]string{
+	// CreateSecurityGroup is also authorised against the VPC, which carries no controller tag.
+	"CreateSecurityGroups": "the VPC resource cannot carry the request tag",
+	// The ALB's ARN is the resource; association state is read before any change.
+	"AssociateWafAndShield": "WAFv2 and Shield act on the controller's own load balancers",
+	// Listeners and rules are reached through the controller's tagged load balancers.
+	"ManageListenersAndRules": "listeners and rules are not tagged on every controller version",
+}
+
+func TestControllerPolicyDocument(t *testing.T) {
+	p := parsePolicy(t, ControllerPolicy)
+	assert.Equal(t, "2012-10-17", p.Version)
+	actionRe := regexp.MustCompile(`^[a-z0-9-]+:[A-Za-z0-9]+$`)
+	sids := map[string]bool{}
+	allowed := map[string]bool{}
+	for _, s := range p.Statement {
+		require.NotEmpty(t, s.Sid)
+		assert.False(t, sids[s.Sid], "duplicate Sid %s", s.Sid)
+		sids[s.Sid] = true
+		assert.Equal(t, "Allow", s.Effect, s.Sid)
+		require.NotEmpty(t, s.Action, s.Sid)
+		assert.True(t, slices.IsSorted(s.Action), "%s: keep actions sorted so diffs stay readable", s.Sid)
+		res := resources(s)
+		require.NotEmpty(t, res, s.Sid)
+		for _, r := range res {
+			assert.True(t, r == "*" || strings.HasPrefix(r, "arn:aws:"), "%s: resource %q", s.Sid, r)
+		}
+		mutating := false
+		for _, a := range s.Action {
+			assert.Regexp(t, actionRe, a, "%s: no wildcard or malformed action", s.Sid)
+			assert.False(t, strings.HasPrefix(a, "waf-regional:"), "%s: WAF Classic is not used", s.Sid)
+			allowed[a] = true
+			verb := strings.SplitN(a, ":", 2)[1]
+			if !strings.HasPrefix(verb, "Describe") && !strings.HasPrefix(verb, "Get") && !strings.HasPrefix(verb, "List") {
+				mutating = true
+			}
+		}
+		if mutating && slices.Equal(res, []string{"*"}) && len(s.Condition) == 0 {
+			assert.Contains(t, unconditionedMutations, s.Sid,
+				"%s mutates any resource without a condition; scope it or justify it in unconditionedMutations", s.Sid)
+		}
+	}
+	for sid := range unconditionedMutations {
+		assert.True(t, sids[sid], "unconditionedMutations names unknown statement %s", sid)
+	}
+
+	// What the controller calls in normal operation (creating an ALB for an Ingress with
+	// IP targets, HTTPS listener and rules) must be allowed.
+	for _, a := range []string{
+		"iam:CreateServiceLinkedRole", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+		"ec2:GetSecurityGroupsForVpc", "ec2:CreateSecurityGroup", "ec2:CreateTags",
+		"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup",
+		"elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup",
+		"elasticloadbalancing:CreateListener", "elasticloadbalancing:CreateRule", "elasticloadbalancing:AddTags",
+		"elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets",
+		"elasticloadbalancing:DescribeListenerAttributes", "elasticloadbalancing:ModifyListenerAttributes",
+		"elasticloadbalancing:SetRulePriorities", "elasticloadbalancing:DescribeCapacityReservation",
+		"acm:DescribeCertificate", "acm:ListCertificates", "wafv2:GetWebACLForResource", "shield:GetSubscriptionState",
+	} {
+		assert.True(t, allowed[a], "controller needs %s", a)
+	}
+
+	// IAM counts a managed policy's size without whitespace; the limit is 6,144 characters.
+	compact := &bytes.Buffer{}
+	require.NoError(t, json.Compact(compact, []byte(ControllerPolicy)))
+	assert.LessOrEqual(t, compact.Len(), 6144)
+}
+
+// --- under the mock engine ---------------------------------------------------------------------
+
+// fakeACM answers what AWS computes for a DNS-validated certificate and a Route53 record.
+func fakeACM(args pulumi.MockResourceArgs, out resource.PropertyMap) {
+	switch args.TypeToken {
+	case "aws:acm/certificate:Certificate":
+		names := []string{args.Inputs["domainName"].StringValue()}
+		if sans, ok := args.Inputs["subjectAlternativeNames"]; ok {
+			for _, v := range sans.ArrayValue() {
+				names = append(names, v.StringValue())
+			}
+		}
+		var opts []any
+		for _, n := range names {
+			base := strings.TrimPrefix(n, "*.")
+			opts = append(opts, map[string]any{
+				"domainName":          n,
+				"resourceRecordName":  "_abc." + base + ".",
+				"resourceRecordType":  "CNAME",
+				"resourceRecordValue": "_def." + base + ".acm-validations.aws.",
+			})
+		}
+		out["domainValidationOptions"] = resource.NewPropertyValue(opts)
+	case "aws:route53/record:Record":
+		out["fqdn"] = args.Inputs["name"]
+	}
+}
+
+func run(t *testing.T, a *LoadBalancerControllerArgs) *mock.Engine {
+	t.Helper()
+	eng := mock.NewEngine("novacron-platform", "test", fakeACM)
+	require.NoError(t, eng.Run(nil, nil, func(ctx *pulumi.Context) error {
+		awsProvider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("us-east-1")})
+		if err != nil {
+			return err
+		}
+		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+		if err != nil {
+			return err
+		}
+		_, err = NewLoadBalancerController(ctx, "lbc", a, pulumi.Providers(awsProvider, k8s))
+		return err
+	}))
+	return eng
+}
+
+func input(t *testing.T, r *mock.Resource, path string) any {
+	t.Helper()
+	require.NotNil(t, r)
+	v, ok := r.Input(path)
+	require.True(t, ok, "%s %s: missing %s", r.Type, r.Name, path)
+	return v.Mappable()
+}
+
+func TestControllerResources(t *testing.T) {
+	eng := run(t, baseArgs())
+
+	comp := eng.Find("novacron:ingress:LoadBalancerController", "lbc")
+	require.NotNil(t, comp)
+	role := eng.Find("aws:iam/role:Role", "lbc-role")
+	policy := eng.Find("aws:iam/policy:Policy", "lbc-policy")
+	attachment := eng.Find("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "lbc-policy-attachment")
+	release := eng.Find("kubernetes:helm.sh/v3:Release", "lbc-release")
+	for _, r := range []*mock.Resource{role, policy, attachment, release} {
+		require.NotNil(t, r)
+		assert.Equal(t, comp.URN, r.Parent, r.Name)
+	}
+	for _, r := range []*mock.Resource{role, policy, attachment} {
+		assert.Contains(t, r.Provider, "pulumi:providers:aws::aws", r.Name)
+	}
+	assert.Contains(t, release.Provider, "pulumi:providers:kubernetes::k8s")
+
+	// Trust: exactly the controller's service account, through the cluster's OIDC provider.
+	var trust map[string]any
+	require.NoError(t, json.Unmarshal([]byte(input(t, role, "assumeRolePolicy").(string)), &trust))
+	stmt := trust["Statement"].([]any)[0].(map[string]any)
+	assert.Equal(t, map[string]any{"Federated": oidcArn}, stmt["Principal"])
+	assert.Equal(t, "sts:AssumeRoleWithWebIdentity", stmt["Action"])
+	assert.Equal(t, map[string]any{"StringEquals": map[string]any{
+		"oidc.eks.us-east-1.amazonaws.com/id/NOVACRON:sub": "system:serviceaccount:kube-system:aws-load-balancer-controller",
+		"oidc.eks.us-east-1.amazonaws.com/id/NOVACRON:aud": "sts.amazonaws.com",
+	}}, stmt["Condition"])
+
+	assert.JSONEq(t, ControllerPolicy, input(t, policy, "policy").(string))
+	assert.Contains(t, attachment.Dependencies, role.URN)
+	assert.Contains(t, attachment.Dependencies, policy.URN)
+	assert.Contains(t, release.Dependencies, attachment.URN, "the controller must start with its permissions attached")
+
+	assert.Equal(t, "aws-load-balancer-controller", input(t, release, "chart"))
+	assert.Equal(t, DefaultChartVersion, input(t, release, "version"))
+	assert.Equal(t, "kube-system", input(t, release, "namespace"))
+	assert.Equal(t, "https://aws.github.io/eks-charts", input(t, release, "repositoryOpts.repo"))
+
+	values := input(t, release, "values").(map[string]any)
+	assert.Equal(t, "novacron-production", values["clusterName"])
+	assert.Equal(t, "us-east-1", values["region"])
+	assert.Equal(t, "vpc-0abc", values["vpcId"])
+	assert.EqualValues(t, 2, values["replicaCount"])
+	sa := values["serviceAccount"].(map[string]any)
+	assert.Equal(t, "aws-load-balancer-controller", sa["name"])
+	assert.Equal(t, "arn:aws:iam:us-east-1:123456789012:lbc-role",
+		sa["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"], "the role's ARN as the mock computes it")
+
+	assert.Empty(t, eng.ByType("aws:acm/certificate:Certificate"), "no certificate without a domain")
+	assert.Empty(t, eng.ByType("aws:route53/record:Record"))
+}
+
+func TestValuesGolden(t *testing.T) {
+	eng := run(t, baseArgs())
+	v, ok := eng.Find("kubernetes:helm.sh/v3:Release", "lbc-release").Input("values")
+	require.True(t, ok)
+	require.False(t, v.ContainsSecrets())
+	b, err := yaml.Marshal(v.Mappable())
+	require.NoError(t, err)
+	path := filepath.Join("testdata", "values.golden.yaml")
+	if *update {
+		require.NoError(t, os.WriteFile(path, b, 0o644))
+	}
+	golden, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create the golden file")
+	var want, got map[string]any
+	require.NoError(t, yaml.Unmarshal(golden, &want))
+	require.NoError(t, yaml.Unmarshal(b, &got))
+	assert.Equal(t, want, got)
+}
+
+func TestCertificateWithDNSValidation(t *testing.T) {
+	a := baseArgs()
+	a.CertificateDomain = "novacron.example.com"
+	a.CertificateAlternativeNames = []string{"*.novacron.example.com", "api.other.example.com"}
+	a.HostedZoneId = pulumi.String("Z0123456789")
+	eng := run(t, a)
+
+	comp := eng.Find("novacron:ingress:LoadBalancerController", "lbc")
+	cert := eng.Find("aws:acm/certificate:Certificate", "lbc-cert")
+	require.NotNil(t, cert)
+	assert.Equal(t, comp.URN, cert.Parent)
+	assert.Equal(t, "novacron.example.com", input(t, cert, "domainName"))
+	assert.Equal(t, []any{"*.novacron.example.com", "api.other.example.com"}, input(t, cert, "subjectAlternativeNames"))
+	assert.Equal(t, "DNS", input(t, cert, "validationMethod"))
+	assert.Equal(t, "ENABLED", input(t, cert, "options.certificateTransparencyLoggingPreference"))
+
+	// The wildcard shares its base name's record: two records for three names.
+	records := eng.ByType("aws:route53/record:Record")
+	require.Len(t, records, 2)
+	var fqdns []any
+	for _, base := range []string{"novacron.example.com", "api.other.example.com"} {
+		r := eng.Find("aws:route53/record:Record", "lbc-cert-validation-"+base)
+		require.NotNil(t, r, base)
+		assert.Equal(t, "Z0123456789", input(t, r, "zoneId"))
+		assert.Equal(t, "_abc."+base+".", input(t, r, "name"))
+		assert.Equal(t, "CNAME", input(t, r, "type"))
+		assert.Equal(t, []any{"_def." + base + ".acm-validations.aws."}, input(t, r, "records"))
+		assert.EqualValues(t, 60, input(t, r, "ttl"))
+		fqdns = append(fqdns, "_abc."+base+".")
+	}
+	validation := eng.Find("aws:acm/certificateValidation:CertificateValidation", "lbc-cert-validation")
+	require.NotNil(t, validation)
+	assert.Equal(t, fqdns, input(t, validation, "validationRecordFqdns"))
+	assert.Equal(t, "arn:aws:acm:us-east-1:123456789012:lbc-cert", input(t, validation, "certificateArn"))
+}
+
+func TestRejectsBadArgsBeforeRegistering(t *testing.T) {
+	eng := mock.NewEngine("novacron-platform", "test", nil)
+	a := baseArgs()
+	a.CertificateDomain = "novacron.example.com"
+	err := eng.Run(nil, nil, func(ctx *pulumi.Context) error {
+		_, err := NewLoadBalancerController(ctx, "lbc", a)
+		return err
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `ingress "lbc": hostedZoneId must be set when certificateDomain is set`)
+	assert.Empty(t, eng.Resources())
+}

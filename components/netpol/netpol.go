@@ -1,0 +1,487 @@
+package netpol
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+
+	k8scorev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	netv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	k8smeta "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/novacron/platform/internal/validate"
+)
+
+// Defaults.
+const (
+	DefaultAPIAppLabel         = "novacron-api"
+	DefaultAPIPort             = 8080
+	DefaultDatabasePort        = 5432
+	DefaultMonitoringNamespace = "monitoring"
+	DefaultMetricsPort         = 8080
+)
+
+// DefaultPrometheusPodLabels select the Prometheus server pods: the Prometheus Operator (which
+// kube-prometheus-stack runs) labels every Prometheus pod app.kubernetes.io/name=prometheus.
+var DefaultPrometheusPodLabels = map[string]string{"app.kubernetes.io/name": "prometheus"}
+
+// Policy names, per namespace. deny-all-default is the plan's name for the default deny.
+const (
+	PolicyDenyAll        = "deny-all-default"
+	PolicyDNSEgress      = "allow-dns-egress"
+	PolicyAPIIngress     = "allow-api-ingress"
+	PolicyDatabase       = "allow-api-database-egress"
+	PolicyPrometheus     = "allow-prometheus-scrape"
+	PolicyAPIHTTPSEgress = "allow-api-https-egress"
+)
+
+// namespaceNameLabel is set by Kubernetes (1.21+) on every namespace to the namespace's name and
+// cannot be changed by users, which makes it a safe namespace selector.
+const namespaceNameLabel = "kubernetes.io/metadata.name"
+
+// NetworkPoliciesArgs configures the NetworkPolicies component.
+type NetworkPoliciesArgs struct {
+	// CreateNamespaces creates each namespace in Namespaces before its policies, with the Pod
+	// Security Standards "baseline" level enforced and "restricted" warned. Leave it false when
+	// the namespaces are managed elsewhere. Default: false.
+	CreateNamespaces bool
+	// Namespaces are the application namespaces to lock down; they must already exist. Required,
+	// at least one.
+	Namespaces []string
+	// APIAppLabel is the value of the app label on the NovaCron API pods. Default: "novacron-api".
+	APIAppLabel string
+	// APIPort is the API pods' container port that receives user traffic. Default: 8080.
+	APIPort int
+	// IngressSourceNamespaceLabel and IngressSourceNamespaceValue select the namespace whose pods
+	// may reach the API port, for an in-cluster proxy or gateway. Set both, or use
+	// IngressSourceCIDRs instead. Default: unset.
+	IngressSourceNamespaceLabel string
+	// IngressSourceNamespaceValue is the label value for IngressSourceNamespaceLabel. Default: unset.
+	IngressSourceNamespaceValue string
+	// IngressSourceCIDRs are the networks whose addresses may reach the API port. With the AWS
+	// Load Balancer Controller in IP target mode the ALB sends traffic straight to pod IPs from
+	// its own addresses in the subnets it is placed in (the client address travels in
+	// X-Forwarded-For), so these are the ALB's subnet CIDRs; no pod or namespace selector can
+	// match a load balancer. Exactly one of this and the namespace pair must be set. Default: unset.
+	IngressSourceCIDRs []string
+	// DatabaseCIDRs are the database subnets' CIDR blocks. RDS lives outside the cluster, so
+	// egress to it can only be expressed by address; the network component derives these
+	// blocks from stack config, so they are plain values known before deploy. Required.
+	DatabaseCIDRs []string
+	// DatabasePort is the PostgreSQL port. Default: 5432.
+	DatabasePort int
+	// MonitoringNamespace is where Prometheus runs. Default: "monitoring".
+	MonitoringNamespace string
+	// PrometheusPodLabels select the Prometheus pods in MonitoringNamespace.
+	// Default: {"app.kubernetes.io/name": "prometheus"}.
+	PrometheusPodLabels map[string]string
+	// MetricsPort is the container port application pods serve /metrics on. The default matches
+	// the monitoring component, whose ServiceMonitor scrapes the API Service's "http" port. A
+	// separate port keeps /metrics out of the load balancer's reach at the network level; with a
+	// shared port only the Ingress path rules keep it private. Default: 8080.
+	MetricsPort int
+	// APIEgressHTTPSCIDRs are networks the API pods may reach on 443, for example the subnets of
+	// interface VPC endpoints (STS for IRSA, Secrets Manager). Default: none (no HTTPS egress).
+	APIEgressHTTPSCIDRs []string
+}
+
+// NetworkPolicies is the component that locks down the application namespaces.
+type NetworkPolicies struct {
+	pulumi.ResourceState
+
+	// PolicyNames lists the policies created, as namespace/name.
+	PolicyNames pulumi.StringArrayOutput
+}
+
+var (
+	dnsLabel     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	labelKeyRe   = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
+	labelValueRe = regexp.MustCompile(`^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$`)
+)
+
+func (a *NetworkPoliciesArgs) withDefaults() *NetworkPoliciesArgs {
+	out := *a
+	if out.APIAppLabel == "" {
+		out.APIAppLabel = DefaultAPIAppLabel
+	}
+	if out.APIPort == 0 {
+		out.APIPort = DefaultAPIPort
+	}
+	if out.DatabasePort == 0 {
+		out.DatabasePort = DefaultDatabasePort
+	}
+	if out.MonitoringNamespace == "" {
+		out.MonitoringNamespace = DefaultMonitoringNamespace
+	}
+	if len(out.PrometheusPodLabels) == 0 {
+		out.PrometheusPodLabels = maps.Clone(DefaultPrometheusPodLabels)
+	}
+	if out.MetricsPort == 0 {
+		out.MetricsPort = DefaultMetricsPort
+	}
+	return &out
+}
+
+// Validate reports every problem with the arguments (after defaults).
+func (a *NetworkPoliciesArgs) Validate() validate.Problems {
+	var p validate.Problems
+	if a == nil {
+		p.Addf("args", "must be set")
+		return p
+	}
+	d := a.withDefaults()
+	if len(d.Namespaces) == 0 {
+		p.Addf("namespaces", "must name at least one namespace")
+	}
+	for i, ns := range d.Namespaces {
+		checkNamespace(&p, fmt.Sprintf("namespaces[%d]", i), ns)
+		if slices.Index(d.Namespaces, ns) != i {
+			p.Addf(fmt.Sprintf("namespaces[%d]", i), "repeats %q", ns)
+		}
+	}
+	checkLabelValue(&p, "apiAppLabel", d.APIAppLabel)
+	p.IntRange("apiPort", d.APIPort, 1, 65535)
+	p.IntRange("databasePort", d.DatabasePort, 1, 65535)
+	p.IntRange("metricsPort", d.MetricsPort, 1, 65535)
+
+	byNamespace := d.IngressSourceNamespaceLabel != "" || d.IngressSourceNamespaceValue != ""
+	byCIDR := len(d.IngressSourceCIDRs) > 0
+	switch {
+	case byNamespace && byCIDR:
+		p.Addf("ingressSource", "set either ingressSourceNamespaceLabel/Value or ingressSourceCIDRs, not both")
+	case !byNamespace && !byCIDR:
+		p.Addf("ingressSource", "must be set: ingressSourceNamespaceLabel/Value (in-cluster proxy) or ingressSourceCIDRs (the ALB's subnets)")
+	case byNamespace:
+		if !labelKeyRe.MatchString(d.IngressSourceNamespaceLabel) || len(d.IngressSourceNamespaceLabel) > 316 {
+			p.Addf("ingressSourceNamespaceLabel", "must be a label key, got %q", d.IngressSourceNamespaceLabel)
+		}
+		if d.IngressSourceNamespaceValue == "" {
+			p.Addf("ingressSourceNamespaceValue", "must not be empty")
+		} else {
+			checkLabelValue(&p, "ingressSourceNamespaceValue", d.IngressSourceNamespaceValue)
+		}
+	}
+	for i, c := range d.IngressSourceCIDRs {
+		p.CIDR(fmt.Sprintf("ingressSourceCIDRs[%d]", i), c)
+	}
+
+	if len(d.DatabaseCIDRs) == 0 {
+		p.Addf("databaseCIDRs", "must list the database subnets' CIDR blocks")
+	}
+	for i, c := range d.DatabaseCIDRs {
+		p.CIDR(fmt.Sprintf("databaseCIDRs[%d]", i), c)
+	}
+	checkNamespace(&p, "monitoringNamespace", d.MonitoringNamespace)
+	for _, k := range slices.Sorted(maps.Keys(d.PrometheusPodLabels)) {
+		if !labelKeyRe.MatchString(k) {
+			p.Addf("prometheusPodLabels", "key %q is not a label key", k)
+		}
+		checkLabelValue(&p, "prometheusPodLabels."+k, d.PrometheusPodLabels[k])
+	}
+	for i, c := range d.APIEgressHTTPSCIDRs {
+		p.CIDR(fmt.Sprintf("apiEgressHTTPSCIDRs[%d]", i), c)
+	}
+	return p
+}
+
+func checkNamespace(p *validate.Problems, field, v string) {
+	if len(v) > 63 || !dnsLabel.MatchString(v) {
+		p.Addf(field, "must be a Kubernetes namespace name (lowercase DNS label), got %q", v)
+	}
+}
+
+func checkLabelValue(p *validate.Problems, field, v string) {
+	if len(v) > 63 || !labelValueRe.MatchString(v) {
+		p.Addf(field, "must be a label value (63 characters of [A-Za-z0-9-_.]), got %q", v)
+	}
+}
+
+// Policies returns the NetworkPolicies for every namespace in args, as Kubernetes API objects.
+// It is pure: the component registers exactly these objects, and the tests evaluate them.
+func Policies(args *NetworkPoliciesArgs) ([]networkingv1.NetworkPolicy, error) {
+	if err := args.Validate().Err("networkPolicies", "Policies"); err != nil {
+		return nil, err
+	}
+	a := args.withDefaults()
+	var out []networkingv1.NetworkPolicy
+	for _, ns := range a.Namespaces {
+		out = append(out, namespacePolicies(a, ns)...)
+	}
+	return out, nil
+}
+
+func namespacePolicies(a *NetworkPoliciesArgs, ns string) []networkingv1.NetworkPolicy {
+	all := k8smeta.LabelSelector{}
+	api := k8smeta.LabelSelector{MatchLabels: map[string]string{"app": a.APIAppLabel}}
+	ingress := networkingv1.PolicyTypeIngress
+	egress := networkingv1.PolicyTypeEgress
+
+	var ingressSource []networkingv1.NetworkPolicyPeer
+	if len(a.IngressSourceCIDRs) > 0 {
+		ingressSource = ipBlocks(a.IngressSourceCIDRs)
+	} else {
+		ingressSource = []networkingv1.NetworkPolicyPeer{{
+			NamespaceSelector: &k8smeta.LabelSelector{MatchLabels: map[string]string{
+				a.IngressSourceNamespaceLabel: a.IngressSourceNamespaceValue,
+			}},
+		}}
+	}
+
+	policies := []networkingv1.NetworkPolicy{
+		// Selecting every pod for both directions with no rule denies everything that another
+		// policy does not allow.
+		policy(ns, PolicyDenyAll, networkingv1.NetworkPolicySpec{
+			PodSelector: all,
+			PolicyTypes: []networkingv1.PolicyType{ingress, egress},
+		}),
+		// Without this the default deny also blocks name resolution for every pod.
+		policy(ns, PolicyDNSEgress, networkingv1.NetworkPolicySpec{
+			PodSelector: all,
+			PolicyTypes: []networkingv1.PolicyType{egress},
+			Egress: []networkingv1.NetworkPolicyEgressRule{{
+				To: []networkingv1.NetworkPolicyPeer{{
+					NamespaceSelector: &k8smeta.LabelSelector{MatchLabels: map[string]string{namespaceNameLabel: "kube-system"}},
+					PodSelector:       &k8smeta.LabelSelector{MatchLabels: map[string]string{"k8s-app": "kube-dns"}},
+				}},
+				Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolUDP, 53), port(corev1.ProtocolTCP, 53)},
+			}},
+		}),
+		policy(ns, PolicyAPIIngress, networkingv1.NetworkPolicySpec{
+			PodSelector: api,
+			PolicyTypes: []networkingv1.PolicyType{ingress},
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{
+				From:  ingressSource,
+				Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolTCP, a.APIPort)},
+			}},
+		}),
+		policy(ns, PolicyDatabase, networkingv1.NetworkPolicySpec{
+			PodSelector: api,
+			PolicyTypes: []networkingv1.PolicyType{egress},
+			Egress: []networkingv1.NetworkPolicyEgressRule{{
+				To:    ipBlocks(a.DatabaseCIDRs),
+				Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolTCP, a.DatabasePort)},
+			}},
+		}),
+		policy(ns, PolicyPrometheus, networkingv1.NetworkPolicySpec{
+			PodSelector: all,
+			PolicyTypes: []networkingv1.PolicyType{ingress},
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{
+				From: []networkingv1.NetworkPolicyPeer{{
+					NamespaceSelector: &k8smeta.LabelSelector{MatchLabels: map[string]string{namespaceNameLabel: a.MonitoringNamespace}},
+					PodSelector:       &k8smeta.LabelSelector{MatchLabels: maps.Clone(a.PrometheusPodLabels)},
+				}},
+				Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolTCP, a.MetricsPort)},
+			}},
+		}),
+	}
+	if len(a.APIEgressHTTPSCIDRs) > 0 {
+		policies = append(policies, policy(ns, PolicyAPIHTTPSEgress, networkingv1.NetworkPolicySpec{
+			PodSelector: api,
+			PolicyTypes: []networkingv1.PolicyType{egress},
+			Egress: []networkingv1.NetworkPolicyEgressRule{{
+				To:    ipBlocks(a.APIEgressHTTPSCIDRs),
+				Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolTCP, 443)},
+			}},
+		}))
+	}
+	return policies
+}
+
+func policy(ns, name string, spec networkingv1.NetworkPolicySpec) networkingv1.NetworkPolicy {
+	return networkingv1.NetworkPolicy{
+		TypeMeta: k8smeta.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
+		ObjectMeta: k8smeta.ObjectMeta{
+			Name:      name,
+			Namespace: ns,
+			Labels: map[string]string{
+				"app.kubernetes.io/part-of":    "novacron",
+				"app.kubernetes.io/managed-by": "pulumi",
+			},
+		},
+		Spec: spec,
+	}
+}
+
+func port(proto corev1.Protocol, n int) networkingv1.NetworkPolicyPort {
+	p := intstr.FromInt32(int32(n))
+	return networkingv1.NetworkPolicyPort{Protocol: &proto, Port: &p}
+}
+
+func ipBlocks(cidrs []string) []networkingv1.NetworkPolicyPeer {
+	out := make([]networkingv1.NetworkPolicyPeer, len(cidrs))
+	for i, c := range cidrs {
+		out[i] = networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: c}}
+	}
+	return out
+}
+
+// NewNetworkPolicies registers the policies of Policies(args) with the Kubernetes provider passed
+// in opts (pulumi.Providers).
+func NewNetworkPolicies(ctx *pulumi.Context, name string, args *NetworkPoliciesArgs, opts ...pulumi.ResourceOption) (*NetworkPolicies, error) {
+	if err := args.Validate().Err("networkPolicies", name); err != nil {
+		return nil, err
+	}
+	policies, err := Policies(args)
+	if err != nil {
+		return nil, err
+	}
+	argsList := make([]*netv1.NetworkPolicyArgs, len(policies))
+	for i, p := range policies {
+		if argsList[i], err = toArgs(p); err != nil {
+			return nil, fmt.Errorf("networkPolicies %q: %w", name, err)
+		}
+	}
+
+	c := &NetworkPolicies{}
+	if err := ctx.RegisterComponentResource("novacron:security:NetworkPolicies", name, c, opts...); err != nil {
+		return nil, err
+	}
+	namespaces := map[string]pulumi.ResourceOption{}
+	if args.CreateNamespaces {
+		for _, ns := range args.Namespaces {
+			created, err := k8scorev1.NewNamespace(ctx, name+"-"+ns, &k8scorev1.NamespaceArgs{
+				Metadata: metav1.ObjectMetaArgs{
+					Name: pulumi.String(ns),
+					Labels: pulumi.StringMap{
+						"pod-security.kubernetes.io/enforce": pulumi.String("baseline"),
+						"pod-security.kubernetes.io/warn":    pulumi.String("restricted"),
+					},
+				},
+			}, pulumi.Parent(c))
+			if err != nil {
+				return nil, err
+			}
+			namespaces[ns] = pulumi.DependsOn([]pulumi.Resource{created})
+		}
+	}
+	names := make([]string, len(policies))
+	for i, p := range policies {
+		opts := []pulumi.ResourceOption{pulumi.Parent(c)}
+		if dep, ok := namespaces[p.Namespace]; ok {
+			opts = append(opts, dep)
+		}
+		if _, err := netv1.NewNetworkPolicy(ctx, fmt.Sprintf("%s-%s-%s", name, p.Namespace, p.Name), argsList[i], opts...); err != nil {
+			return nil, err
+		}
+		names[i] = p.Namespace + "/" + p.Name
+	}
+	c.PolicyNames = pulumi.ToStringArray(names).ToStringArrayOutput()
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"policyNames": c.PolicyNames}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// toArgs converts one API object into pulumi-kubernetes arguments. It covers the fields Policies
+// uses and refuses the others rather than dropping them.
+func toArgs(p networkingv1.NetworkPolicy) (*netv1.NetworkPolicyArgs, error) {
+	spec := &netv1.NetworkPolicySpecArgs{}
+	var err error
+	if spec.PodSelector, err = selector(p.Spec.PodSelector); err != nil {
+		return nil, err
+	}
+	types := pulumi.StringArray{}
+	for _, t := range p.Spec.PolicyTypes {
+		types = append(types, pulumi.String(string(t)))
+	}
+	spec.PolicyTypes = types
+	if len(p.Spec.Ingress) > 0 {
+		rules := netv1.NetworkPolicyIngressRuleArray{}
+		for _, r := range p.Spec.Ingress {
+			from, err := peers(r.From)
+			if err != nil {
+				return nil, err
+			}
+			rules = append(rules, netv1.NetworkPolicyIngressRuleArgs{From: from, Ports: ports(r.Ports)})
+		}
+		spec.Ingress = rules
+	}
+	if len(p.Spec.Egress) > 0 {
+		rules := netv1.NetworkPolicyEgressRuleArray{}
+		for _, r := range p.Spec.Egress {
+			to, err := peers(r.To)
+			if err != nil {
+				return nil, err
+			}
+			rules = append(rules, netv1.NetworkPolicyEgressRuleArgs{To: to, Ports: ports(r.Ports)})
+		}
+		spec.Egress = rules
+	}
+	return &netv1.NetworkPolicyArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:      pulumi.String(p.Name),
+			Namespace: pulumi.String(p.Namespace),
+			Labels:    pulumi.ToStringMap(p.Labels),
+		},
+		Spec: spec,
+	}, nil
+}
+
+func selector(s k8smeta.LabelSelector) (metav1.LabelSelectorArgs, error) {
+	if len(s.MatchExpressions) > 0 {
+		return metav1.LabelSelectorArgs{}, fmt.Errorf("matchExpressions are not supported")
+	}
+	out := metav1.LabelSelectorArgs{}
+	if len(s.MatchLabels) > 0 {
+		out.MatchLabels = pulumi.ToStringMap(s.MatchLabels)
+	}
+	return out, nil
+}
+
+func peers(in []networkingv1.NetworkPolicyPeer) (netv1.NetworkPolicyPeerArray, error) {
+	out := netv1.NetworkPolicyPeerArray{}
+	for _, p := range in {
+		peer := netv1.NetworkPolicyPeerArgs{}
+		if p.IPBlock != nil {
+			block := netv1.IPBlockArgs{Cidr: pulumi.String(p.IPBlock.CIDR)}
+			if len(p.IPBlock.Except) > 0 {
+				block.Except = pulumi.ToStringArray(p.IPBlock.Except)
+			}
+			peer.IpBlock = block
+		}
+		if p.NamespaceSelector != nil {
+			s, err := selector(*p.NamespaceSelector)
+			if err != nil {
+				return nil, err
+			}
+			peer.NamespaceSelector = s
+		}
+		if p.PodSelector != nil {
+			s, err := selector(*p.PodSelector)
+			if err != nil {
+				return nil, err
+			}
+			peer.PodSelector = s
+		}
+		out = append(out, peer)
+	}
+	return out, nil
+}
+
+func ports(in []networkingv1.NetworkPolicyPort) netv1.NetworkPolicyPortArray {
+	out := netv1.NetworkPolicyPortArray{}
+	for _, p := range in {
+		port := netv1.NetworkPolicyPortArgs{}
+		if p.Protocol != nil {
+			port.Protocol = pulumi.String(string(*p.Protocol))
+		}
+		if p.Port != nil {
+			if p.Port.Type == intstr.String {
+				port.Port = pulumi.String(p.Port.StrVal)
+			} else {
+				port.Port = pulumi.Int(int(p.Port.IntVal))
+			}
+		}
+		if p.EndPort != nil {
+			port.EndPort = pulumi.Int(int(*p.EndPort))
+		}
+		out = append(out, port)
+	}
+	return out
+}
