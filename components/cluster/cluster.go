@@ -154,14 +154,6 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	c.OidcProviderArn = oidc.Arn
 	c.OidcIssuer = oidc.Url
 
-	k8s, err := kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{
-		Kubeconfig: cluster.KubeconfigJson,
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	c.Provider = k8s
-
 	cni, err := newAddon(ctx, c, name, "vpc-cni", "kube-system", "aws-node",
 		"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
 		// Without the network policy agent every NetworkPolicy is silently a no-op on EKS.
@@ -186,22 +178,39 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		groups = append(groups, group)
 	}
 
+	// Kubernetes objects wait for what they run on through their provider: a DependsOn on a
+	// component does not reach the component's children, a provider's dependencies do. The
+	// system provider waits for the node groups; the workload provider, exported, also for
+	// the storage class.
+	system, err := kubernetes.NewProvider(ctx, name+"-k8s-system", &kubernetes.ProviderArgs{
+		Kubeconfig: cluster.KubeconfigJson,
+	}, parent, pulumi.DependsOn(groups))
+	if err != nil {
+		return nil, err
+	}
+
 	// The EBS CSI controller runs on nodes: the add-on only becomes active once they exist.
 	ebs, err := newAddon(ctx, c, name, "aws-ebs-csi-driver", "kube-system", "ebs-csi-controller-sa",
 		"arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy", "", parent, pulumi.DependsOn(groups))
 	if err != nil {
 		return nil, err
 	}
-	storageClass, err := newStorageClass(ctx, name, parent, pulumi.Provider(k8s), pulumi.DependsOn([]pulumi.Resource{ebs}))
+	storageClass, err := newStorageClass(ctx, name, parent, pulumi.Provider(system), pulumi.DependsOn([]pulumi.Resource{ebs}))
 	if err != nil {
 		return nil, err
 	}
 	c.Ready = append(groups, storageClass)
+	c.Provider, err = kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{
+		Kubeconfig: cluster.KubeconfigJson,
+	}, parent, pulumi.DependsOn(c.Ready))
+	if err != nil {
+		return nil, err
+	}
 
 	for _, ng := range a.NodeGroups {
 		if ng.Gpu {
 			if err := newNvidiaDevicePlugin(ctx, name, a.NvidiaDevicePluginVersion, ng, parent,
-				pulumi.Provider(k8s), pulumi.DependsOn(groups)); err != nil {
+				pulumi.Provider(system)); err != nil {
 				return nil, err
 			}
 		}

@@ -18,7 +18,8 @@
 // Invariants: node groups use pulumi-aws eks.NodeGroup (not pulumi-eks ManagedNodeGroup) so that
 // tests, the policy pack and the engine all see the same resource; desiredSize drift is ignored
 // because the cluster autoscaler owns it; the kubeconfig output is secret; in-cluster components
-// should depend on Ready (node groups and the storage class) and use Provider.
+// use Provider, which waits for the node groups, and depend on Ready (which adds the storage
+// class) where they need persistent volumes.
 //
 // Consequences worth knowing: the kubeconfig calls `aws eks get-token`, so the AWS CLI must be
 // installed where `pulumi up` runs; with the public endpoint off, that machine must reach the

@@ -78,6 +78,15 @@ func (r *Resource) Input(path string) (resource.PropertyValue, bool) {
 	return v, true
 }
 
+// ProviderURN returns the URN of the provider that manages the resource, or "" for the default
+// provider. The registration names it as "<urn>::<id>".
+func (r *Resource) ProviderURN() string {
+	if i := strings.LastIndex(r.Provider, "::"); i > 0 {
+		return r.Provider[:i]
+	}
+	return r.Provider
+}
+
 // OutputsFunc lets a test or tool add to the outputs the engine returns for a registration.
 type OutputsFunc func(args pulumi.MockResourceArgs, outputs resource.PropertyMap)
 

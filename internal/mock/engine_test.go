@@ -67,6 +67,12 @@ func TestEngineRecordsRegistrations(t *testing.T) {
 	assert.Equal(t, "hunter2", v.StringValue(), "Input unwraps secrets for inspection")
 }
 
+func TestProviderURN(t *testing.T) {
+	r := &Resource{Provider: "urn:pulumi:dev::proj::pulumi:providers:aws::aws::04da6b54-80e4-46f7-96ec-b56ff0331ba9"}
+	assert.Equal(t, "urn:pulumi:dev::proj::pulumi:providers:aws::aws", r.ProviderURN())
+	assert.Empty(t, (&Resource{}).ProviderURN())
+}
+
 func TestEngineAnswersDataSources(t *testing.T) {
 	eng := NewEngine("proj", "dev", nil)
 	_, err := eng.Call(pulumi.MockCallArgs{Token: "aws:unknown/thing:thing"})
