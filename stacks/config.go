@@ -29,25 +29,52 @@ type Config struct {
 	// Tags go on every AWS resource through the provider's default tags.
 	Tags map[string]string
 
+	// ProtectData guards data against deletion: RDS deletion protection and final snapshot,
+	// and Pulumi protect on databases, buckets, repositories and their keys.
+	ProtectData bool
+
 	Network  network.VpcArgs
 	Cluster  cluster.ClusterArgs
 	Database database.PostgresArgs
+	Services Services
+	Secrets  Secrets
 }
 
-// Source looks up a config value by its full key ("novacron-platform:vpcCidr", "aws:region").
-type Source func(key string) (string, bool)
+// Source looks up config values by full key ("novacron-platform:vpcCidr", "aws:region").
+type Source interface {
+	Get(key string) (string, bool)
+	// IsSecret reports whether the stack stores the key encrypted (`pulumi config set --secret`).
+	IsSecret(key string) bool
+}
+
+// SecretString holds a secret config value. It prints as [secret], so a stray Printf or a
+// test failure cannot leak it; Deploy wraps it as a Pulumi secret output.
+type SecretString string
+
+func (SecretString) String() string   { return SecretPlaceholder }
+func (SecretString) GoString() string { return SecretPlaceholder }
+
+// Secrets are the secret config values the platform needs.
+type Secrets struct {
+	GrafanaAdminPassword SecretString
+	PagerDutyRoutingKey  SecretString
+	SlackWebhookURL      SecretString
+}
+
+// SecretKeys are the keys that must be set with `pulumi config set --secret`.
+var SecretKeys = []string{"grafanaAdminPassword", "pagerdutyRoutingKey", "slackWebhookUrl"}
 
 // Load reads and validates the configuration of a stack. Every problem is reported, each naming
 // the stack and the key; nothing is half-loaded: on error the Config is nil.
-func Load(stack string, get Source) (*Config, error) {
-	r := &reader{stack: stack, get: get}
+func Load(stack string, src Source) (*Config, error) {
+	r := &reader{stack: stack, get: src.Get}
 	cfg := &Config{Stack: stack}
 
 	cfg.Environment = r.str("environment")
 	if cfg.Environment != "" && !slices.Contains(Environments, cfg.Environment) {
 		r.fail("environment", "must be one of %v, got %q", Environments, cfg.Environment)
 	}
-	if region, ok := get("aws:region"); ok && strings.TrimSpace(region) != "" {
+	if region, ok := src.Get("aws:region"); ok && strings.TrimSpace(region) != "" {
 		cfg.Region = region
 	} else {
 		r.fail("aws:region", "is not set (add it to Pulumi.%s.yaml)", stack)
@@ -61,6 +88,7 @@ func Load(stack string, get Source) (*Config, error) {
 		"CostCenter":  costCenter,
 	}
 	zones := r.strings("availabilityZones")
+	cfg.ProtectData = r.boolean("protectData")
 
 	cfg.Network = network.VpcArgs{
 		Region:               cfg.Region,
@@ -102,18 +130,22 @@ func Load(stack string, get Source) (*Config, error) {
 		ReadReplicaCount:                 r.integer("dbReadReplicaCount"),
 		DatabaseName:                     r.str("dbName"),
 		MasterUsername:                   r.str("dbUsername"),
-		AllowDestroy:                     !r.boolean("protectData"),
+		AllowDestroy:                     !cfg.ProtectData,
 	}
 	if monitoring == 0 {
 		// RDS's own convention: an interval of 0 turns enhanced monitoring off.
 		cfg.Database.MonitoringIntervalSeconds = 0
 	}
 
+	cfg.Services = r.services(cfg)
+	cfg.Secrets = r.secrets(src)
+
 	// The components' own rules, reported under config keys; a key whose value did not even
 	// parse is reported once, by the reader.
 	r.component(cfg.Network.Validate(), networkKey)
 	r.component(cfg.Cluster.Validate(), clusterKey)
 	r.component(cfg.Database.Validate(), databaseKey)
+	r.validateServices(cfg.Services)
 	if len(r.problems) > 0 {
 		return nil, &Error{Stack: stack, Problems: r.problems}
 	}
@@ -192,7 +224,7 @@ func upperFirst(s string) string {
 // reader parses config values, collecting a problem per bad key instead of stopping.
 type reader struct {
 	stack    string
-	get      Source
+	get      func(key string) (string, bool)
 	problems []string
 	// failed holds the keys already reported, so that a value that did not parse is not
 	// reported again by a component rule.
@@ -227,6 +259,25 @@ func (r *reader) str(key string) string {
 		r.fail(key, "must not be empty")
 	}
 	return v
+}
+
+// secrets reads the secret keys, which must be set and stored encrypted.
+func (r *reader) secrets(src Source) Secrets {
+	value := func(key string) SecretString {
+		v, ok := src.Get(Key(key))
+		switch {
+		case !ok || strings.TrimSpace(v) == "":
+			r.fail(key, "is not set; run `pulumi config set --secret %s` (the value is prompted for)", key)
+		case !src.IsSecret(Key(key)):
+			r.fail(key, "is stored in plain text in the stack file; remove it and run `pulumi config set --secret %s`", key)
+		}
+		return SecretString(v)
+	}
+	return Secrets{
+		GrafanaAdminPassword: value("grafanaAdminPassword"),
+		PagerDutyRoutingKey:  value("pagerdutyRoutingKey"),
+		SlackWebhookURL:      value("slackWebhookUrl"),
+	}
 }
 
 // positive reads a whole number that must be at least 1; for these keys a 0 would otherwise
@@ -306,11 +357,9 @@ func (r *reader) component(problems validate.Problems, keyFor func(field string)
 
 // keysRead lists the keys Load reads, for the tests that keep Pulumi.yaml and the README honest.
 func keysRead() []string {
-	seen := map[string]bool{}
-	_, _ = Load("keys", func(key string) (string, bool) {
-		seen[strings.TrimPrefix(key, Project+":")] = true
-		return "", false
-	})
+	rec := recordingSource{}
+	_, _ = Load("keys", rec)
+	seen := map[string]bool(rec)
 	keys := make([]string, 0, len(seen))
 	for k := range seen {
 		keys = append(keys, k)
@@ -318,3 +367,13 @@ func keysRead() []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// recordingSource answers nothing and remembers every key asked for.
+type recordingSource map[string]bool
+
+func (r recordingSource) Get(key string) (string, bool) {
+	r[strings.TrimPrefix(key, Project+":")] = true
+	return "", false
+}
+
+func (r recordingSource) IsSecret(string) bool { return false }

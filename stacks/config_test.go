@@ -15,9 +15,8 @@ import (
 func TestLoadRepositoryStacks(t *testing.T) {
 	for _, stack := range []string{"staging", "production"} {
 		t.Run(stack, func(t *testing.T) {
-			files, err := ReadStackFiles("..", stack)
-			require.NoError(t, err)
-			cfg, err := Load(stack, files.Get)
+			files := readStack(t, stack)
+			cfg, err := Load(stack, files)
 			require.NoError(t, err)
 			assert.Equal(t, stack, cfg.Environment)
 			assert.Equal(t, "us-east-1", cfg.Region)
@@ -106,11 +105,10 @@ func TestInvalidConfigReportsEveryProblem(t *testing.T) {
 }
 
 func TestMissingRegionAndKey(t *testing.T) {
-	files, err := ReadStackFiles("..", "staging")
-	require.NoError(t, err)
+	files := readStack(t, "staging")
 	delete(files.Values, "aws:region")
 	delete(files.Values, Key("dbInstanceClass"))
-	_, err = Load("staging", files.Get)
+	_, err := Load("staging", files)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "staging: aws:region is not set (add it to Pulumi.staging.yaml)")
 	assert.Contains(t, err.Error(), "staging: novacron-platform:dbInstanceClass is not set")
@@ -135,7 +133,11 @@ func TestReadStackFilesErrors(t *testing.T) {
 	assert.Equal(t, "10.0.0.0/16", files.Values[Key("vpcCidr")])
 	assert.Equal(t, "us-east-1", files.Values["aws:region"])
 	assert.Equal(t, `["us-east-1a","us-east-1b","us-east-1c"]`, files.Values[Key("availabilityZones")])
-	cfg, err := Load("empty", files.Get)
+	assert.Equal(t, []string{Key("grafanaAdminPassword"), Key("pagerdutyRoutingKey"), Key("slackWebhookUrl")},
+		files.MissingSecrets())
+	_, err = Load("empty", files)
+	require.ErrorContains(t, err, "empty: novacron-platform:grafanaAdminPassword is not set; run `pulumi config set --secret grafanaAdminPassword`")
+	cfg, err := Load("empty", files.WithSecretPlaceholders())
 	require.NoError(t, err)
 	assert.Equal(t, "production", cfg.Environment, "defaults are production's figures and guards")
 }

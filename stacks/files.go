@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -33,6 +35,34 @@ type StackConfig struct {
 func (s *StackConfig) Get(key string) (string, bool) {
 	v, ok := s.Values[key]
 	return v, ok
+}
+
+// IsSecret implements Source.
+func (s *StackConfig) IsSecret(key string) bool {
+	return slices.Contains(s.SecretKeys, key)
+}
+
+// MissingSecrets lists the secret keys of the platform the stack file does not set.
+func (s *StackConfig) MissingSecrets() []string {
+	var missing []string
+	for _, k := range SecretKeys {
+		if _, ok := s.Values[Key(k)]; !ok {
+			missing = append(missing, Key(k))
+		}
+	}
+	return missing
+}
+
+// WithSecretPlaceholders returns a copy in which every missing secret is a placeholder, so an
+// offline evaluation can run before the secrets are set. The program itself never does this.
+func (s *StackConfig) WithSecretPlaceholders() *StackConfig {
+	out := &StackConfig{Stack: s.Stack, Values: maps.Clone(s.Values), SecretKeys: slices.Clone(s.SecretKeys)}
+	for _, k := range s.MissingSecrets() {
+		out.Values[k] = SecretPlaceholder
+		out.SecretKeys = append(out.SecretKeys, k)
+	}
+	sort.Strings(out.SecretKeys)
+	return out
 }
 
 // ReadStackFiles reads Pulumi.yaml and Pulumi.<stack>.yaml from dir with the Pulumi SDK's own

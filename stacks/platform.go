@@ -4,22 +4,38 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/novacron/platform/components/backup"
 	"github.com/novacron/platform/components/cluster"
 	"github.com/novacron/platform/components/database"
+	"github.com/novacron/platform/components/falco"
+	"github.com/novacron/platform/components/ingress"
+	"github.com/novacron/platform/components/monitoring"
+	"github.com/novacron/platform/components/netpol"
 	"github.com/novacron/platform/components/network"
+	"github.com/novacron/platform/components/registry"
+	"github.com/novacron/platform/components/secrets"
+	"github.com/novacron/platform/components/storage"
 )
 
 // Platform is everything one stack builds.
 type Platform struct {
-	Network  *network.Vpc
-	Cluster  *cluster.Cluster
-	Database *database.Postgres
+	Network         *network.Vpc
+	Cluster         *cluster.Cluster
+	Database        *database.Postgres
+	Secrets         *secrets.Secrets
+	Registry        *registry.Repositories
+	Buckets         map[string]*storage.Bucket
+	Backup          *backup.Plan
+	Monitoring      *monitoring.Stack
+	Falco           *falco.Falco
+	NetworkPolicies *netpol.NetworkPolicies
+	Ingress         *ingress.LoadBalancerController
 }
 
 // Run is the Pulumi program: load and validate the stack's configuration, build the platform,
 // export its outputs. Invalid configuration stops it before any resource is registered.
 func Run(ctx *pulumi.Context) error {
-	cfg, err := Load(ctx.Stack(), func(key string) (string, bool) { return ctx.GetConfig(key) })
+	cfg, err := Load(ctx.Stack(), contextSource{ctx})
 	if err != nil {
 		return err
 	}
@@ -69,8 +85,107 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (*Platform, error) {
 		return nil, err
 	}
 
-	return &Platform{Network: vpc, Cluster: eks, Database: db}, nil
+	p := &Platform{Network: vpc, Cluster: eks, Database: db}
+	if err := p.deployData(ctx, cfg, awsProvider); err != nil {
+		return nil, err
+	}
+	if err := p.deployInCluster(ctx, cfg, awsProvider); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
+
+// deployData creates the keys, secrets, registry, buckets and backups.
+func (p *Platform) deployData(ctx *pulumi.Context, cfg *Config, awsProvider *aws.Provider) error {
+	s := cfg.Services
+	onAWS := pulumi.Providers(awsProvider)
+
+	secretsArgs := s.Secrets
+	secretsArgs.OidcProviderArn = p.Cluster.OidcProviderArn
+	secretsArgs.OidcIssuer = p.Cluster.OidcIssuer
+	sec, err := secrets.NewSecrets(ctx, "secrets", &secretsArgs,
+		pulumi.Providers(awsProvider, p.Cluster.Provider), pulumi.DependsOn(p.Cluster.Ready))
+	if err != nil {
+		return err
+	}
+	p.Secrets = sec
+
+	registryArgs := s.Registry
+	registryArgs.KmsKeyArn = sec.DataKeyArn
+	registryArgs.NodeRoleArn = p.Cluster.NodeRoleArn
+	if p.Registry, err = registry.NewRepositories(ctx, "registry", &registryArgs, onAWS); err != nil {
+		return err
+	}
+
+	logsArgs := s.LogsBucket
+	logs, err := storage.NewBucket(ctx, "logs", &logsArgs, onAWS)
+	if err != nil {
+		return err
+	}
+	p.Buckets = map[string]*storage.Bucket{"logs": logs}
+	for _, b := range s.Buckets {
+		args := b.Args
+		args.KmsKeyArn = sec.DataKeyArn
+		args.AccessLogsBucket = logs.BucketName
+		if p.Buckets[b.Name], err = storage.NewBucket(ctx, b.Name, &args, onAWS); err != nil {
+			return err
+		}
+	}
+
+	backupArgs := s.Backup
+	backupArgs.KmsKeyArn = sec.DataKeyArn
+	p.Backup, err = backup.NewPlan(ctx, "backup", &backupArgs, onAWS)
+	return err
+}
+
+// deployInCluster installs what runs inside Kubernetes; every release waits for the node groups
+// and the storage class.
+func (p *Platform) deployInCluster(ctx *pulumi.Context, cfg *Config, awsProvider *aws.Provider) error {
+	s := cfg.Services
+	inCluster := []pulumi.ResourceOption{pulumi.Providers(p.Cluster.Provider), pulumi.DependsOn(p.Cluster.Ready)}
+
+	monArgs := s.Monitoring
+	monArgs.GrafanaAdminPassword = secretInput(cfg.Secrets.GrafanaAdminPassword)
+	monArgs.PagerDutyRoutingKey = secretInput(cfg.Secrets.PagerDutyRoutingKey)
+	monArgs.SlackWebhookURL = secretInput(cfg.Secrets.SlackWebhookURL)
+	mon, err := monitoring.NewStack(ctx, "monitoring", &monArgs, inCluster...)
+	if err != nil {
+		return err
+	}
+	p.Monitoring = mon
+
+	falcoArgs := s.Falco
+	falcoArgs.AlertmanagerURL = mon.AlertmanagerURL
+	if p.Falco, err = falco.NewFalco(ctx, "falco", &falcoArgs, inCluster...); err != nil {
+		return err
+	}
+
+	npArgs := s.NetworkPolicies
+	if p.NetworkPolicies, err = netpol.NewNetworkPolicies(ctx, "network-policies", &npArgs, inCluster...); err != nil {
+		return err
+	}
+
+	ingressArgs := s.Ingress
+	ingressArgs.ClusterName = p.Cluster.ClusterName
+	ingressArgs.VpcId = p.Network.VpcId
+	ingressArgs.OidcProviderArn = p.Cluster.OidcProviderArn
+	ingressArgs.OidcIssuer = p.Cluster.OidcIssuer
+	p.Ingress, err = ingress.NewLoadBalancerController(ctx, "ingress", &ingressArgs,
+		pulumi.Providers(awsProvider, p.Cluster.Provider), pulumi.DependsOn(p.Cluster.Ready))
+	return err
+}
+
+// secretInput turns a secret config value into a secret output: it stays encrypted in state and
+// masked in every diff and log.
+func secretInput(v SecretString) pulumi.StringInput {
+	return pulumi.ToSecret(pulumi.String(string(v))).(pulumi.StringOutput)
+}
+
+// contextSource reads config the way the Pulumi CLI hands it to the program.
+type contextSource struct{ ctx *pulumi.Context }
+
+func (c contextSource) Get(key string) (string, bool) { return c.ctx.GetConfig(key) }
+func (c contextSource) IsSecret(key string) bool      { return c.ctx.IsConfigSecret(key) }
 
 func (p *Platform) export(ctx *pulumi.Context) {
 	ctx.Export("vpcId", p.Network.VpcId)
@@ -83,4 +198,13 @@ func (p *Platform) export(ctx *pulumi.Context) {
 	ctx.Export("nodeGroupNames", p.Cluster.NodeGroupNames)
 	ctx.Export("databaseEndpoint", p.Database.Endpoint)
 	ctx.Export("databaseSecretArn", p.Database.MasterSecretArn)
+	ctx.Export("repositoryUrls", p.Registry.RepositoryUrls)
+	buckets := pulumi.StringMap{}
+	for name, b := range p.Buckets {
+		buckets[name] = b.BucketName
+	}
+	ctx.Export("bucketNames", buckets)
+	ctx.Export("backupVaultArn", p.Backup.VaultArn)
+	ctx.Export("grafanaAdminSecretName", p.Monitoring.GrafanaAdminSecretName)
+	ctx.Export("loadBalancerControllerRoleArn", p.Ingress.RoleArn)
 }

@@ -124,7 +124,9 @@ func TestNodeGroups(t *testing.T) {
 			// Scaling the GPU pool up from zero needs its label and taint on the Auto Scaling group.
 			tags := map[string]string{}
 			for _, r := range eng.ByType("aws:autoscaling/tag:Tag") {
-				tags[str(t, r, "tag.key")] = str(t, r, "tag.value")
+				if str(t, r, "autoscalingGroupName") == "eks-cluster-ml-asg" {
+					tags[str(t, r, "tag.key")] = str(t, r, "tag.value")
+				}
 			}
 			assert.Equal(t, "ml", tags["k8s.io/cluster-autoscaler/node-template/label/workload"])
 			assert.Equal(t, "true:NoSchedule", tags["k8s.io/cluster-autoscaler/node-template/taint/ml-workload"])
@@ -236,8 +238,8 @@ func TestCluster(t *testing.T) {
 	assert.Equal(t, "fast-ssd", str(t, sc, "metadata.name"))
 	assert.Equal(t, "gp3", str(t, sc, "parameters.type"))
 	assert.Equal(t, "true", str(t, sc, "parameters.encrypted"))
-	k8s := find(t, eng, "pulumi:providers:kubernetes", "cluster-k8s")
-	assert.Contains(t, sc.Provider, k8s.URN, "in-cluster resources use the cluster's provider")
+	system := find(t, eng, "pulumi:providers:kubernetes", "cluster-k8s-system")
+	assert.Contains(t, sc.Provider, system.URN, "the storage class is created through the cluster's provider")
 
 	plugin := find(t, eng, "kubernetes:helm.sh/v3:Release", "cluster-ml-nvidia-device-plugin")
 	tol, _ := plugin.Input("values.tolerations")
@@ -282,12 +284,11 @@ func TestDefaultTags(t *testing.T) {
 }
 
 func TestKubeconfigIsSecret(t *testing.T) {
-	cfg, err := ReadStackFiles("..", "production")
-	require.NoError(t, err)
+	cfg := readStack(t, "production")
 	eng := mock.NewEngine(Project, "production", nil)
 	var kubeconfig internals.UnsafeAwaitOutputResult
 	require.NoError(t, eng.Run(cfg.Values, cfg.SecretKeys, func(ctx *pulumi.Context) error {
-		c, err := Load(ctx.Stack(), cfg.Get)
+		c, err := Load(ctx.Stack(), cfg)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,215 @@
+package stacks
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/novacron/platform/components/backup"
+	"github.com/novacron/platform/components/falco"
+	"github.com/novacron/platform/components/ingress"
+	"github.com/novacron/platform/components/monitoring"
+	"github.com/novacron/platform/components/netpol"
+	"github.com/novacron/platform/components/network"
+	"github.com/novacron/platform/components/registry"
+	"github.com/novacron/platform/components/secrets"
+	"github.com/novacron/platform/components/storage"
+)
+
+// BucketConfig is one data bucket: its logical name (the resource name and the key in outputs)
+// and its arguments.
+type BucketConfig struct {
+	Name string
+	Args storage.BucketArgs
+}
+
+// Services are the in-cluster and data services of a stack.
+type Services struct {
+	Monitoring      monitoring.StackArgs
+	Falco           falco.FalcoArgs
+	NetworkPolicies netpol.NetworkPoliciesArgs
+	Ingress         ingress.LoadBalancerControllerArgs
+	Secrets         secrets.SecretsArgs
+	Registry        registry.RepositoriesArgs
+	// Buckets are the data buckets; each logs its access to the logs bucket.
+	Buckets []BucketConfig
+	// LogsBucket receives the data buckets' server access logs.
+	LogsBucket storage.BucketArgs
+	Backup     backup.PlanArgs
+}
+
+// mlTaint is the taint of the GPU pool; node-level agents tolerate it.
+var mlTaint = struct{ key, value, effect string }{"ml-workload", "true", "NoSchedule"}
+
+// wired stands in, during validation, for an input the composition connects later (a key ARN,
+// a role ARN, the cluster's OIDC provider): config does not provide them, so they are not
+// config problems.
+var wired = pulumi.String("wired-by-the-composition")
+
+func (r *reader) services(cfg *Config) Services {
+	var s Services
+	appNamespaces := r.strings("applicationNamespaces")
+
+	s.Monitoring = monitoring.StackArgs{
+		KubePrometheusStackVersion: r.str("kubePrometheusStackVersion"),
+		BlackboxExporterVersion:    r.str("blackboxExporterVersion"),
+		PrometheusRetention:        r.str("prometheusRetention"),
+		PrometheusStorageSize:      r.str("prometheusStorageSize"),
+		StorageClassName:           "fast-ssd",
+		GrafanaStorageSize:         r.str("grafanaStorageSize"),
+		ProbeURLs:                  r.strings("probeUrls"),
+		NodeTolerations:            []monitoring.Toleration{{Key: mlTaint.key, Value: mlTaint.value, Effect: mlTaint.effect}},
+		APINamespaces:              appNamespaces,
+		SlackChannel:               r.str("slackChannel"),
+		WebhookURL:                 r.optionalStr("alertWebhookUrl"),
+	}
+	s.Falco = falco.FalcoArgs{
+		ChartVersion:          r.str("falcoChartVersion"),
+		ApplicationNamespaces: appNamespaces,
+	}
+
+	// The ALB of the load balancer controller sends traffic from the public subnets (IP target
+	// mode), so they are the default ingress source of the API.
+	ingressCIDRs := r.strings("ingressSourceCidrs")
+	var layout network.Layout
+	if l, err := network.PlanSubnets(cfg.Network.CidrBlock, len(cfg.Network.AvailabilityZones)); err == nil {
+		layout = l
+	}
+	if len(ingressCIDRs) == 0 {
+		ingressCIDRs = layout.Public
+	}
+	s.NetworkPolicies = netpol.NetworkPoliciesArgs{
+		CreateNamespaces:   true,
+		Namespaces:         appNamespaces,
+		IngressSourceCIDRs: ingressCIDRs,
+		DatabaseCIDRs:      layout.Database,
+	}
+
+	hostedZone := r.optionalStr("ingressHostedZoneId")
+	s.Ingress = ingress.LoadBalancerControllerArgs{
+		Region:            cfg.Region,
+		ChartVersion:      r.str("albControllerChartVersion"),
+		CertificateDomain: r.optionalStr("ingressCertificateDomain"),
+	}
+	if hostedZone != "" {
+		s.Ingress.HostedZoneId = pulumi.String(hostedZone)
+	}
+
+	var appSecrets []secrets.SecretSpec
+	for _, name := range r.strings("applicationSecrets") {
+		appSecrets = append(appSecrets, secrets.SecretSpec{
+			Name:        name,
+			Description: "NovaCron " + name + "; value set out of band, read in-cluster through External Secrets",
+		})
+	}
+	s.Secrets = secrets.SecretsArgs{
+		KeyAdministratorArns:        pulumi.ToStringArray(r.strings("kmsKeyAdministratorArns")),
+		KeyAliasPrefix:              "alias/novacron/" + cfg.Stack + "/",
+		KeyDeletionWindowDays:       r.positive("kmsKeyDeletionWindowDays"),
+		SecretNamePrefix:            "novacron/" + cfg.Stack + "/",
+		Secrets:                     appSecrets,
+		ExternalSecretsChartVersion: r.str("externalSecretsChartVersion"),
+	}
+
+	s.Registry = registry.RepositoriesArgs{
+		Services:           r.strings("registryServices"),
+		NamePrefix:         "novacron/",
+		KeepTaggedImages:   r.positive("registryKeepTaggedImages"),
+		UntaggedExpiryDays: r.positive("registryUntaggedExpiryDays"),
+		EnhancedScanning:   r.boolean("registryEnhancedScanning"),
+		Protect:            cfg.ProtectData,
+	}
+	if ci := r.optionalStr("ciRoleArn"); ci != "" {
+		s.Registry.CiRoleArn = pulumi.String(ci)
+	}
+
+	lifecycle := storage.BucketArgs{
+		StandardIaAfterDays:         r.positive("bucketStandardIaAfterDays"),
+		GlacierAfterDays:            r.positive("bucketGlacierAfterDays"),
+		NoncurrentVersionExpiryDays: r.positive("bucketNoncurrentVersionExpiryDays"),
+		Backup:                      true,
+		Protect:                     cfg.ProtectData,
+	}
+	for _, name := range r.strings("buckets") {
+		s.Buckets = append(s.Buckets, BucketConfig{Name: name, Args: lifecycle})
+	}
+	s.LogsBucket = storage.BucketArgs{
+		AccessLogsTarget:         true,
+		DisableGlacierTransition: true,
+		ExpireAfterDays:          r.positive("accessLogRetentionDays"),
+		Protect:                  cfg.ProtectData,
+	}
+
+	s.Backup = backup.PlanArgs{
+		DailyRetentionDays:     r.positive("backupDailyRetentionDays"),
+		MonthlyRetentionMonths: r.positive("backupMonthlyRetentionMonths"),
+		VaultLock:              r.boolean("backupVaultLock"),
+	}
+	if dest := r.optionalStr("backupCopyDestinationVaultArn"); dest != "" {
+		s.Backup.CopyDestinationVaultArn = pulumi.String(dest)
+	}
+	return s
+}
+
+// validate runs the components' own rules on copies whose wired inputs are stood in for.
+func (r *reader) validateServices(s Services) {
+	mon := s.Monitoring
+	r.component(mon.Validate(), keyMapper("", map[string]string{"webhookUrl": "alertWebhookUrl", "apiNamespaces": "applicationNamespaces"}))
+	fal := s.Falco
+	r.component(fal.Validate(), keyMapper("", map[string]string{"chartVersion": "falcoChartVersion"}))
+	// Without a valid VPC there are no database CIDRs; the network's problem is already reported.
+	if np := s.NetworkPolicies; len(np.DatabaseCIDRs) > 0 {
+		r.component(np.Validate(), keyMapper("", map[string]string{
+			"namespaces": "applicationNamespaces", "ingressSource": "ingressSourceCidrs",
+			"ingressSourceCIDRs": "ingressSourceCidrs", "databaseCIDRs": "vpcCidr",
+		}))
+	}
+	ing := s.Ingress
+	ing.ClusterName, ing.VpcId, ing.OidcProviderArn, ing.OidcIssuer = wired, wired, wired, wired
+	r.component(ing.Validate(), keyMapper("", map[string]string{
+		"region": "aws:region", "chartVersion": "albControllerChartVersion",
+		"certificateDomain": "ingressCertificateDomain", "hostedZoneId": "ingressHostedZoneId",
+	}))
+	sec := s.Secrets
+	sec.OidcProviderArn, sec.OidcIssuer = wired, wired
+	r.component(sec.Validate(), keyMapper("", map[string]string{
+		"secrets": "applicationSecrets", "keyDeletionWindowDays": "kmsKeyDeletionWindowDays",
+	}))
+	reg := s.Registry
+	reg.KmsKeyArn, reg.NodeRoleArn = wired, wired
+	r.component(reg.Validate(), keyMapper("registry", nil))
+	for _, b := range s.Buckets {
+		args := b.Args
+		args.KmsKeyArn, args.AccessLogsBucket = wired, wired
+		r.component(args.Validate(), keyMapper("bucket", nil))
+	}
+	logs := s.LogsBucket
+	r.component(logs.Validate(), keyMapper("", map[string]string{"expireAfterDays": "accessLogRetentionDays"}))
+	bk := s.Backup
+	bk.KmsKeyArn = wired
+	r.component(bk.Validate(), keyMapper("backup", map[string]string{"copyDestinationVaultArn": "backupCopyDestinationVaultArn"}))
+}
+
+var indexSuffix = regexp.MustCompile(`\[[0-9]+\].*$`)
+
+// keyMapper maps a component's field ("services[2]", "keepTaggedImages") to a config key: a
+// rename when listed, otherwise prefix + the field ("registryKeepTaggedImages").
+func keyMapper(prefix string, renames map[string]string) func(string) string {
+	return func(field string) string {
+		field = indexSuffix.ReplaceAllString(field, "")
+		if key, ok := renames[field]; ok {
+			return key
+		}
+		if prefix == "" {
+			return field
+		}
+		return prefix + upperFirst(field)
+	}
+}
+
+// optionalStr reads a string that may be empty.
+func (r *reader) optionalStr(key string) string {
+	v, _ := r.raw(key)
+	return strings.TrimSpace(v)
+}
