@@ -1,0 +1,298 @@
+package compliance
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"regexp"
+	"strings"
+)
+
+// Config holds the pack settings. Under the engine they are the properties of the
+// "compliance-settings" entry of the --policy-pack-config file (defaults come from its schema);
+// offline, LoadConfigFile reads the same file and DefaultConfig gives the defaults.
+//
+// A nil list or a zero number means the default; an empty, non-nil list means "none".
+type Config struct {
+	// RequiredTags must be present on every taggable AWS resource, from the provider's default tags
+	// or the resource's own tags. Default: Project, Environment, ManagedBy, CostCenter, Owner.
+	RequiredTags []string `json:"requiredTags"`
+	// AllowedInstanceFamilies are the EC2 families node groups may use ("m5" for m5.xlarge); an
+	// empty list allows every family. Default: see defaultAllowedFamilies.
+	AllowedInstanceFamilies []string `json:"allowedInstanceFamilies"`
+	// GPUInstanceFamilies are the families that carry GPUs and must run in tainted node groups.
+	// Default: see defaultGPUFamilies.
+	GPUInstanceFamilies []string `json:"gpuInstanceFamilies"`
+	// ProductionStackPattern is a regular expression; stacks whose name matches are production.
+	// Default: ^prod(uction)?$.
+	ProductionStackPattern string `json:"productionStackPattern"`
+	// ApplicationNamespaces must each have a default-deny NetworkPolicy and a DNS allowance.
+	// Default: none (the policy then has nothing to check).
+	ApplicationNamespaces []string `json:"applicationNamespaces"`
+	// RequiredHelmCharts must each be installed by a Helm release (runtime security and
+	// monitoring). Default: falco, kube-prometheus-stack.
+	RequiredHelmCharts []string `json:"requiredHelmCharts"`
+	// SupportedKubernetesVersions are the EKS versions in standard support. Default: 1.34, 1.35,
+	// 1.36 (EKS standard support is 14 months per minor version; 1.33 left it on 2026-07-29 per
+	// the EKS version calendar as listed by endoflife.date).
+	SupportedKubernetesVersions []string `json:"supportedKubernetesVersions"`
+	// AllowedPublicAccessCidrs, when set, bounds the CIDRs an EKS public endpoint may list.
+	// Default: none (any CIDR except an all-addresses range).
+	AllowedPublicAccessCidrs []string `json:"allowedPublicAccessCidrs"`
+	// RestrictedPorts must not be reachable from 0.0.0.0/0 or ::/0 (administration and database
+	// ports). Default: 22, 3389, 5432, 3306, 1433, 1521, 6379, 27017, 9200.
+	RestrictedPorts []int `json:"restrictedPorts"`
+	// MinBackupRetentionDays is the RDS backup retention floor outside production. Default: 7.
+	MinBackupRetentionDays int `json:"minBackupRetentionDays"`
+	// ProductionMinBackupRetentionDays is the floor in production. Default: 30.
+	ProductionMinBackupRetentionDays int `json:"productionMinBackupRetentionDays"`
+
+	// Levels overrides enforcement levels by policy name, "all" for every policy, as the
+	// --policy-pack-config file does under the engine. Not part of the settings schema.
+	Levels map[string]Level `json:"-"`
+}
+
+var (
+	defaultRequiredTags = []string{"Project", "Environment", "ManagedBy", "CostCenter", "Owner"}
+	// General purpose, compute, memory and GPU families current in 2026, plus the plan's p3.
+	defaultAllowedFamilies = []string{
+		"m5", "m6i", "m6a", "m7i", "m7a", "m6g", "m7g", "c5", "c6i", "c7i", "c6g", "c7g",
+		"r5", "r6i", "r7i", "r6g", "r7g", "p3", "p4d", "p5", "g5", "g6", "g6e",
+	}
+	defaultGPUFamilies = []string{
+		"p2", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "g3", "g4dn", "g4ad", "g5", "g5g", "g6", "g6e", "gr6",
+	}
+	defaultRequiredCharts    = []string{"falco", "kube-prometheus-stack"}
+	defaultSupportedVersions = []string{"1.34", "1.35", "1.36"}
+	defaultRestrictedPorts   = []int{22, 3389, 5432, 3306, 1433, 1521, 6379, 27017, 9200}
+)
+
+const defaultProductionPattern = "^prod(uction)?$"
+
+// DefaultConfig returns the settings the pack uses when nothing is configured.
+func DefaultConfig() Config {
+	return Config{}.withDefaults()
+}
+
+// withDefaults fills nil lists and zero values; empty lists stay empty.
+func (c Config) withDefaults() Config {
+	if c.RequiredTags == nil {
+		c.RequiredTags = defaultRequiredTags
+	}
+	if c.AllowedInstanceFamilies == nil {
+		c.AllowedInstanceFamilies = defaultAllowedFamilies
+	}
+	if c.GPUInstanceFamilies == nil {
+		c.GPUInstanceFamilies = defaultGPUFamilies
+	}
+	if c.ProductionStackPattern == "" {
+		c.ProductionStackPattern = defaultProductionPattern
+	}
+	if c.ApplicationNamespaces == nil {
+		c.ApplicationNamespaces = []string{}
+	}
+	if c.RequiredHelmCharts == nil {
+		c.RequiredHelmCharts = defaultRequiredCharts
+	}
+	if c.SupportedKubernetesVersions == nil {
+		c.SupportedKubernetesVersions = defaultSupportedVersions
+	}
+	if c.AllowedPublicAccessCidrs == nil {
+		c.AllowedPublicAccessCidrs = []string{}
+	}
+	if c.RestrictedPorts == nil {
+		c.RestrictedPorts = defaultRestrictedPorts
+	}
+	if c.MinBackupRetentionDays == 0 {
+		c.MinBackupRetentionDays = 7
+	}
+	if c.ProductionMinBackupRetentionDays == 0 {
+		c.ProductionMinBackupRetentionDays = 30
+	}
+	return c
+}
+
+// Validate returns every problem with the settings, one per line.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	if _, err := regexp.Compile(c.ProductionStackPattern); err != nil {
+		errs = append(errs, fmt.Errorf("productionStackPattern %q is not a valid regular expression: %w", c.ProductionStackPattern, err))
+	}
+	for _, p := range c.RestrictedPorts {
+		if p < 0 || p > 65535 {
+			errs = append(errs, fmt.Errorf("restrictedPorts: %d is not a port number", p))
+		}
+	}
+	for _, cidr := range c.AllowedPublicAccessCidrs {
+		if _, err := netip.ParsePrefix(cidr); err != nil {
+			errs = append(errs, fmt.Errorf("allowedPublicAccessCidrs: %q is not a CIDR", cidr))
+		}
+	}
+	if c.MinBackupRetentionDays < 1 || c.MinBackupRetentionDays > 35 {
+		errs = append(errs, fmt.Errorf("minBackupRetentionDays must be between 1 and 35 (the RDS limit), got %d", c.MinBackupRetentionDays))
+	}
+	if c.ProductionMinBackupRetentionDays < 1 || c.ProductionMinBackupRetentionDays > 35 {
+		errs = append(errs, fmt.Errorf("productionMinBackupRetentionDays must be between 1 and 35 (the RDS limit), got %d", c.ProductionMinBackupRetentionDays))
+	}
+	for name, l := range c.Levels {
+		if name != "all" && PolicyByName(name) == nil {
+			errs = append(errs, fmt.Errorf("unknown policy %q", name))
+		}
+		if !l.valid() {
+			errs = append(errs, fmt.Errorf("policy %q: enforcement level %q is not advisory, mandatory or disabled", name, l))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// IsProduction reports whether the stack name matches productionStackPattern (false when the
+// pattern does not compile; Validate reports that).
+func (c Config) IsProduction(stack string) bool {
+	re, err := regexp.Compile(c.withDefaults().ProductionStackPattern)
+	return err == nil && re.MatchString(stack)
+}
+
+// level returns the effective enforcement level of a policy.
+func (c Config) level(p *Policy) Level {
+	if l, ok := c.Levels[p.Name]; ok {
+		return l
+	}
+	if l, ok := c.Levels["all"]; ok {
+		return l
+	}
+	return p.Level
+}
+
+// settingsFromProperties reads the settings from the properties policyx hands to the settings
+// policy (JSON-decoded: numbers are float64).
+func settingsFromProperties(props map[string]any) (Config, error) {
+	var c Config
+	if len(props) == 0 {
+		return c.withDefaults(), nil
+	}
+	raw, err := json.Marshal(props)
+	if err != nil {
+		return c.withDefaults(), err
+	}
+	err = decodeSettings(raw, &c)
+	return c.withDefaults(), err
+}
+
+// decodeSettings decodes a settings object strictly, so a misspelt key is an error rather than a
+// silently ignored setting.
+func decodeSettings(raw []byte, c *Config) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return fmt.Errorf("%s: %w", SettingsPolicyName, err)
+	}
+	return nil
+}
+
+// LoadConfigFile reads a --policy-pack-config file: an object keyed by policy name (or "all")
+// whose values are an enforcement level, or an object with an optional "enforcementLevel" and the
+// policy's properties. The settings are the properties of "compliance-settings".
+func LoadConfigFile(path string) (Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, err
+	}
+	return ParseConfig(raw)
+}
+
+// ParseConfig parses the content of a --policy-pack-config file (see LoadConfigFile).
+func ParseConfig(raw []byte) (Config, error) {
+	var entries map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &entries); err != nil {
+		return Config{}, fmt.Errorf("policy pack config: %w", err)
+	}
+	var c Config
+	c.Levels = map[string]Level{}
+	for name, v := range entries {
+		var level string
+		if err := json.Unmarshal(v, &level); err == nil {
+			c.Levels[name] = Level(level)
+			continue
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(v, &obj); err != nil {
+			return Config{}, fmt.Errorf("policy pack config: %q must be an enforcement level or an object", name)
+		}
+		if el, ok := obj["enforcementLevel"]; ok {
+			if err := json.Unmarshal(el, &level); err != nil {
+				return Config{}, fmt.Errorf("policy pack config: %q: enforcementLevel must be a string", name)
+			}
+			c.Levels[name] = Level(level)
+			delete(obj, "enforcementLevel")
+		}
+		if len(obj) == 0 {
+			continue
+		}
+		if name != SettingsPolicyName {
+			keys := make([]string, 0, len(obj))
+			for k := range obj {
+				keys = append(keys, k)
+			}
+			return Config{}, fmt.Errorf("policy pack config: %q takes no properties (got %s); settings belong under %q",
+				name, strings.Join(keys, ", "), SettingsPolicyName)
+		}
+		settings, _ := json.Marshal(obj)
+		levels := c.Levels
+		if err := decodeSettings(settings, &c); err != nil {
+			return Config{}, fmt.Errorf("policy pack config: %w", err)
+		}
+		c.Levels = levels
+	}
+	c = c.withDefaults()
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("policy pack config: %w", err)
+	}
+	return c, nil
+}
+
+// settingsSchema is the JSON schema of the settings, declared on the settings policy so that the
+// engine validates --policy-pack-config and fills the defaults.
+func settingsSchema() map[string]map[string]any {
+	d := DefaultConfig()
+	// Defaults are []any: the schema travels as a protobuf Struct, which takes no typed slices.
+	strs := func(desc string, def []string) map[string]any {
+		return map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": desc, "default": anySlice(def)}
+	}
+	return map[string]map[string]any{
+		"requiredTags":                strs("Tags every taggable AWS resource must carry (provider default tags count).", d.RequiredTags),
+		"allowedInstanceFamilies":     strs("EC2 instance families node groups may use; empty allows all.", d.AllowedInstanceFamilies),
+		"gpuInstanceFamilies":         strs("Instance families with GPUs; they must run in tainted node groups.", d.GPUInstanceFamilies),
+		"applicationNamespaces":       strs("Namespaces that need a default-deny NetworkPolicy and a DNS allowance.", d.ApplicationNamespaces),
+		"requiredHelmCharts":          strs("Helm charts that must be installed (runtime security, monitoring).", d.RequiredHelmCharts),
+		"supportedKubernetesVersions": strs("EKS versions in standard support.", d.SupportedKubernetesVersions),
+		"allowedPublicAccessCidrs":    strs("When set, the only CIDRs an EKS public endpoint may list.", d.AllowedPublicAccessCidrs),
+		"productionStackPattern": {
+			"type": "string", "description": "Regular expression matching production stack names.",
+			"default": d.ProductionStackPattern,
+		},
+		"restrictedPorts": {
+			"type": "array", "items": map[string]any{"type": "integer", "minimum": 0, "maximum": 65535},
+			"description": "Ports that must not be open to 0.0.0.0/0 or ::/0.", "default": anySlice(d.RestrictedPorts),
+		},
+		"minBackupRetentionDays": {
+			"type": "integer", "minimum": 1, "maximum": 35,
+			"description": "RDS backup retention floor outside production.", "default": d.MinBackupRetentionDays,
+		},
+		"productionMinBackupRetentionDays": {
+			"type": "integer", "minimum": 1, "maximum": 35,
+			"description": "RDS backup retention floor in production.", "default": d.ProductionMinBackupRetentionDays,
+		},
+	}
+}
+
+func anySlice[T any](in []T) []any {
+	out := make([]any, len(in))
+	for i, v := range in {
+		out[i] = v
+	}
+	return out
+}

@@ -1,0 +1,142 @@
+package compliance
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/novacron/platform/internal/mock"
+)
+
+// platform builds a stack shaped like the real program (DESIGN §1, issue 4's resource list),
+// compliant with the pack. Each mutate function may change one resource's properties by name.
+func platform(mutate map[string]func(map[string]any) map[string]any) []*mock.Resource {
+	props := func(name string, p map[string]any) map[string]any {
+		if f := mutate[name]; f != nil {
+			return f(deepCopy(p).(map[string]any))
+		}
+		return p
+	}
+	provider := awsProvider(set(allTags, "Environment", "production"))
+
+	vpc := res(tVpc, "main", props("main", map[string]any{"cidrBlock": "10.0.0.0/16", "enableDnsHostnames": true}))
+	flowLogs := res("aws:cloudwatch/logGroup:LogGroup", "main-flow-logs", map[string]any{"retentionInDays": 365, "kmsKeyId": keyArn})
+	flow := dependsOn(res(tFlowLog, "main-flow", map[string]any{"vpcId": "main-id", "trafficType": "ALL",
+		"logDestinationType": "cloud-watch-logs"}), vpc, flowLogs)
+	aws := []*mock.Resource{
+		vpc, flowLogs, flow,
+		dependsOn(res("aws:ec2/subnet:Subnet", "main-private-0", map[string]any{"vpcId": "main-id", "cidrBlock": "10.0.0.0/19"}), vpc),
+		dependsOn(res("aws:ec2/internetGateway:InternetGateway", "main-igw", map[string]any{"vpcId": "main-id"}), vpc),
+		res("aws:ec2/eip:Eip", "main-nat-0", map[string]any{"domain": "vpc"}),
+		res("aws:ec2/natGateway:NatGateway", "main-nat-0", map[string]any{"subnetId": "main-public-0-id"}),
+		res("aws:ec2/routeTable:RouteTable", "main-private-0", map[string]any{"vpcId": "main-id"}),
+		res("aws:ec2/route:Route", "main-private-0-nat", map[string]any{"routeTableId": "rt", "destinationCidrBlock": "0.0.0.0/0"}),
+		res("aws:ec2/routeTableAssociation:RouteTableAssociation", "main-private-0", map[string]any{"routeTableId": "rt", "subnetId": "s"}),
+		res(tDefaultSG, "main-default", map[string]any{"vpcId": "main-id"}),
+		res("aws:ec2/vpcEndpoint:VpcEndpoint", "main-s3", map[string]any{"vpcId": "main-id", "serviceName": "com.amazonaws.us-east-1.s3",
+			"vpcEndpointType": "Gateway"}),
+
+		res(tKMSKey, "cluster-secrets", map[string]any{"enableKeyRotation": true, "deletionWindowInDays": 30}),
+		res("aws:iam/role:Role", "cluster-node", map[string]any{"assumeRolePolicy": `{"Version":"2012-10-17","Statement":[]}`}),
+		res(tLaunchTemplate, "general", props("general-lt", launchTemplateOK)),
+		res(tLaunchTemplate, "ml", props("ml-lt", launchTemplateOK)),
+		res(tNodeGroup, "general", props("general", nodeGroupOK)),
+		res(tNodeGroup, "ml", props("ml", gpuNodeGroupOK)),
+		res(tEKSAddon, "vpc-cni", map[string]any{"addonName": "vpc-cni", "clusterName": "novacron",
+			"configurationValues": `{"enableNetworkPolicy":"true"}`}),
+		res(tSecurityGroup, "db", map[string]any{"vpcId": "main-id", "description": "database"}),
+		res(tSGIngressRule, "db-from-nodes", map[string]any{"securityGroupId": "db-id", "ipProtocol": "tcp",
+			"fromPort": 5432, "toPort": 5432, "referencedSecurityGroupId": "nodes-id"}),
+
+		res(tKMSKey, "db", map[string]any{"enableKeyRotation": true}),
+		res(tRDSParameterGroup, "main-pg", pgOK),
+		res(tRDSInstance, "db", props("db", rdsOK)),
+
+		res(tECRRepository, "app", map[string]any{"imageTagMutability": "IMMUTABLE",
+			"imageScanningConfiguration": map[string]any{"scanOnPush": true}}),
+	}
+	aws = append(aws, bucketWith("artifacts", sseOK, pabOK, versioningOK, bucketPolicyOK)...)
+	secretRes := res(tSecret, "grafana-admin", map[string]any{"kmsKeyId": keyArn})
+	aws = append(aws, secretRes, dependsOn(res(tSecretRotation, "grafana-admin", map[string]any{"secretId": "grafana-admin-id",
+		"rotationRules": map[string]any{"automaticallyAfterDays": 30}}), secretRes))
+
+	out := using(provider, aws...)
+	ns := namespace("novacron")
+	out = append(out,
+		component(tEKSComponent, "cluster", props("cluster", eksClusterOK)),
+		ns,
+		dependsOn(networkPolicy("default-deny", "novacron", defaultDenySpec), ns),
+		dependsOn(networkPolicy("allow-dns", "novacron", allowDNSSpec), ns),
+		release("monitoring", "kube-prometheus-stack", "88.5.3", map[string]any{
+			"grafana": map[string]any{"admin": map[string]any{"existingSecret": "grafana-admin"}},
+		}),
+		release("falco", "falco", "9.1.0", map[string]any{"tolerations": []any{map[string]any{"key": "ml-workload", "operator": "Exists"}}}),
+	)
+	return out
+}
+
+func TestCompliantPlatform(t *testing.T) {
+	cfg, err := LoadConfigFile("../config.production.json")
+	require.NoError(t, err)
+	rep := Evaluate(platform(nil), "production", cfg)
+	assert.Empty(t, rep.Violations)
+	assert.Empty(t, rep.Pending)
+	for _, p := range rep.Policies {
+		assert.Equal(t, StatusPassed, p.Status, p.Name)
+	}
+	for _, f := range rep.Frameworks {
+		assert.Equal(t, f.InScope, f.Checked, f.Framework)
+		assert.Equal(t, 100.0, f.Score, f.Framework)
+	}
+	require.NoError(t, CheckMandatory(platform(nil), "production", "../config.production.json"))
+	require.NoError(t, CheckMandatory(platform(nil), "staging", "../config.staging.json"))
+}
+
+// The broken copy the issue asks for: unencrypted RDS, public endpoint open to 0.0.0.0/0 and an
+// untainted GPU pool produce exactly these mandatory violations.
+func TestBrokenPlatform(t *testing.T) {
+	broken := platform(map[string]func(map[string]any) map[string]any{
+		"db":      func(p map[string]any) map[string]any { return set(p, "storageEncrypted", false) },
+		"cluster": func(p map[string]any) map[string]any { return set(p, "publicAccessCidrs", []any{"0.0.0.0/0"}) },
+		"ml":      func(p map[string]any) map[string]any { return set(p, "taints", del) },
+	})
+	for _, stack := range []string{"production", "staging"} {
+		t.Run(stack, func(t *testing.T) {
+			cfg, err := LoadConfigFile("../config." + stack + ".json")
+			require.NoError(t, err)
+			rep := Evaluate(broken, stack, cfg)
+			var got []string
+			for _, v := range rep.Mandatory() {
+				got = append(got, v.Policy+" "+v.Type+" "+v.Name+": "+v.Message)
+			}
+			assert.ElementsMatch(t, []string{
+				"rds-storage-encrypted aws:rds/instance:Instance db: storageEncrypted is not true: storage, automated backups and snapshots are unencrypted",
+				"eks-endpoint-access eks:index:Cluster cluster: the public API endpoint is open to 0.0.0.0/0",
+				"eks-gpu-nodes-tainted aws:eks/nodeGroup:NodeGroup ml: GPU node group (p3.2xlarge, amiType AL2023_x86_64_NVIDIA) has no NoSchedule or NoExecute taint: general workloads can be scheduled on GPU nodes",
+			}, got)
+			assert.Len(t, rep.Violations, 3, "no advisory violation either")
+
+			err = CheckMandatory(broken, stack, "../config."+stack+".json")
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "3 mandatory policy violation(s)")
+
+			failed := map[Framework][]string{}
+			for _, f := range rep.Frameworks {
+				failed[f.Framework] = f.FailedControls
+				assert.Equal(t, f.InScope, f.Checked+len(f.NotChecked))
+				if stack == "production" {
+					assert.Empty(t, f.NotChecked, "every control is checked in production")
+				}
+				assert.Equal(t, f.Checked-len(f.FailedControls), f.Passed)
+			}
+			assert.Equal(t, map[Framework][]string{
+				SOC2:     {"A1.1", "CC6.1", "CC6.6"},
+				ISO27001: {"A.8.6", "A.8.20", "A.8.24"},
+				PCIDSS:   {"1.3.1", "3.5.1"},
+				CISAWS:   {"2.3.1"},
+				CISEKS:   {"5.4.1", "5.4.2"},
+			}, failed)
+		})
+	}
+}
