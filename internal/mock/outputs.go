@@ -46,7 +46,7 @@ func defaultOutputs(args pulumi.MockResourceArgs, id string) resource.PropertyMa
 		}})
 	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
 		if url, ok := args.Inputs["url"]; ok && url.IsString() {
-			set("arn", "arn:aws:iam::"+AccountID+":oidc-provider/"+strings.TrimPrefix(url.StringValue(), "https://"))
+			out["arn"] = resource.NewProperty("arn:aws:iam::" + AccountID + ":oidc-provider/" + strings.TrimPrefix(url.StringValue(), "https://"))
 		}
 	case "aws:kms/key:Key":
 		set("keyId", args.Name+"-key-id")
