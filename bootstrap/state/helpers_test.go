@@ -1,0 +1,98 @@
+package state
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/novacron/platform/internal/mock"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+const project = "novacron-bootstrap"
+
+// assertGoldenJSON compares a rendered JSON document with testdata/<file> as parsed values, so
+// that key order and whitespace do not matter. With -update it rewrites the file first.
+func assertGoldenJSON(t *testing.T, file, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", file)
+	if *update {
+		var v any
+		require.NoError(t, json.Unmarshal([]byte(got), &v), "rendered document is not JSON")
+		pretty, err := json.MarshalIndent(v, "", "  ")
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(path, append(pretty, '\n'), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "golden file missing: go test ./bootstrap/state -run . -update")
+	assert.JSONEq(t, string(want), got, "differs from %s (go test ./bootstrap/state -run . -update)", path)
+}
+
+// find returns the registration or fails the test.
+func find(t *testing.T, eng *mock.Engine, typ, name string) *mock.Resource {
+	t.Helper()
+	r := eng.Find(typ, name)
+	require.NotNil(t, r, "no %s named %q registered", typ, name)
+	return r
+}
+
+// input returns a resource input at a dotted path or fails the test.
+func input(t *testing.T, r *mock.Resource, path string) resource.PropertyValue {
+	t.Helper()
+	v, ok := r.Input(path)
+	require.True(t, ok, "%s %q has no input %q", r.Type, r.Name, path)
+	return v
+}
+
+func str(t *testing.T, r *mock.Resource, path string) string {
+	t.Helper()
+	v := input(t, r, path)
+	require.True(t, v.IsString(), "%s %q input %q is %v, not a string", r.Type, r.Name, path, v)
+	return v.StringValue()
+}
+
+func num(t *testing.T, r *mock.Resource, path string) int {
+	t.Helper()
+	v := input(t, r, path)
+	require.True(t, v.IsNumber(), "%s %q input %q is %v, not a number", r.Type, r.Name, path, v)
+	return int(v.NumberValue())
+}
+
+func boolean(t *testing.T, r *mock.Resource, path string) bool {
+	t.Helper()
+	v := input(t, r, path)
+	require.True(t, v.IsBool(), "%s %q input %q is %v, not a bool", r.Type, r.Name, path, v)
+	return v.BoolValue()
+}
+
+// capture resolves a string output during the run and hands it over afterwards.
+type capture chan string
+
+func captureOf(out pulumi.StringOutput) capture {
+	c := make(capture, 1)
+	out.ApplyT(func(s string) string {
+		c <- s
+		return s
+	})
+	return c
+}
+
+func (c capture) get(t *testing.T) string {
+	t.Helper()
+	select {
+	case s := <-c:
+		return s
+	case <-time.After(5 * time.Second):
+		t.Fatal("output never resolved")
+		return ""
+	}
+}
