@@ -51,7 +51,10 @@ type Source interface {
 // test failure cannot leak it; Deploy wraps it as a Pulumi secret output.
 type SecretString string
 
-func (SecretString) String() string   { return SecretPlaceholder }
+// String hides the value from fmt's %s and %v.
+func (SecretString) String() string { return SecretPlaceholder }
+
+// GoString hides the value from fmt's %#v.
 func (SecretString) GoString() string { return SecretPlaceholder }
 
 // Secrets are the secret config values the platform needs.

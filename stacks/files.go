@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
@@ -20,6 +21,17 @@ import (
 // SecretPlaceholder stands in for a `secure:` value, which cannot be decrypted without the
 // stack's secrets provider. It stays marked secret, so it never reaches plain output.
 const SecretPlaceholder = "[secret]"
+
+// secretURLPlaceholder stands in for a secret URL, which the components check is a URL.
+const secretURLPlaceholder = "https://secret-placeholder.invalid/"
+
+// placeholderFor returns the stand-in for an undecryptable or unset secret key.
+func placeholderFor(key string) string {
+	if strings.HasSuffix(key, "Url") {
+		return secretURLPlaceholder
+	}
+	return SecretPlaceholder
+}
 
 // StackConfig is a stack's configuration as the Pulumi CLI would hand it to the program:
 // Pulumi.yaml's defaults overlaid with Pulumi.<stack>.yaml's values.
@@ -58,7 +70,7 @@ func (s *StackConfig) MissingSecrets() []string {
 func (s *StackConfig) WithSecretPlaceholders() *StackConfig {
 	out := &StackConfig{Stack: s.Stack, Values: maps.Clone(s.Values), SecretKeys: slices.Clone(s.SecretKeys)}
 	for _, k := range s.MissingSecrets() {
-		out.Values[k] = SecretPlaceholder
+		out.Values[k] = placeholderFor(k)
 		out.SecretKeys = append(out.SecretKeys, k)
 	}
 	sort.Strings(out.SecretKeys)
@@ -90,7 +102,7 @@ func ReadStackFiles(dir, stack string) (*StackConfig, error) {
 		}
 		text, err := configText(value)
 		if err != nil {
-			return nil, fmt.Errorf("Pulumi.yaml: %s: %w", full, err)
+			return nil, fmt.Errorf("default of %s in Pulumi.yaml: %w", full, err)
 		}
 		out.Values[full] = text
 	}
@@ -107,7 +119,7 @@ func ReadStackFiles(dir, stack string) (*StackConfig, error) {
 	for key, value := range ps.Config {
 		full := key.String()
 		if value.Secure() {
-			out.Values[full] = SecretPlaceholder
+			out.Values[full] = placeholderFor(full)
 			out.SecretKeys = append(out.SecretKeys, full)
 			continue
 		}

@@ -157,7 +157,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	cni, err := newAddon(ctx, c, name, "vpc-cni", "kube-system", "aws-node",
 		"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
 		// Without the network policy agent every NetworkPolicy is silently a no-op on EKS.
-		`{"enableNetworkPolicy":"true"}`, parent)
+		`{"enableNetworkPolicy":"true"}`, parent, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +191,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 
 	// The EBS CSI controller runs on nodes: the add-on only becomes active once they exist.
 	ebs, err := newAddon(ctx, c, name, "aws-ebs-csi-driver", "kube-system", "ebs-csi-controller-sa",
-		"arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy", "", parent, pulumi.DependsOn(groups))
+		"arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy", "", parent, groups)
 	if err != nil {
 		return nil, err
 	}
@@ -239,17 +239,17 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 // newAddon installs an EKS add-on whose service account assumes its own IRSA role with one AWS
 // managed policy, instead of borrowing the node role's permissions.
 func newAddon(ctx *pulumi.Context, c *Cluster, name, addon, namespace, serviceAccount, policyArn, configuration string,
-	opts ...pulumi.ResourceOption,
+	parent pulumi.ResourceOption, waitFor []pulumi.Resource,
 ) (*awseks.Addon, error) {
 	role, err := iam.NewRole(ctx, name+"-"+addon, &iam.RoleArgs{
 		AssumeRolePolicy: irsa.AssumeRolePolicy(c.IRSA(), namespace, serviceAccount),
-	}, opts...)
+	}, parent)
 	if err != nil {
 		return nil, err
 	}
 	attachment, err := iam.NewRolePolicyAttachment(ctx, name+"-"+addon, &iam.RolePolicyAttachmentArgs{
 		Role: role.Name, PolicyArn: pulumi.String(policyArn),
-	}, opts...)
+	}, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -264,5 +264,6 @@ func newAddon(ctx *pulumi.Context, c *Cluster, name, addon, namespace, serviceAc
 	if configuration != "" {
 		args.ConfigurationValues = pulumi.String(configuration)
 	}
-	return awseks.NewAddon(ctx, name+"-"+addon, args, append(opts, pulumi.DependsOn([]pulumi.Resource{attachment}))...)
+	// Only the add-on waits for waitFor; its role does not need to.
+	return awseks.NewAddon(ctx, name+"-"+addon, args, parent, pulumi.DependsOn(append([]pulumi.Resource{attachment}, waitFor...)))
 }

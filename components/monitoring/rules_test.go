@@ -150,7 +150,7 @@ func (e *ruleEvaluator) run(from, to int) map[int][]string {
 				if r.Record != "" {
 					app := e.storage.Appender(context.Background())
 					for _, s := range vec {
-						lbls := labels.NewBuilder(s.Metric).Set(labels.MetricName, r.Record).Labels()
+						lbls := labels.NewBuilder(s.Metric).Set(model.MetricNameLabel, r.Record).Labels()
 						_, err := app.Append(0, lbls, ts.UnixMilli(), s.F)
 						require.NoError(e.t, err)
 					}

@@ -36,6 +36,7 @@ func defaultOutputs(args pulumi.MockResourceArgs, id string) resource.PropertyMa
 			"autoscalingGroups": []any{map[string]any{"name": "eks-" + args.Name + "-asg"}},
 		}})
 	case "aws:rds/instance:Instance":
+		set("identifier", args.Name)
 		address := args.Name + ".c0ffee." + Region + ".rds.amazonaws.com"
 		set("address", address)
 		set("endpoint", address+":5432")
