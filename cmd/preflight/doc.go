@@ -1,0 +1,28 @@
+// Command preflight evaluates a stack offline and reports, without credentials, Pulumi CLI or
+// network:
+//
+//  1. the resources the program registers, as a tree by component with the settings that
+//     matter, and the count by type;
+//  2. the policy verdict of the CrossGuard pack (policy/compliance, the same checks the engine
+//     runs): violations by enforcement level and the compliance score per framework;
+//  3. the estimated monthly cost from the dated price table in internal/pricing;
+//  4. the deployment critical path from internal/deploy, and the resources that wait on
+//     something whose outputs they do not use.
+//
+// Usage:
+//
+//	go run ./cmd/preflight --stack production [--format text|json|markdown] [--baseline FILE]
+//
+// It reads Pulumi.yaml and Pulumi.<stack>.yaml with the stacks package, validates them with the
+// same rules as the program (bad configuration exits 2 naming the stack and the key), and runs
+// stacks.Run under the recording mock engine. Values stored as `secure:` stay secret
+// placeholders. --format json writes the Report (schema in docs/preflight.md, versioned by
+// SchemaVersion); --baseline compares with an earlier JSON report of the same stack.
+//
+// Exit codes: 0 clean, 1 mandatory policy violations, 2 bad usage or bad configuration. The
+// command never panics: anything unexpected is one line on stderr and exit code 2. A progress
+// line goes to stderr if the evaluation takes more than a second.
+//
+// Invariants: the output is deterministic for a given repository state (the golden files in
+// testdata/ are the proof); no secret value reaches any output.
+package main

@@ -1,0 +1,591 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/novacron/platform/internal/mock"
+	"github.com/novacron/platform/internal/pricing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// repo is the repository root: the project directory of the real stacks.
+const repo = "../.."
+
+var (
+	reportsMu sync.Mutex
+	reports   = map[string]*Report{}
+)
+
+// report runs the preflight of a stack of the repository once per test binary.
+func report(t testing.TB, stack string) *Report {
+	t.Helper()
+	reportsMu.Lock()
+	defer reportsMu.Unlock()
+	if r, ok := reports[stack]; ok {
+		return r
+	}
+	r, err := Run(Options{Dir: repo, Stack: stack})
+	require.NoError(t, err)
+	reports[stack] = r
+	return r
+}
+
+func renderReport(t testing.TB, r *Report, format string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, Write(&buf, r, format))
+	return buf.String()
+}
+
+func TestGoldenReports(t *testing.T) {
+	for _, stack := range []string{"staging", "production"} {
+		for _, format := range []string{FormatJSON, FormatMarkdown} {
+			t.Run(stack+"/"+format, func(t *testing.T) {
+				ext := map[string]string{FormatJSON: ".json", FormatMarkdown: ".md"}[format]
+				path := filepath.Join("testdata", stack+ext)
+				got := renderReport(t, report(t, stack), format)
+				if *update {
+					require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+				}
+				want, err := os.ReadFile(path)
+				require.NoError(t, err, "run go test ./cmd/preflight/ -update to create %s", path)
+				if format == FormatJSON {
+					var g, w any
+					require.NoError(t, json.Unmarshal([]byte(got), &g))
+					require.NoError(t, json.Unmarshal(want, &w))
+					assert.Equal(t, w, g, "%s is out of date: review the change, then rerun with -update", path)
+				} else {
+					assert.Equal(t, string(want), got, "%s is out of date: review the change, then rerun with -update", path)
+				}
+			})
+		}
+	}
+}
+
+func TestOutputIsDeterministic(t *testing.T) {
+	a, err := Run(Options{Dir: repo, Stack: "production"})
+	require.NoError(t, err)
+	b, err := Run(Options{Dir: repo, Stack: "production"})
+	require.NoError(t, err)
+	for _, format := range Formats {
+		assert.Equal(t, renderReport(t, a, format), renderReport(t, b, format), format)
+	}
+}
+
+func TestTextReportHasTheFourSections(t *testing.T) {
+	text := renderReport(t, report(t, "production"), FormatText)
+	for _, heading := range []string{
+		"1. Resources by component", "2. Policy verdict", "3. Estimated monthly cost", "4. Deployment critical path",
+	} {
+		assert.Contains(t, text, "\n"+heading)
+	}
+	// The settings that matter are shown with the resources.
+	assert.Contains(t, text, "instance types: m5.xlarge")
+	assert.Contains(t, text, "taints: ml-workload=true:NO_SCHEDULE")
+	assert.Contains(t, text, "Multi-AZ: true")
+	assert.Contains(t, text, "backup retention days: 30")
+	assert.Contains(t, text, "version: 1.35")
+}
+
+func lineOf(t *testing.T, r *Report, name, item string) pricing.Line {
+	t.Helper()
+	for _, l := range r.Cost.Lines {
+		if l.Name == name && l.Item == item {
+			return l
+		}
+	}
+	require.Failf(t, "missing cost line", "%s %q in %s", name, item, r.Stack)
+	return pricing.Line{}
+}
+
+func TestProductionCost(t *testing.T) {
+	r := report(t, "production")
+	require.True(t, r.Cost.PricesAvailable)
+	for _, tt := range []struct {
+		name, item string
+		monthly    float64
+	}{
+		{"cluster", "EKS control plane", 73.00},
+		{"cluster-general", "Node group instances (m5.xlarge)", 700.80},        // 5 × 0.192 × 730
+		{"cluster-ml", "Node group instances (p3.2xlarge)", 4467.60},           // 2 × 3.06 × 730
+		{"cluster-general", "Node root volumes (gp3)", 40.00},                  // 5 × 100 GB × 0.08
+		{"cluster-ml", "Node root volumes (gp3)", 32.00},                       // 2 × 200 GB × 0.08
+		{"postgres", "RDS postgres db.r6g.xlarge, Multi-AZ (primary)", 656.27}, // 0.899 × 730
+		{"postgres", "RDS storage (gp3, Multi-AZ)", 230.00},                    // 1000 GB × 0.23
+		{"postgres", "Secrets Manager secret (RDS-managed master password)", 0.40},
+		{"postgres-replica-1", "RDS storage (gp3)", 115.00}, // 1000 GB × 0.115
+		{"cluster-secrets", "KMS key", 1.00},
+		{"postgres-kms", "KMS key", 1.00},
+	} {
+		l := lineOf(t, r, tt.name, tt.item)
+		assert.Equal(t, pricing.Fixed, l.Kind, "%+v", l)
+		assert.InDelta(t, tt.monthly, l.MonthlyUSD, 0.001, "%s %s", tt.name, tt.item)
+	}
+	// One NAT gateway per zone, each with its public IPv4 address.
+	for _, az := range []string{"a", "b", "c"} {
+		assert.InDelta(t, 32.85, lineOf(t, r, "network-nat-us-east-1"+az, "NAT gateway").MonthlyUSD, 0.001)
+		assert.InDelta(t, 3.65, lineOf(t, r, "network-nat-us-east-1"+az, "Public IPv4 address").MonthlyUSD, 0.001)
+		assert.Equal(t, pricing.Usage, lineOf(t, r, "network-nat-us-east-1"+az, "NAT gateway data processed").Kind)
+	}
+	// No price was found for db.r6g.xlarge Single-AZ: the replica's instance hours are listed,
+	// not guessed.
+	replica := lineOf(t, r, "postgres-replica-1", "RDS postgres db.r6g.xlarge, Single-AZ (read replica)")
+	assert.Equal(t, pricing.NoPrice, replica.Kind)
+
+	// What the stack installs in the cluster is priced from the Helm values when it is there.
+	for _, e := range r.Inventory.Resources {
+		if e.Type != "kubernetes:helm.sh/v3:Release" {
+			continue
+		}
+		for _, s := range e.Settings {
+			switch {
+			case s.Name == "chart" && s.Value == "kube-prometheus-stack":
+				lineOf(t, r, e.Name, "Prometheus volume 500Gi (gp3)")
+				lineOf(t, r, e.Name, "Grafana volume 100Gi (gp3)")
+			case s.Name == "chart" && s.Value == "aws-load-balancer-controller":
+				lineOf(t, r, e.Name, "Application Load Balancer (created by the controller)")
+			}
+		}
+	}
+
+	// The hand-computed total of today's composition: cluster 73 + 700.80 + 40 + 4467.60 + 32;
+	// database 656.27 + 230 + 0.40 + 115; network 3 × (32.85 + 3.65); ALB 16.43; monitoring
+	// volumes 40 + 8 + 0.80; 5 KMS keys; 2 Secrets Manager secrets 0.80. Update it, with the
+	// golden files, when the stack gains priced resources.
+	assert.InDelta(t, 6495.60, r.Cost.TotalMonthlyUSD, 0.001)
+	assert.InDelta(t, r.Cost.TotalMonthlyUSD, r.Summary.MonthlyUSD, 0.001)
+}
+
+func TestStagingCost(t *testing.T) {
+	r := report(t, "staging")
+	for _, tt := range []struct {
+		name, item string
+		monthly    float64
+	}{
+		{"cluster-general", "Node group instances (m5.large)", 140.16},        // 2 × 0.096 × 730
+		{"cluster-ml", "Node group instances (g5.xlarge)", 0},                 // scaled to zero
+		{"postgres", "RDS postgres db.r6g.large, Multi-AZ (primary)", 328.50}, // 0.45 × 730
+		{"postgres", "RDS storage (gp3, Multi-AZ)", 23.00},                    // 100 GB × 0.23
+		{"network-nat-us-east-1a", "NAT gateway", 32.85},                      // a single NAT gateway
+	} {
+		assert.InDelta(t, tt.monthly, lineOf(t, r, tt.name, tt.item).MonthlyUSD, 0.001, "%s %s", tt.name, tt.item)
+	}
+	for _, l := range r.Cost.Lines {
+		assert.NotContains(t, l.Name, "network-nat-us-east-1b", "staging has one NAT gateway")
+	}
+	// Cluster 140.16 + 16 (root volumes) + 73; database 328.50 + 23 + 0.40; network 32.85 +
+	// 3.65; ALB 16.43; monitoring volumes 48.80; 5 KMS keys; 2 Secrets Manager secrets 0.80.
+	assert.InDelta(t, 688.59, r.Cost.TotalMonthlyUSD, 0.001)
+	assert.Less(t, r.Cost.TotalMonthlyUSD, report(t, "production").Cost.TotalMonthlyUSD/4, "staging costs well under production")
+}
+
+func TestProductionCriticalPath(t *testing.T) {
+	r := report(t, "production")
+	p := r.plan
+	require.NotNil(t, p)
+	urns := func(typ string) []string {
+		var out []string
+		for _, e := range r.Inventory.Resources {
+			if e.Type == typ {
+				out = append(out, e.URN)
+			}
+		}
+		require.NotEmpty(t, out, typ)
+		return out
+	}
+	clusters := urns("eks:index:Cluster")
+	groups := urns("aws:eks/nodeGroup:NodeGroup")
+	for _, db := range urns("aws:rds/instance:Instance") {
+		for _, c := range clusters {
+			assert.False(t, p.Waits(db, c), "RDS %s must not wait for the EKS cluster", db)
+		}
+	}
+	for _, g := range groups {
+		for _, c := range clusters {
+			assert.True(t, p.Waits(g, c), "node group %s waits for the cluster", g)
+		}
+	}
+	for _, rel := range urns("kubernetes:helm.sh/v3:Release") {
+		for _, g := range groups {
+			assert.True(t, p.Waits(rel, g), "Helm release %s waits for node group %s", rel, g)
+		}
+	}
+
+	d := r.Deploy
+	require.NotEmpty(t, d.CriticalPath)
+	// The path is a chain: each step waits for the one before it and starts when it is done.
+	for i := 1; i < len(d.CriticalPath); i++ {
+		prev, cur := d.CriticalPath[i-1], d.CriticalPath[i]
+		assert.True(t, p.Waits(cur.URN, prev.URN), "%s waits for %s", cur.Name, prev.Name)
+		assert.InDelta(t, prev.StartMinutes+prev.Minutes, cur.StartMinutes, 0.011, "%s starts when %s is done", cur.Name, prev.Name)
+	}
+	last := d.CriticalPath[len(d.CriticalPath)-1]
+	assert.InDelta(t, d.TotalMinutes, last.StartMinutes+last.Minutes, 0.011)
+	// Nothing finishes later than the total.
+	for _, e := range r.Inventory.Resources {
+		f, ok := p.Finish(e.URN)
+		require.True(t, ok)
+		assert.LessOrEqual(t, f, d.TotalMinutes+0.011, e.Name)
+	}
+	// The database (Multi-AZ primary, then its replica) outlasts the EKS control plane and
+	// node groups: 0.75 min of network, 25 + 25 min of RDS.
+	assert.InDelta(t, 50.75, d.TotalMinutes, 0.011)
+	assert.LessOrEqual(t, d.LowMinutes, d.TotalMinutes)
+	assert.GreaterOrEqual(t, d.HighMinutes, d.TotalMinutes)
+	// Every explicit dependsOn without data flow is reported, with a verdict.
+	require.NotEmpty(t, d.FalseSerialisations)
+	for _, w := range d.FalseSerialisations {
+		assert.Contains(t, []string{"ordering", "review"}, string(w.Verdict))
+		assert.NotEmpty(t, w.Hint)
+		assert.GreaterOrEqual(t, w.SavingMinutes, 0.0)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	lenient := filepath.Join(dir, "all-advisory.json")
+	require.NoError(t, os.WriteFile(lenient, []byte(`{"all": "advisory"}`), 0o644))
+
+	t.Run("mandatory violations exit 1", func(t *testing.T) {
+		r := report(t, "production")
+		var stdout, stderr bytes.Buffer
+		code := realMain([]string{"--stack", "production", "--dir", repo}, &stdout, &stderr)
+		if r.Policy.Mandatory > 0 {
+			assert.Equal(t, 1, code)
+			assert.Contains(t, stderr.String(), "mandatory policy violation")
+		} else {
+			assert.Equal(t, 0, code)
+		}
+		assert.Contains(t, stdout.String(), "4. Deployment critical path")
+	})
+	t.Run("a mandatory violation introduced by the stack file exits 1 and is named", func(t *testing.T) {
+		project := projectCopy(t, "production", "novacron-platform:dbBackupRetentionDays: 7\n")
+		var stdout, stderr bytes.Buffer
+		code := realMain([]string{"--stack", "production", "--dir", project, "--format", "json"}, &stdout, &stderr)
+		assert.Equal(t, 1, code, stderr.String())
+		var rep Report
+		require.NoError(t, json.Unmarshal(stdout.Bytes(), &rep))
+		var policies []string
+		for _, v := range rep.Policy.Violations {
+			policies = append(policies, v.Policy)
+		}
+		assert.Contains(t, policies, "rds-backup-retention")
+		assert.Equal(t, 1, rep.ExitCode)
+	})
+	t.Run("no mandatory violation exits 0", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		code := realMain([]string{"--stack", "production", "--dir", repo, "--policy-config", lenient, "--format", "markdown"},
+			&stdout, &stderr)
+		assert.Equal(t, 0, code, stderr.String())
+		assert.Contains(t, stdout.String(), "#### 3. Estimated monthly cost")
+		assert.Contains(t, stdout.String(), "**0 mandatory**")
+	})
+	t.Run("help exits 0", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		assert.Equal(t, 0, realMain([]string{"-h"}, &stdout, &stderr))
+		assert.Contains(t, stderr.String(), "usage: preflight")
+	})
+}
+
+// projectCopy makes a project directory with the repository's Pulumi.yaml, its policy settings,
+// and a stack file named stack holding content.
+func projectCopy(t *testing.T, stack, content string) string {
+	t.Helper()
+	dir := t.TempDir()
+	raw, err := os.ReadFile(filepath.Join(repo, "Pulumi.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), raw, 0o644))
+	if policy, err := os.ReadFile(filepath.Join(repo, "policy", "config."+stack+".json")); err == nil {
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, "policy"), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "policy", "config."+stack+".json"), policy, 0o644))
+	}
+	if content != "" {
+		if base, err := os.ReadFile(filepath.Join(repo, "Pulumi."+stack+".yaml")); err == nil {
+			content = string(base) + indent(content)
+		} else {
+			content = "config:\n" + indent(content)
+		}
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi."+stack+".yaml"), []byte(content), 0o644))
+	return dir
+}
+
+func indent(lines string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimRight(lines, "\n"), "\n") {
+		b.WriteString("  " + l + "\n")
+	}
+	return b.String()
+}
+
+func TestBadInputExitsTwoNamingStackAndKey(t *testing.T) {
+	write := func(t *testing.T, name, content string) string {
+		dir := projectCopy(t, "x", "")
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi."+name+".yaml"), []byte(content), 0o644))
+		return dir
+	}
+	tests := []struct {
+		name  string
+		dir   func(t *testing.T) string
+		args  []string
+		wants []string
+	}{
+		{"unknown stack", func(t *testing.T) string { return repo }, []string{"--stack", "nosuch"},
+			[]string{`unknown stack "nosuch"`, "Pulumi.nosuch.yaml"}},
+		{"missing stack file in another directory", func(t *testing.T) string { return t.TempDir() }, []string{"--stack", "production"},
+			[]string{"production", "Pulumi.yaml"}},
+		{"YAML syntax error", func(t *testing.T) string {
+			return write(t, "broken", "config:\n  novacron-platform:vpcCidr: [10.0.0.0/16\n")
+		}, []string{"--stack", "broken"}, []string{"broken", "Pulumi.broken.yaml"}},
+		{"wrong type", func(t *testing.T) string {
+			return write(t, "wrongtype", "config:\n  novacron-platform:generalMinSize: three\n")
+		}, []string{"--stack", "wrongtype"}, []string{"wrongtype", "generalMinSize"}},
+		{"list where a list is expected is not a map", func(t *testing.T) string {
+			return write(t, "zones", "config:\n  novacron-platform:availabilityZones:\n    a: b\n")
+		}, []string{"--stack", "zones"}, []string{"zones", "availabilityZones"}},
+		{"invalid values, all reported", func(t *testing.T) string {
+			return write(t, "invalid", "config:\n  novacron-platform:generalMaxSize: 1\n  novacron-platform:dbBackupRetentionDays: 40\n")
+		}, []string{"--stack", "invalid"}, []string{"invalid: novacron-platform:generalMaxSize", "invalid: novacron-platform:dbBackupRetentionDays"}},
+		{"region missing", func(t *testing.T) string {
+			return write(t, "noregion", "config:\n  aws:region: \"\"\n")
+		}, []string{"--stack", "noregion"}, []string{"noregion", "aws:region"}},
+		{"stack name is not a path", func(t *testing.T) string { return repo }, []string{"--stack", "../production"},
+			[]string{"not a stack name"}},
+		{"no stack", func(t *testing.T) string { return repo }, nil, []string{"--stack is required"}},
+		{"unknown format", func(t *testing.T) string { return repo }, []string{"--stack", "production", "--format", "yaml"},
+			[]string{`--format "yaml"`}},
+		{"unknown flag", func(t *testing.T) string { return repo }, []string{"--stak", "production"}, []string{"stak"}},
+		{"stray argument", func(t *testing.T) string { return repo }, []string{"--stack", "production", "extra"},
+			[]string{`unexpected argument "extra"`}},
+		{"policy config unreadable", func(t *testing.T) string { return repo },
+			[]string{"--stack", "production", "--policy-config", "no-such-file.json"}, []string{"policy config no-such-file.json"}},
+		{"baseline missing", func(t *testing.T) string { return repo },
+			[]string{"--stack", "production", "--baseline", "no-such-file.json"}, []string{"--baseline"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"--dir", tt.dir(t)}, tt.args...)
+			var stdout, stderr bytes.Buffer
+			code := realMain(args, &stdout, &stderr)
+			assert.Equal(t, 2, code, stderr.String())
+			assert.Empty(t, stdout.String(), "no report on bad input")
+			for _, want := range tt.wants {
+				assert.Contains(t, stderr.String(), want)
+			}
+			assert.NotContains(t, stderr.String(), "goroutine", "never a stack trace")
+			assert.NotContains(t, stderr.String(), "panic")
+		})
+	}
+}
+
+func TestEmptyStackFileRunsOnDefaults(t *testing.T) {
+	dir := projectCopy(t, "empty", "")
+	var stdout, stderr bytes.Buffer
+	code := realMain([]string{"--stack", "empty", "--dir", dir, "--format", "json"}, &stdout, &stderr)
+	require.Contains(t, []int{0, 1}, code, stderr.String())
+	var rep Report
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &rep))
+	assert.Equal(t, "empty", rep.Stack)
+	assert.Equal(t, "us-east-1", rep.Region, "Pulumi.yaml's aws:region")
+	// Pulumi.yaml's defaults are production's figures.
+	assert.InDelta(t, 700.80, lineOf(t, &rep, "cluster-general", "Node group instances (m5.xlarge)").MonthlyUSD, 0.001)
+	assert.Empty(t, rep.Policy.ConfigFile, "no policy/config.empty.json: the pack's defaults")
+}
+
+func TestBaselineComparison(t *testing.T) {
+	before := filepath.Join(t.TempDir(), "production.json")
+	require.NoError(t, os.WriteFile(before, []byte(renderReport(t, report(t, "production"), FormatJSON)), 0o644))
+
+	project := projectCopy(t, "production", "novacron-platform:generalDesiredSize: 6\nnovacron-platform:dbReadReplicaCount: 0\n")
+	after, err := Run(Options{Dir: project, Stack: "production", Baseline: before})
+	require.NoError(t, err)
+	b := after.Baseline
+	require.NotNil(t, b)
+	assert.Empty(t, b.Added)
+	require.Len(t, b.Removed, 1)
+	assert.Equal(t, "postgres-replica-1", b.Removed[0].Name)
+	var changed *Change
+	for i := range b.Changed {
+		if b.Changed[i].Name == "cluster-general" && b.Changed[i].Type == "aws:eks/nodeGroup:NodeGroup" {
+			changed = &b.Changed[i]
+		}
+	}
+	require.NotNil(t, changed, "%+v", b.Changed)
+	assert.Contains(t, changed.Settings, SettingChange{Name: "desired", Before: "5", After: "6"})
+	assert.True(t, changed.InputsChanged)
+	// One more m5.xlarge (140.16) and its 100 GB root volume (8.00); the replica's priced
+	// storage (115.00) goes away.
+	assert.InDelta(t, 140.16+8-115, b.CostDeltaUSD, 0.001)
+	assert.InDelta(t, b.CostAfterUSD-b.CostBeforeUSD, b.CostDeltaUSD, 0.001)
+	assert.Less(t, b.CriticalPathAfterMinutes, b.CriticalPathBeforeMinutes, "no replica to wait for")
+
+	text := renderReport(t, after, FormatText)
+	assert.Contains(t, text, "Compared with "+before)
+	assert.Contains(t, text, "- aws:rds/instance:Instance postgres-replica-1")
+	md := renderReport(t, after, FormatMarkdown)
+	assert.Contains(t, md, "#### Compared with the baseline")
+	assert.Contains(t, md, "| removed | postgres-replica-1 |")
+
+	t.Run("another stack's report is refused", func(t *testing.T) {
+		_, err := Run(Options{Dir: repo, Stack: "staging", Baseline: before})
+		var uerr *UsageError
+		require.ErrorAs(t, err, &uerr)
+		assert.Contains(t, err.Error(), `stack "production", not "staging"`)
+	})
+	t.Run("a file of another schema is refused", func(t *testing.T) {
+		other := filepath.Join(t.TempDir(), "old.json")
+		require.NoError(t, os.WriteFile(other, []byte(`{"schemaVersion": 0, "tool": "novacron-preflight"}`), 0o644))
+		_, err := Run(Options{Dir: repo, Stack: "production", Baseline: other})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "schema version 1")
+	})
+}
+
+func TestSecretsNeverReachTheOutput(t *testing.T) {
+	const ciphertext = "v1:Q0lQSEVSVEVYVC1ORVZFUi1JTi1PVVRQVVQ="
+	// Staging's file does not set owner; the secure value replaces Pulumi.yaml's default.
+	project := projectCopy(t, "staging", "novacron-platform:owner:\n  secure: "+ciphertext+"\n")
+	r, err := Run(Options{Dir: project, Stack: "staging"})
+	require.NoError(t, err)
+	for _, format := range Formats {
+		out := renderReport(t, r, format)
+		assert.NotContains(t, out, ciphertext, format)
+		assert.NotContains(t, out, "Q0lQSEVSVEVYVC1ORVZFUi1JTi1PVVRQVVQ", format)
+	}
+
+	// Secret inputs print as the marker and do not feed the fingerprint.
+	secret := func(v string) resource.PropertyMap {
+		return resource.PropertyMap{
+			"name":     resource.NewStringProperty("grafana-admin"),
+			"password": resource.MakeSecret(resource.NewStringProperty(v)),
+			"nested":   resource.NewObjectProperty(resource.PropertyMap{"token": resource.MakeSecret(resource.NewStringProperty(v))}),
+		}
+	}
+	v, ok := at(secret("hunter2"), "password")
+	require.True(t, ok)
+	assert.Equal(t, secretText, render(v))
+	v, ok = at(secret("hunter2"), "nested.token")
+	require.True(t, ok)
+	assert.Equal(t, secretText, render(v))
+	v, ok = at(resource.PropertyMap{"outer": resource.MakeSecret(resource.NewObjectProperty(
+		resource.PropertyMap{"inner": resource.NewStringProperty("hunter2")}))}, "outer.inner")
+	require.True(t, ok)
+	assert.Equal(t, secretText, render(v), "a secret on the way hides what is below it")
+	assert.Equal(t, inputsHash(secret("hunter2")), inputsHash(secret("something else")))
+	assert.NotEqual(t, inputsHash(secret("hunter2")), inputsHash(resource.PropertyMap{"name": resource.NewStringProperty("x")}))
+
+	rec := &mock.Resource{Type: "kubernetes:helm.sh/v3:Release", Name: "r", Inputs: resource.PropertyMap{
+		"chart":  resource.NewStringProperty("grafana"),
+		"values": resource.MakeSecret(resource.NewObjectProperty(resource.PropertyMap{"tolerations": resource.NewStringProperty("hunter2")})),
+	}}
+	for _, s := range settings(rec) {
+		assert.NotContains(t, s.Value, "hunter2")
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	var progress bytes.Buffer
+	var mu sync.Mutex
+	w := writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return progress.Write(p)
+	})
+	_, err := Run(Options{Dir: repo, Stack: "staging", Progress: w, ProgressAfter: time.Nanosecond})
+	require.NoError(t, err)
+	time.Sleep(10 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Regexp(t, regexp.MustCompile(`^preflight: evaluating stack staging offline .*\n$`), progress.String())
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func TestNeverPanics(t *testing.T) {
+	saved := runPreflight
+	t.Cleanup(func() { runPreflight = saved })
+	runPreflight = func(Options) (*Report, error) { panic("boom\nsecond line") }
+	var stdout, stderr bytes.Buffer
+	code := realMain([]string{"--stack", "production"}, &stdout, &stderr)
+	assert.Equal(t, 2, code)
+	assert.Equal(t, "preflight: internal error: boom second line\n", stderr.String())
+}
+
+// TestSchemaIsDocumented keeps docs/preflight.md in step with the JSON report: every field name
+// the report writes is described there.
+func TestSchemaIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join(repo, "docs", "preflight.md"))
+	require.NoError(t, err)
+	before := filepath.Join(t.TempDir(), "production.json")
+	require.NoError(t, os.WriteFile(before, []byte(renderReport(t, report(t, "production"), FormatJSON)), 0o644))
+	withBaseline, err := Run(Options{Dir: repo, Stack: "production", Baseline: before})
+	require.NoError(t, err)
+	var v any
+	require.NoError(t, json.Unmarshal([]byte(renderReport(t, withBaseline, FormatJSON)), &v))
+	keys := map[string]bool{}
+	var walk func(any)
+	walk = func(x any) {
+		switch x := x.(type) {
+		case map[string]any:
+			for k, e := range x {
+				keys[k] = true
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	var missing []string
+	for k := range keys {
+		if !strings.Contains(string(doc), "`"+k+"`") && !strings.Contains(string(doc), "`"+k+"[]`") {
+			missing = append(missing, k)
+		}
+	}
+	sort.Strings(missing)
+	assert.Empty(t, missing, "fields of the JSON report that docs/preflight.md does not describe")
+	assert.Contains(t, string(doc), "schemaVersion")
+}
+
+func BenchmarkPreflightProduction(b *testing.B) {
+	for b.Loop() {
+		if _, err := Run(Options{Dir: repo, Stack: "production"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestRegionWithoutPricesSaysSo(t *testing.T) {
+	project := projectCopy(t, "eu", "aws:region: eu-west-1\n"+
+		"novacron-platform:availabilityZones: [eu-west-1a, eu-west-1b, eu-west-1c]\n")
+	r, err := Run(Options{Dir: project, Stack: "eu"})
+	require.NoError(t, err)
+	assert.False(t, r.Cost.PricesAvailable)
+	assert.Zero(t, r.Cost.TotalMonthlyUSD)
+	assert.Empty(t, r.Cost.Fixed())
+	text := renderReport(t, r, FormatText)
+	assert.Contains(t, text, "no prices for region eu-west-1: the price table covers us-east-1")
+	assert.Contains(t, text, "no prices for eu-west-1 ·", "the summary does not show a total")
+	assert.NotContains(t, text, "$0.00/month")
+	// Quantities are still listed.
+	assert.InDelta(t, 3650, lineOf(t, r, "cluster-general", "Node group instances (m5.xlarge)").Quantity, 0.001)
+}

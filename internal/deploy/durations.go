@@ -1,0 +1,100 @@
+package deploy
+
+import (
+	"sort"
+	"strings"
+)
+
+// Duration is the typical creation time of one kind of resource.
+type Duration struct {
+	// ID names the figure in reports ("rds-instance").
+	ID string `json:"id"`
+	// Minutes is the figure used on the critical path; Low and High give the published range
+	// when there is one.
+	Minutes float64 `json:"minutes"`
+	Low     float64 `json:"low,omitempty"`
+	High    float64 `json:"high,omitempty"`
+	Source  string  `json:"source"`
+}
+
+// DefaultDuration applies to every type without its own figure: API-only resources (IAM,
+// security groups, KMS keys, route tables, Kubernetes objects) that complete in seconds. It is an
+// assumption, not a published figure, and reports say so.
+var DefaultDuration = Duration{
+	ID:      "default",
+	Minutes: 0.25,
+	Source:  "assumption: API-only resources (IAM, security groups, KMS, Kubernetes objects) complete in seconds",
+}
+
+// Published figures, DESIGN.md §8; the typical value is the middle of the published range.
+var (
+	eksControlPlane = Duration{ID: "eks-control-plane", Minutes: 12.5, Low: 10, High: 15,
+		Source: "AWS EKS CreateCluster API reference: the control plane takes 10-15 minutes (DESIGN.md §8)"}
+	eksNodeGroup = Duration{ID: "eks-node-group", Minutes: 2, Low: 2, High: 20,
+		Source: "terraform-aws-eks issues: a managed node group is ready in about 2 minutes; failures surface after 20+ minutes (DESIGN.md §8)"}
+	rdsInstance = Duration{ID: "rds-instance", Minutes: 25, Low: 15, High: 35,
+		Source: "hashicorp/terraform#498, terraform-provider-aws#43322: RDS Multi-AZ takes 15-35 minutes (DESIGN.md §8); " +
+			"used for Single-AZ instances and replicas too, for lack of a separate figure"}
+	natGateway = Duration{ID: "nat-gateway", Minutes: 1.75, Low: 1.5, High: 2,
+		Source: "NAT gateway 1.5-2 minutes (DESIGN.md §8)"}
+	kubePrometheusStack = Duration{ID: "helm-kube-prometheus-stack", Minutes: 5, Low: 5,
+		Source: "kube-prometheus-stack often exceeds Helm's 5-minute default timeout (DESIGN.md §8); 5 minutes is a lower bound"}
+	helmRelease = Duration{ID: "helm-release", Minutes: 1,
+		Source: "assumption: a chart without persistent volumes is ready in about a minute; no published figure"}
+	eksAddon = Duration{ID: "eks-addon", Minutes: 1,
+		Source: "assumption: an EKS add-on becomes active in about a minute once its nodes exist; no published figure"}
+	provider = Duration{ID: "provider", Minutes: 0,
+		Source: "provider resources are configured, not created"}
+)
+
+// byType maps type tokens to their figures.
+var byType = map[string]Duration{
+	"eks:index:Cluster":             eksControlPlane,
+	"aws:eks/cluster:Cluster":       eksControlPlane,
+	"aws:eks/nodeGroup:NodeGroup":   eksNodeGroup,
+	"eks:index:ManagedNodeGroup":    eksNodeGroup,
+	"aws:rds/instance:Instance":     rdsInstance,
+	"aws:ec2/natGateway:NatGateway": natGateway,
+	"kubernetes:helm.sh/v3:Release": helmRelease,
+	"kubernetes:helm.sh/v4:Chart":   helmRelease,
+	"aws:eks/addon:Addon":           eksAddon,
+}
+
+// byChart refines Helm releases by chart name.
+var byChart = map[string]Duration{
+	"kube-prometheus-stack": kubePrometheusStack,
+}
+
+// For returns the creation time of a resource of type typ; chart is the Helm chart name for
+// Helm releases ("" otherwise). Components take no time of their own: callers mark them.
+func For(typ, chart string) Duration {
+	if chart != "" {
+		if d, ok := byChart[chart]; ok {
+			return d
+		}
+	}
+	if d, ok := byType[typ]; ok {
+		return d
+	}
+	if strings.HasPrefix(typ, "pulumi:providers:") {
+		return provider
+	}
+	return DefaultDuration
+}
+
+// Table lists every figure with its source, for documentation and reports.
+func Table() []Duration {
+	seen := map[string]Duration{DefaultDuration.ID: DefaultDuration, provider.ID: provider}
+	for _, d := range byType {
+		seen[d.ID] = d
+	}
+	for _, d := range byChart {
+		seen[d.ID] = d
+	}
+	out := make([]Duration, 0, len(seen))
+	for _, d := range seen {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}

@@ -1,0 +1,28 @@
+// Package pricing holds a dated table of us-east-1 on-demand list prices, each with its source,
+// and the cost model that turns the resources recorded by internal/mock into monthly cost lines.
+//
+// What the model prices, per resource type (730 hours a month):
+//
+//   - EKS control plane (eks:index:Cluster, or aws:eks/cluster:Cluster outside it): the standard
+//     hourly rate, or the extended-support rate when the Kubernetes minor version is older than
+//     EKSStandardSupportMinimum.
+//   - Node groups (aws:eks/nodeGroup:NodeGroup, eks:index:ManagedNodeGroup): desiredSize ×
+//     instance-hour price of the first instance type. desiredSize is what `pulumi up` creates and
+//     where the cluster autoscaler starts; the line's note gives the minSize and maxSize bounds.
+//     Root volumes come from the launch template the group depends on (or diskSize).
+//   - RDS instances: the Multi-AZ rate when the table has one, else twice the Single-AZ rate
+//     (primary and standby); gp3 storage at the Single-AZ or Multi-AZ rate; read replicas at the
+//     Single-AZ rate with their source's allocation; the RDS-managed master secret; backup storage
+//     and enhanced monitoring as usage-based.
+//   - NAT gateways (hourly; data processed is usage-based), Elastic IPs (public IPv4 charge),
+//     interface VPC endpoints (per AZ), KMS keys, Secrets Manager secrets.
+//   - kube-prometheus-stack Helm releases: the Prometheus, Grafana and Alertmanager volumes named
+//     in the values, as gp3 EBS volumes. aws-load-balancer-controller releases: one Application
+//     Load Balancer, an estimate since the controller, not Pulumi, creates it; LCUs usage-based.
+//   - S3 buckets and CloudWatch log groups: usage-based, with their unit prices.
+//
+// Invariants: a price is never invented. A resource whose price is not in the table (another
+// class, another region) gets a NoPrice line and stays out of the total; a region without a
+// table gets quantities without amounts. Usage-based lines carry the unit price and no guessed
+// quantity. Estimates are deterministic: lines follow resource URN order.
+package pricing
