@@ -12,10 +12,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var update = flag.Bool("update", false, "rewrite the generated tables in policy/README.md")
+var update = flag.Bool("update", false, "rewrite the generated tables in policy/README.md and README.md")
+
+// readmePaths are the documents that carry the mapping table: the pack's README and the
+// repository's front door.
+var readmePaths = []string{"../README.md", "../../README.md"}
 
 const (
-	readmePath  = "../README.md"
 	beginMarker = "<!-- BEGIN generated policy table (go test ./policy/compliance -update) -->\n"
 	endMarker   = "<!-- END generated policy table -->\n"
 )
@@ -68,17 +71,19 @@ func mappingTable() string {
 // The README's mapping table is generated from the policies, so the documented mapping is the
 // one the report scores.
 func TestReadmeMappingTable(t *testing.T) {
-	raw, err := os.ReadFile(readmePath)
-	require.NoError(t, err)
-	doc := string(raw)
-	i, j := strings.Index(doc, beginMarker), strings.Index(doc, endMarker)
-	require.True(t, i >= 0 && j > i, "README.md lacks the generated table markers")
-	want := doc[:i+len(beginMarker)] + mappingTable() + doc[j:]
-	if *update {
-		require.NoError(t, os.WriteFile(readmePath, []byte(want), 0o644))
-		return
+	for _, path := range readmePaths {
+		raw, err := os.ReadFile(path)
+		require.NoError(t, err)
+		doc := string(raw)
+		i, j := strings.Index(doc, beginMarker), strings.Index(doc, endMarker)
+		require.True(t, i >= 0 && j > i, "%s lacks the generated table markers", path)
+		want := doc[:i+len(beginMarker)] + mappingTable() + doc[j:]
+		if *update {
+			require.NoError(t, os.WriteFile(path, []byte(want), 0o644))
+			continue
+		}
+		assert.Equal(t, want, doc, "%s: run go test ./policy/compliance -update", path)
 	}
-	assert.Equal(t, want, doc, "run go test ./policy/compliance -update")
 }
 
 func TestPulumiPolicyYAML(t *testing.T) {
