@@ -12,6 +12,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/novacron/platform/internal/helmvalues"
 	"github.com/novacron/platform/internal/validate"
 )
 
@@ -194,7 +195,7 @@ func NewFalco(ctx *pulumi.Context, name string, args *FalcoArgs, opts ...pulumi.
 		Version:        pulumi.String(a.ChartVersion),
 		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(chartRepo)},
 		Namespace:      ns.Metadata.Name().Elem(),
-		Values:         toInput(values).(pulumi.Map),
+		Values:         helmvalues.ToInput(values).(pulumi.Map),
 		Timeout:        pulumi.Int(releaseTimeoutSeconds),
 		CleanupOnFail:  pulumi.Bool(true),
 	}, pulumi.Parent(f))
@@ -251,33 +252,4 @@ func helmValues(a *FalcoArgs) (map[string]any, error) {
 			},
 		},
 	}, nil
-}
-
-// toInput turns plain values into Pulumi inputs, keeping inputs found inside as they are.
-func toInput(v any) pulumi.Input {
-	switch t := v.(type) {
-	case pulumi.Input:
-		return t
-	case map[string]any:
-		m := pulumi.Map{}
-		for k, e := range t {
-			m[k] = toInput(e)
-		}
-		return m
-	case []any:
-		arr := make(pulumi.Array, len(t))
-		for i, e := range t {
-			arr[i] = toInput(e)
-		}
-		return arr
-	case string:
-		return pulumi.String(t)
-	case bool:
-		return pulumi.Bool(t)
-	case int:
-		return pulumi.Int(t)
-	case float64:
-		return pulumi.Float64(t)
-	}
-	panic(fmt.Sprintf("falco: unsupported value type %T", v))
 }

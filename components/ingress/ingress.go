@@ -13,6 +13,7 @@ import (
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/novacron/platform/internal/helmvalues"
 	"github.com/novacron/platform/internal/irsa"
 	"github.com/novacron/platform/internal/validate"
 )
@@ -201,7 +202,7 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 		Version:        pulumi.String(a.ChartVersion),
 		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(chartRepo)},
 		Namespace:      pulumi.String(Namespace),
-		Values:         toInput(helmValues(a, role.Arn)).(pulumi.Map),
+		Values:         helmvalues.ToInput(helmValues(a, role.Arn)).(pulumi.Map),
 		Timeout:        pulumi.Int(releaseTimeoutSeconds),
 		CleanupOnFail:  pulumi.Bool(true),
 	}, pulumi.Parent(c), pulumi.DependsOn([]pulumi.Resource{attachment}))
@@ -314,33 +315,4 @@ func validationDomains(a *LoadBalancerControllerArgs) []string {
 		}
 	}
 	return out
-}
-
-// toInput turns plain values into Pulumi inputs, keeping inputs found inside as they are.
-func toInput(v any) pulumi.Input {
-	switch t := v.(type) {
-	case pulumi.Input:
-		return t
-	case map[string]any:
-		m := pulumi.Map{}
-		for k, e := range t {
-			m[k] = toInput(e)
-		}
-		return m
-	case []any:
-		arr := make(pulumi.Array, len(t))
-		for i, e := range t {
-			arr[i] = toInput(e)
-		}
-		return arr
-	case string:
-		return pulumi.String(t)
-	case bool:
-		return pulumi.Bool(t)
-	case int:
-		return pulumi.Int(t)
-	case float64:
-		return pulumi.Float64(t)
-	}
-	panic(fmt.Sprintf("ingress: unsupported value type %T", v))
 }
