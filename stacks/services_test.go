@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"github.com/novacron/platform/internal/mock/mocktest"
 	"testing"
 
 	amconfig "github.com/prometheus/alertmanager/config"
@@ -19,19 +20,19 @@ func TestMonitoringHasThePlansValues(t *testing.T) {
 	for _, stack := range []string{"staging", "production"} {
 		t.Run(stack, func(t *testing.T) {
 			eng := runStack(t, stack)
-			kps := find(t, eng, releaseType, "monitoring-kube-prometheus-stack")
-			assert.Equal(t, "88.5.3", str(t, kps, "version"))
+			kps := mocktest.Find(t, eng, releaseType, "monitoring-kube-prometheus-stack")
+			assert.Equal(t, "88.5.3", mocktest.Str(t, kps, "version"))
 			spec := "values.prometheus.prometheusSpec."
-			assert.Equal(t, "30d", str(t, kps, spec+"retention"))
+			assert.Equal(t, "30d", mocktest.Str(t, kps, spec+"retention"))
 			claim := spec + "storageSpec.volumeClaimTemplate.spec."
-			assert.Equal(t, "500Gi", str(t, kps, claim+"resources.requests.storage"))
-			assert.Equal(t, "fast-ssd", str(t, kps, claim+"storageClassName"))
-			assert.Equal(t, []string{"ReadWriteOnce"}, strs(t, kps, claim+"accessModes"))
-			assert.Equal(t, "100Gi", str(t, kps, "values.grafana.persistence.size"))
-			assert.True(t, boolean(t, kps, "values.grafana.persistence.enabled"))
+			assert.Equal(t, "500Gi", mocktest.Str(t, kps, claim+"resources.requests.storage"))
+			assert.Equal(t, "fast-ssd", mocktest.Str(t, kps, claim+"storageClassName"))
+			assert.Equal(t, []string{"ReadWriteOnce"}, mocktest.Strs(t, kps, claim+"accessModes"))
+			assert.Equal(t, "100Gi", mocktest.Str(t, kps, "values.grafana.persistence.size"))
+			assert.True(t, mocktest.Bool(t, kps, "values.grafana.persistence.enabled"))
 
 			// Helm releases wait for the node groups they run on, and the storage class.
-			sc := find(t, eng, "kubernetes:storage.k8s.io/v1:StorageClass", "cluster-fast-ssd")
+			sc := mocktest.Find(t, eng, "kubernetes:storage.k8s.io/v1:StorageClass", "cluster-fast-ssd")
 			for _, r := range eng.ByType(releaseType) {
 				for _, ng := range eng.ByType(nodeGroupType) {
 					assert.True(t, waitsFor(eng, r, ng.URN), "%s waits for %s", r.Name, ng.Name)
@@ -42,7 +43,7 @@ func TestMonitoringHasThePlansValues(t *testing.T) {
 			}
 
 			// The Alertmanager configuration is a secret; decrypted, it routes by severity.
-			amSecret := find(t, eng, "kubernetes:core/v1:Secret", "monitoring-alertmanager-config")
+			amSecret := mocktest.Find(t, eng, "kubernetes:core/v1:Secret", "monitoring-alertmanager-config")
 			data := amSecret.Inputs["stringData"]
 			require.True(t, data.IsSecret(), "the Alertmanager configuration is stored as a secret")
 			var doc string
@@ -112,8 +113,8 @@ func TestSecretsNeverInPlainInputs(t *testing.T) {
 
 func TestSecurityServices(t *testing.T) {
 	eng := runStack(t, "production")
-	falco := find(t, eng, releaseType, "falco-release")
-	assert.Equal(t, "modern_ebpf", str(t, falco, "values.driver.kind"))
+	falco := mocktest.Find(t, eng, releaseType, "falco-release")
+	assert.Equal(t, "modern_ebpf", mocktest.Str(t, falco, "values.driver.kind"))
 	tolerated := false
 	v, _ := falco.Input("values.tolerations")
 	for _, e := range v.ArrayValue() {
@@ -126,13 +127,13 @@ func TestSecurityServices(t *testing.T) {
 	// Every application namespace is created and default-denied, with DNS allowed.
 	policies := map[string]bool{}
 	for _, p := range eng.ByType("kubernetes:networking.k8s.io/v1:NetworkPolicy") {
-		policies[str(t, p, "metadata.namespace")+"/"+str(t, p, "metadata.name")] = true
+		policies[mocktest.Str(t, p, "metadata.namespace")+"/"+mocktest.Str(t, p, "metadata.name")] = true
 	}
 	for _, want := range []string{"novacron/deny-all-default", "novacron/allow-dns-egress", "novacron/allow-api-ingress",
 		"novacron/allow-api-database-egress", "novacron/allow-prometheus-scrape"} {
 		assert.True(t, policies[want], "%s exists", want)
 	}
-	egress := find(t, eng, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "network-policies-novacron-allow-api-database-egress")
+	egress := mocktest.Find(t, eng, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "network-policies-novacron-allow-api-database-egress")
 	rules, _ := egress.Input("spec.egress")
 	var cidrs []string
 	for _, rule := range rules.ArrayValue() {
@@ -143,8 +144,8 @@ func TestSecurityServices(t *testing.T) {
 	assert.Equal(t, []string{"10.0.224.0/24", "10.0.225.0/24", "10.0.226.0/24"}, cidrs,
 		"the API reaches exactly the database subnets")
 
-	lbc := find(t, eng, releaseType, "ingress-release")
-	assert.Equal(t, "novacron-production", str(t, lbc, "values.clusterName"))
+	lbc := mocktest.Find(t, eng, releaseType, "ingress-release")
+	assert.Equal(t, "novacron-production", mocktest.Str(t, lbc, "values.clusterName"))
 }
 
 func TestDataServices(t *testing.T) {
@@ -163,9 +164,9 @@ func TestDataServices(t *testing.T) {
 			repos := eng.ByType("aws:ecr/repository:Repository")
 			var names []string
 			for _, r := range repos {
-				names = append(names, str(t, r, "name"))
-				assert.True(t, boolean(t, r, "imageScanningConfiguration.scanOnPush"), r.Name)
-				assert.Equal(t, "IMMUTABLE", str(t, r, "imageTagMutability"), r.Name)
+				names = append(names, mocktest.Str(t, r, "name"))
+				assert.True(t, mocktest.Bool(t, r, "imageScanningConfiguration.scanOnPush"), r.Name)
+				assert.Equal(t, "IMMUTABLE", mocktest.Str(t, r, "imageTagMutability"), r.Name)
 				enc, _ := r.Input("encryptionConfigurations")
 				require.Len(t, enc.ArrayValue(), 1, r.Name)
 				assert.Equal(t, "KMS", enc.ArrayValue()[0].ObjectValue()["encryptionType"].StringValue(), r.Name)
@@ -180,7 +181,7 @@ func TestDataServices(t *testing.T) {
 			assert.Len(t, blocks, 3)
 			for _, b := range blocks {
 				for _, flag := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
-					assert.True(t, boolean(t, b, flag), "%s %s", b.Name, flag)
+					assert.True(t, mocktest.Bool(t, b, flag), "%s %s", b.Name, flag)
 				}
 			}
 
@@ -203,8 +204,8 @@ func TestDataServices(t *testing.T) {
 			assert.Equal(t, tt.vaultLock, len(eng.ByType("aws:backup/vaultLockConfiguration:VaultLockConfiguration")) == 1)
 
 			// The database carries the tag the backup selection looks for.
-			db := find(t, eng, rdsType, "postgres")
-			assert.Equal(t, "true", str(t, db, "tags.backup"))
+			db := mocktest.Find(t, eng, rdsType, "postgres")
+			assert.Equal(t, "true", mocktest.Str(t, db, "tags.backup"))
 		})
 	}
 }

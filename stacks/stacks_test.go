@@ -10,55 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/novacron/platform/internal/mock"
+	"github.com/novacron/platform/internal/mock/mocktest"
 )
 
 const (
 	nodeGroupType = "aws:eks/nodeGroup:NodeGroup"
 	rdsType       = "aws:rds/instance:Instance"
 )
-
-func find(t *testing.T, eng *mock.Engine, typ, name string) *mock.Resource {
-	t.Helper()
-	r := eng.Find(typ, name)
-	require.NotNil(t, r, "%s %s is registered", typ, name)
-	return r
-}
-
-func str(t *testing.T, r *mock.Resource, path string) string {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s has input %s", r.Name, path)
-	require.True(t, v.IsString(), "%s.%s is a string: %v", r.Name, path, v)
-	return v.StringValue()
-}
-
-func num(t *testing.T, r *mock.Resource, path string) float64 {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s has input %s", r.Name, path)
-	require.True(t, v.IsNumber(), "%s.%s is a number: %v", r.Name, path, v)
-	return v.NumberValue()
-}
-
-func boolean(t *testing.T, r *mock.Resource, path string) bool {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s has input %s", r.Name, path)
-	require.True(t, v.IsBool(), "%s.%s is a bool: %v", r.Name, path, v)
-	return v.BoolValue()
-}
-
-func strs(t *testing.T, r *mock.Resource, path string) []string {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s has input %s", r.Name, path)
-	require.True(t, v.IsArray(), "%s.%s is a list", r.Name, path)
-	var out []string
-	for _, e := range v.ArrayValue() {
-		out = append(out, e.StringValue())
-	}
-	return out
-}
 
 type taint struct{ Key, Value, Effect string }
 
@@ -100,18 +58,18 @@ func TestNodeGroups(t *testing.T) {
 			eng := runStack(t, tt.stack)
 			require.Len(t, eng.ByType(nodeGroupType), 2)
 			for name, want := range map[string]pool{"general": tt.general, "ml": tt.ml} {
-				ng := find(t, eng, nodeGroupType, "cluster-"+name)
-				assert.Equal(t, []string{want.instanceType}, strs(t, ng, "instanceTypes"), name)
-				assert.Equal(t, want.amiType, str(t, ng, "amiType"), name)
-				assert.Equal(t, want.minSize, num(t, ng, "scalingConfig.minSize"), name)
-				assert.Equal(t, want.desired, num(t, ng, "scalingConfig.desiredSize"), name)
-				assert.Equal(t, want.maxSize, num(t, ng, "scalingConfig.maxSize"), name)
-				assert.Equal(t, name, str(t, ng, "labels.workload"), name)
+				ng := mocktest.Find(t, eng, nodeGroupType, "cluster-"+name)
+				assert.Equal(t, []string{want.instanceType}, mocktest.Strs(t, ng, "instanceTypes"), name)
+				assert.Equal(t, want.amiType, mocktest.Str(t, ng, "amiType"), name)
+				assert.Equal(t, want.minSize, mocktest.Num(t, ng, "scalingConfig.minSize"), name)
+				assert.Equal(t, want.desired, mocktest.Num(t, ng, "scalingConfig.desiredSize"), name)
+				assert.Equal(t, want.maxSize, mocktest.Num(t, ng, "scalingConfig.maxSize"), name)
+				assert.Equal(t, name, mocktest.Str(t, ng, "labels.workload"), name)
 				assert.Equal(t, want.taints, taints(t, ng), name)
 				assert.Contains(t, ng.IgnoreChanges, "scalingConfig.desiredSize", "the autoscaler owns desiredSize")
 
-				lt := find(t, eng, "aws:ec2/launchTemplate:LaunchTemplate", "cluster-"+name)
-				assert.Equal(t, "required", str(t, lt, "metadataOptions.httpTokens"), "IMDSv2 only")
+				lt := mocktest.Find(t, eng, "aws:ec2/launchTemplate:LaunchTemplate", "cluster-"+name)
+				assert.Equal(t, "required", mocktest.Str(t, lt, "metadataOptions.httpTokens"), "IMDSv2 only")
 				mappings, _ := lt.Input("blockDeviceMappings")
 				require.Len(t, mappings.ArrayValue(), 1)
 				ebs := mappings.ArrayValue()[0].ObjectValue()["ebs"].ObjectValue()
@@ -124,8 +82,8 @@ func TestNodeGroups(t *testing.T) {
 			// Scaling the GPU pool up from zero needs its label and taint on the Auto Scaling group.
 			tags := map[string]string{}
 			for _, r := range eng.ByType("aws:autoscaling/tag:Tag") {
-				if str(t, r, "autoscalingGroupName") == "eks-cluster-ml-asg" {
-					tags[str(t, r, "tag.key")] = str(t, r, "tag.value")
+				if mocktest.Str(t, r, "autoscalingGroupName") == "eks-cluster-ml-asg" {
+					tags[mocktest.Str(t, r, "tag.key")] = mocktest.Str(t, r, "tag.value")
 				}
 			}
 			assert.Equal(t, "ml", tags["k8s.io/cluster-autoscaler/node-template/label/workload"])
@@ -152,24 +110,24 @@ func TestDatabase(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.stack, func(t *testing.T) {
 			eng := runStack(t, tt.stack)
-			db := find(t, eng, rdsType, "postgres")
-			assert.True(t, boolean(t, db, "multiAz"))
-			assert.Equal(t, tt.want.class, str(t, db, "instanceClass"))
-			assert.Equal(t, "gp3", str(t, db, "storageType"))
-			assert.Equal(t, tt.want.storage, num(t, db, "allocatedStorage"))
-			assert.Equal(t, tt.want.retention, num(t, db, "backupRetentionPeriod"))
-			assert.Equal(t, "03:00-04:00", str(t, db, "backupWindow"))
-			assert.Equal(t, "sun:04:00-sun:05:00", str(t, db, "maintenanceWindow"))
-			assert.Equal(t, 60.0, num(t, db, "monitoringInterval"))
-			assert.True(t, boolean(t, db, "performanceInsightsEnabled"))
-			assert.True(t, boolean(t, db, "storageEncrypted"))
-			assert.True(t, boolean(t, db, "manageMasterUserPassword"), "RDS owns the password")
-			assert.False(t, boolean(t, db, "publiclyAccessible"))
-			assert.True(t, boolean(t, db, "iamDatabaseAuthenticationEnabled"))
+			db := mocktest.Find(t, eng, rdsType, "postgres")
+			assert.True(t, mocktest.Bool(t, db, "multiAz"))
+			assert.Equal(t, tt.want.class, mocktest.Str(t, db, "instanceClass"))
+			assert.Equal(t, "gp3", mocktest.Str(t, db, "storageType"))
+			assert.Equal(t, tt.want.storage, mocktest.Num(t, db, "allocatedStorage"))
+			assert.Equal(t, tt.want.retention, mocktest.Num(t, db, "backupRetentionPeriod"))
+			assert.Equal(t, "03:00-04:00", mocktest.Str(t, db, "backupWindow"))
+			assert.Equal(t, "sun:04:00-sun:05:00", mocktest.Str(t, db, "maintenanceWindow"))
+			assert.Equal(t, 60.0, mocktest.Num(t, db, "monitoringInterval"))
+			assert.True(t, mocktest.Bool(t, db, "performanceInsightsEnabled"))
+			assert.True(t, mocktest.Bool(t, db, "storageEncrypted"))
+			assert.True(t, mocktest.Bool(t, db, "manageMasterUserPassword"), "RDS owns the password")
+			assert.False(t, mocktest.Bool(t, db, "publiclyAccessible"))
+			assert.True(t, mocktest.Bool(t, db, "iamDatabaseAuthenticationEnabled"))
 
 			assert.Equal(t, tt.want.protected, db.Protect, "protect")
-			assert.Equal(t, tt.want.protected, boolean(t, db, "deletionProtection"), "deletion protection")
-			key := find(t, eng, "aws:kms/key:Key", "postgres-kms")
+			assert.Equal(t, tt.want.protected, mocktest.Bool(t, db, "deletionProtection"), "deletion protection")
+			key := mocktest.Find(t, eng, "aws:kms/key:Key", "postgres-kms")
 			assert.Equal(t, tt.want.protected, key.Protect, "the database key is protected with the data")
 
 			replicas := 0
@@ -182,7 +140,7 @@ func TestDatabase(t *testing.T) {
 
 			// Port 5432 is open to the cluster's nodes only.
 			rules := 0
-			nodes := find(t, eng, "aws:ec2/securityGroup:SecurityGroup", "cluster-nodes")
+			nodes := mocktest.Find(t, eng, "aws:ec2/securityGroup:SecurityGroup", "cluster-nodes")
 			for _, r := range eng.ByType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
 				if v, ok := r.Input("fromPort"); ok && v.IsNumber() && v.NumberValue() == 5432 {
 					rules++
@@ -202,46 +160,46 @@ func TestNetwork(t *testing.T) {
 			eng := runStack(t, stack)
 			assert.Len(t, eng.ByType("aws:ec2/natGateway:NatGateway"), nats)
 			assert.Len(t, eng.ByType("aws:ec2/subnet:Subnet"), 9)
-			vpc := find(t, eng, "aws:ec2/vpc:Vpc", "network")
+			vpc := mocktest.Find(t, eng, "aws:ec2/vpc:Vpc", "network")
 			flows := eng.ByType("aws:ec2/flowLog:FlowLog")
 			require.Len(t, flows, 1)
 			assert.Contains(t, flows[0].Dependencies, vpc.URN)
-			assert.Equal(t, "ALL", str(t, flows[0], "trafficType"))
+			assert.Equal(t, "ALL", mocktest.Str(t, flows[0], "trafficType"))
 		})
 	}
 }
 
 func TestCluster(t *testing.T) {
 	eng := runStack(t, "production")
-	c := find(t, eng, "eks:index:Cluster", "cluster")
-	assert.Equal(t, "novacron-production", str(t, c, "name"))
-	assert.Equal(t, "1.35", str(t, c, "version"))
-	assert.True(t, boolean(t, c, "endpointPrivateAccess"))
-	assert.False(t, boolean(t, c, "endpointPublicAccess"))
+	c := mocktest.Find(t, eng, "eks:index:Cluster", "cluster")
+	assert.Equal(t, "novacron-production", mocktest.Str(t, c, "name"))
+	assert.Equal(t, "1.35", mocktest.Str(t, c, "version"))
+	assert.True(t, mocktest.Bool(t, c, "endpointPrivateAccess"))
+	assert.False(t, mocktest.Bool(t, c, "endpointPublicAccess"))
 	assert.ElementsMatch(t, []string{"api", "audit", "authenticator", "controllerManager", "scheduler"},
-		strs(t, c, "enabledClusterLogTypes"))
-	assert.Equal(t, "API", str(t, c, "authenticationMode"))
-	assert.True(t, boolean(t, c, "skipDefaultNodeGroup"))
-	assert.NotEmpty(t, str(t, c, "encryptionConfigKeyArn"))
-	key := find(t, eng, "aws:kms/key:Key", "cluster-secrets")
-	assert.True(t, boolean(t, key, "enableKeyRotation"))
+		mocktest.Strs(t, c, "enabledClusterLogTypes"))
+	assert.Equal(t, "API", mocktest.Str(t, c, "authenticationMode"))
+	assert.True(t, mocktest.Bool(t, c, "skipDefaultNodeGroup"))
+	assert.NotEmpty(t, mocktest.Str(t, c, "encryptionConfigKeyArn"))
+	key := mocktest.Find(t, eng, "aws:kms/key:Key", "cluster-secrets")
+	assert.True(t, mocktest.Bool(t, key, "enableKeyRotation"))
 
-	cni := find(t, eng, "aws:eks/addon:Addon", "cluster-vpc-cni")
+	cni := mocktest.Find(t, eng, "aws:eks/addon:Addon", "cluster-vpc-cni")
 	var cniConfig map[string]string
-	require.NoError(t, json.Unmarshal([]byte(str(t, cni, "configurationValues")), &cniConfig))
+	require.NoError(t, json.Unmarshal([]byte(mocktest.Str(t, cni, "configurationValues")), &cniConfig))
 	assert.Equal(t, "true", cniConfig["enableNetworkPolicy"], "NetworkPolicies are enforced")
-	assert.NotEmpty(t, str(t, cni, "serviceAccountRoleArn"))
-	ebs := find(t, eng, "aws:eks/addon:Addon", "cluster-aws-ebs-csi-driver")
-	assert.NotEmpty(t, str(t, ebs, "serviceAccountRoleArn"))
+	assert.NotEmpty(t, mocktest.Str(t, cni, "serviceAccountRoleArn"))
+	ebs := mocktest.Find(t, eng, "aws:eks/addon:Addon", "cluster-aws-ebs-csi-driver")
+	assert.NotEmpty(t, mocktest.Str(t, ebs, "serviceAccountRoleArn"))
 
-	sc := find(t, eng, "kubernetes:storage.k8s.io/v1:StorageClass", "cluster-fast-ssd")
-	assert.Equal(t, "fast-ssd", str(t, sc, "metadata.name"))
-	assert.Equal(t, "gp3", str(t, sc, "parameters.type"))
-	assert.Equal(t, "true", str(t, sc, "parameters.encrypted"))
-	system := find(t, eng, "pulumi:providers:kubernetes", "cluster-k8s-system")
+	sc := mocktest.Find(t, eng, "kubernetes:storage.k8s.io/v1:StorageClass", "cluster-fast-ssd")
+	assert.Equal(t, "fast-ssd", mocktest.Str(t, sc, "metadata.name"))
+	assert.Equal(t, "gp3", mocktest.Str(t, sc, "parameters.type"))
+	assert.Equal(t, "true", mocktest.Str(t, sc, "parameters.encrypted"))
+	system := mocktest.Find(t, eng, "pulumi:providers:kubernetes", "cluster-k8s-system")
 	assert.Contains(t, sc.Provider, system.URN, "the storage class is created through the cluster's provider")
 
-	plugin := find(t, eng, "kubernetes:helm.sh/v3:Release", "cluster-ml-nvidia-device-plugin")
+	plugin := mocktest.Find(t, eng, "kubernetes:helm.sh/v3:Release", "cluster-ml-nvidia-device-plugin")
 	tol, _ := plugin.Input("values.tolerations")
 	found := false
 	for _, e := range tol.ArrayValue() {
@@ -255,8 +213,8 @@ func TestCluster(t *testing.T) {
 
 func TestDefaultTags(t *testing.T) {
 	eng := runStack(t, "staging")
-	p := find(t, eng, "pulumi:providers:aws", "aws")
-	assert.Equal(t, "us-east-1", str(t, p, "region"))
+	p := mocktest.Find(t, eng, "pulumi:providers:aws", "aws")
+	assert.Equal(t, "us-east-1", mocktest.Str(t, p, "region"))
 	v, ok := p.Input("defaultTags")
 	require.True(t, ok)
 	// Provider inputs arrive JSON-encoded for nested objects.

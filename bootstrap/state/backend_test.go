@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/novacron/platform/internal/mock"
+	"github.com/novacron/platform/internal/mock/mocktest"
 )
 
 const (
@@ -129,7 +130,7 @@ func runBackend(t *testing.T, args *BackendArgs) (*mock.Engine, map[string]strin
 
 func TestNewBackendDefaults(t *testing.T) {
 	eng, out := runBackend(t, &BackendArgs{Region: testRegion})
-	component := find(t, eng, typeBackend, backendName)
+	component := mocktest.Find(t, eng, typeBackend, backendName)
 
 	t.Run("every child belongs to the component and is named after it", func(t *testing.T) {
 		children := 0
@@ -152,40 +153,40 @@ func TestNewBackendDefaults(t *testing.T) {
 			{"tf-bucket-key", "alias/novacron-pulumi-state"},
 			{"tf-secrets-key", "alias/novacron-pulumi-secrets"},
 		} {
-			key := find(t, eng, typeKey, k.key)
-			assert.True(t, boolean(t, key, "enableKeyRotation"), k.key)
+			key := mocktest.Find(t, eng, typeKey, k.key)
+			assert.True(t, mocktest.Bool(t, key, "enableKeyRotation"), k.key)
 			assert.Equal(t, 30, num(t, key, "deletionWindowInDays"), k.key)
 			assert.True(t, key.Protect, "%s must be protected", k.key)
-			alias := find(t, eng, typeAlias, k.key+"-alias")
-			assert.Equal(t, k.alias, str(t, alias, "name"))
+			alias := mocktest.Find(t, eng, typeAlias, k.key+"-alias")
+			assert.Equal(t, k.alias, mocktest.Str(t, alias, "name"))
 			assert.True(t, alias.Protect, "%s alias must be protected", k.key)
 		}
 	})
 
 	t.Run("state bucket is protected and auto-named", func(t *testing.T) {
-		bucket := find(t, eng, typeBucket, "tf-bucket")
+		bucket := mocktest.Find(t, eng, typeBucket, "tf-bucket")
 		assert.True(t, bucket.Protect)
-		assert.False(t, boolean(t, bucket, "forceDestroy"))
+		assert.False(t, mocktest.Bool(t, bucket, "forceDestroy"))
 		_, named := bucket.Input("bucket")
 		assert.False(t, named, "the default bucket name is left to auto-naming")
 	})
 
 	t.Run("both buckets block public access, enforce ownership and version objects", func(t *testing.T) {
 		for _, prefix := range []string{"tf-bucket", "tf-logs"} {
-			pab := find(t, eng, typePAB, prefix+"-public-access")
+			pab := mocktest.Find(t, eng, typePAB, prefix+"-public-access")
 			for _, flag := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
-				assert.True(t, boolean(t, pab, flag), "%s %s", prefix, flag)
+				assert.True(t, mocktest.Bool(t, pab, flag), "%s %s", prefix, flag)
 			}
-			own := find(t, eng, typeOwnership, prefix+"-ownership")
-			assert.Equal(t, "BucketOwnerEnforced", str(t, own, "rule.objectOwnership"))
-			ver := find(t, eng, typeVersioning, prefix+"-versioning")
-			assert.Equal(t, "Enabled", str(t, ver, "versioningConfiguration.status"))
+			own := mocktest.Find(t, eng, typeOwnership, prefix+"-ownership")
+			assert.Equal(t, "BucketOwnerEnforced", mocktest.Str(t, own, "rule.objectOwnership"))
+			ver := mocktest.Find(t, eng, typeVersioning, prefix+"-versioning")
+			assert.Equal(t, "Enabled", mocktest.Str(t, ver, "versioningConfiguration.status"))
 		}
 	})
 
 	t.Run("state objects are encrypted with the state key and a bucket key", func(t *testing.T) {
-		enc := find(t, eng, typeEncryption, "tf-bucket-encryption")
-		rules := input(t, enc, "rules").ArrayValue()
+		enc := mocktest.Find(t, eng, typeEncryption, "tf-bucket-encryption")
+		rules := mocktest.Input(t, enc, "rules").ArrayValue()
 		require.Len(t, rules, 1)
 		rule := rules[0].ObjectValue()
 		byDefault := rule["applyServerSideEncryptionByDefault"].ObjectValue()
@@ -193,14 +194,14 @@ func TestNewBackendDefaults(t *testing.T) {
 		assert.Equal(t, mockStateKeyArn, byDefault["kmsMasterKeyId"].StringValue())
 		assert.True(t, rule["bucketKeyEnabled"].BoolValue())
 
-		logs := find(t, eng, typeEncryption, "tf-logs-encryption")
-		logRule := input(t, logs, "rules").ArrayValue()[0].ObjectValue()
+		logs := mocktest.Find(t, eng, typeEncryption, "tf-logs-encryption")
+		logRule := mocktest.Input(t, logs, "rules").ArrayValue()[0].ObjectValue()
 		assert.Equal(t, "AES256", logRule["applyServerSideEncryptionByDefault"].ObjectValue()["sseAlgorithm"].StringValue())
 	})
 
 	t.Run("noncurrent versions expire after the defaults, once versioning is on", func(t *testing.T) {
-		lc := find(t, eng, typeLifecycle, "tf-bucket-lifecycle")
-		rules := input(t, lc, "rules").ArrayValue()
+		lc := mocktest.Find(t, eng, typeLifecycle, "tf-bucket-lifecycle")
+		rules := mocktest.Input(t, lc, "rules").ArrayValue()
 		require.Len(t, rules, 1)
 		rule := rules[0].ObjectValue()
 		assert.Equal(t, "Enabled", rule["status"].StringValue())
@@ -210,27 +211,27 @@ func TestNewBackendDefaults(t *testing.T) {
 		assert.Equal(t, float64(7), rule["abortIncompleteMultipartUpload"].ObjectValue()["daysAfterInitiation"].NumberValue())
 		_, expiresCurrent := rule["expiration"]
 		assert.False(t, expiresCurrent, "current state objects must never expire")
-		assert.Contains(t, lc.Dependencies, find(t, eng, typeVersioning, "tf-bucket-versioning").URN)
+		assert.Contains(t, lc.Dependencies, mocktest.Find(t, eng, typeVersioning, "tf-bucket-versioning").URN)
 
-		logs := find(t, eng, typeLifecycle, "tf-logs-lifecycle")
-		logRule := input(t, logs, "rules").ArrayValue()[0].ObjectValue()
+		logs := mocktest.Find(t, eng, typeLifecycle, "tf-logs-lifecycle")
+		logRule := mocktest.Input(t, logs, "rules").ArrayValue()[0].ObjectValue()
 		assert.Equal(t, float64(365), logRule["expiration"].ObjectValue()["days"].NumberValue())
 	})
 
 	t.Run("bucket policies", func(t *testing.T) {
-		pol := find(t, eng, typeBucketPol, "tf-bucket-policy")
-		assertGoldenJSON(t, "state-bucket-policy.json", str(t, pol, "policy"))
-		assert.Contains(t, pol.Dependencies, find(t, eng, typePAB, "tf-bucket-public-access").URN)
+		pol := mocktest.Find(t, eng, typeBucketPol, "tf-bucket-policy")
+		assertGoldenJSON(t, "state-bucket-policy.json", mocktest.Str(t, pol, "policy"))
+		assert.Contains(t, pol.Dependencies, mocktest.Find(t, eng, typePAB, "tf-bucket-public-access").URN)
 
-		logPol := find(t, eng, typeBucketPol, "tf-logs-policy")
-		assertGoldenJSON(t, "log-bucket-policy.json", str(t, logPol, "policy"))
+		logPol := mocktest.Find(t, eng, typeBucketPol, "tf-logs-policy")
+		assertGoldenJSON(t, "log-bucket-policy.json", mocktest.Str(t, logPol, "policy"))
 	})
 
 	t.Run("access logs go to the dedicated bucket under the state bucket's name", func(t *testing.T) {
-		logging := find(t, eng, typeLogging, "tf-bucket-logging")
-		assert.Equal(t, "tf-logs", str(t, logging, "targetBucket"))
-		assert.Equal(t, "tf-bucket/", str(t, logging, "targetPrefix"))
-		assert.Contains(t, logging.Dependencies, find(t, eng, typeBucketPol, "tf-logs-policy").URN)
+		logging := mocktest.Find(t, eng, typeLogging, "tf-bucket-logging")
+		assert.Equal(t, "tf-logs", mocktest.Str(t, logging, "targetBucket"))
+		assert.Equal(t, "tf-bucket/", mocktest.Str(t, logging, "targetPrefix"))
+		assert.Contains(t, logging.Dependencies, mocktest.Find(t, eng, typeBucketPol, "tf-logs-policy").URN)
 	})
 
 	t.Run("outputs", func(t *testing.T) {
@@ -254,19 +255,19 @@ func TestNewBackendOptions(t *testing.T) {
 		AccessLogBucket:          "acme-log-archive",
 	})
 
-	bucket := find(t, eng, typeBucket, "tf-bucket")
-	assert.Equal(t, "acme-pulumi-state", str(t, bucket, "bucket"))
+	bucket := mocktest.Find(t, eng, typeBucket, "tf-bucket")
+	assert.Equal(t, "acme-pulumi-state", mocktest.Str(t, bucket, "bucket"))
 	assert.Nil(t, eng.Find(typeBucket, "tf-logs"), "no log bucket when an existing one is given")
 	assert.Len(t, eng.ByType(typeBucketPol), 1)
 
-	logging := find(t, eng, typeLogging, "tf-bucket-logging")
-	assert.Equal(t, "acme-log-archive", str(t, logging, "targetBucket"))
-	assert.Equal(t, "acme-pulumi-state/", str(t, logging, "targetPrefix"))
+	logging := mocktest.Find(t, eng, typeLogging, "tf-bucket-logging")
+	assert.Equal(t, "acme-log-archive", mocktest.Str(t, logging, "targetBucket"))
+	assert.Equal(t, "acme-pulumi-state/", mocktest.Str(t, logging, "targetPrefix"))
 
 	for _, k := range []string{"tf-bucket-key", "tf-secrets-key"} {
-		assert.Equal(t, 14, num(t, find(t, eng, typeKey, k), "deletionWindowInDays"))
+		assert.Equal(t, 14, num(t, mocktest.Find(t, eng, typeKey, k), "deletionWindowInDays"))
 	}
-	nve := input(t, find(t, eng, typeLifecycle, "tf-bucket-lifecycle"), "rules").ArrayValue()[0].
+	nve := mocktest.Input(t, mocktest.Find(t, eng, typeLifecycle, "tf-bucket-lifecycle"), "rules").ArrayValue()[0].
 		ObjectValue()["noncurrentVersionExpiration"].ObjectValue()
 	assert.Equal(t, float64(400), nve["noncurrentDays"].NumberValue())
 	assert.Equal(t, float64(50), nve["newerNoncurrentVersions"].NumberValue())

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/novacron/platform/internal/mock"
+	"github.com/novacron/platform/internal/mock/mocktest"
 )
 
 const (
@@ -124,7 +125,7 @@ func trustOf(t *testing.T, role *mock.Resource) (federated string, subjects []st
 			Condition map[string]map[string]json.RawMessage
 		}
 	}
-	require.NoError(t, json.Unmarshal([]byte(str(t, role, "assumeRolePolicy")), &doc))
+	require.NoError(t, json.Unmarshal([]byte(mocktest.Str(t, role, "assumeRolePolicy")), &doc))
 	require.Len(t, doc.Statement, 1)
 	s := doc.Statement[0]
 	assert.Equal(t, "Allow", s.Effect)
@@ -138,7 +139,7 @@ func trustOf(t *testing.T, role *mock.Resource) (federated string, subjects []st
 
 func TestNewCiRolesDefaults(t *testing.T) {
 	eng, out := runCiRoles(t, ciArgs(nil))
-	component := find(t, eng, typeCiRoles, ciName)
+	component := mocktest.Find(t, eng, typeCiRoles, ciName)
 	for _, r := range eng.Resources() {
 		if r.URN != component.URN {
 			assert.Equal(t, component.URN, r.Parent, "%s %q", r.Type, r.Name)
@@ -146,9 +147,9 @@ func TestNewCiRolesDefaults(t *testing.T) {
 		}
 	}
 
-	provider := find(t, eng, typeOidcProvider, "gh-github-oidc")
-	assert.Equal(t, "https://token.actions.githubusercontent.com", str(t, provider, "url"))
-	clients := input(t, provider, "clientIdLists").ArrayValue()
+	provider := mocktest.Find(t, eng, typeOidcProvider, "gh-github-oidc")
+	assert.Equal(t, "https://token.actions.githubusercontent.com", mocktest.Str(t, provider, "url"))
+	clients := mocktest.Input(t, provider, "clientIdLists").ArrayValue()
 	require.Len(t, clients, 1)
 	assert.Equal(t, "sts.amazonaws.com", clients[0].StringValue())
 	// The roles must trust the provider created here, whatever ARN the engine gave it.
@@ -181,22 +182,22 @@ func TestNewCiRolesDefaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.role, func(t *testing.T) {
-			role := find(t, eng, typeRole, tt.role)
+			role := mocktest.Find(t, eng, typeRole, tt.role)
 			federated, subjects, audience := trustOf(t, role)
 			assert.Equal(t, providerArn, federated)
 			assert.Equal(t, tt.subjects, subjects)
 			assert.Equal(t, "sts.amazonaws.com", audience)
-			assertGoldenJSON(t, tt.role+"-trust-policy.json", str(t, role, "assumeRolePolicy"))
+			assertGoldenJSON(t, tt.role+"-trust-policy.json", mocktest.Str(t, role, "assumeRolePolicy"))
 			assert.Equal(t, tt.maxSession, num(t, role, "maxSessionDuration"))
 
-			attachment := find(t, eng, typeAttachment, tt.role+"-"+tt.attached[strings.LastIndex(tt.attached, "/")+1:])
-			assert.Equal(t, tt.attached, str(t, attachment, "policyArn"))
-			assert.Equal(t, tt.role, str(t, attachment, "role"))
+			attachment := mocktest.Find(t, eng, typeAttachment, tt.role+"-"+tt.attached[strings.LastIndex(tt.attached, "/")+1:])
+			assert.Equal(t, tt.attached, mocktest.Str(t, attachment, "policyArn"))
+			assert.Equal(t, tt.role, mocktest.Str(t, attachment, "role"))
 
 			for name, file := range tt.golden {
-				pol := find(t, eng, typeRolePolicy, name)
-				assert.Equal(t, tt.role, str(t, pol, "role"))
-				assertGoldenJSON(t, file, str(t, pol, "policy"))
+				pol := mocktest.Find(t, eng, typeRolePolicy, name)
+				assert.Equal(t, tt.role, mocktest.Str(t, pol, "role"))
+				assertGoldenJSON(t, file, mocktest.Str(t, pol, "policy"))
 			}
 		})
 	}
@@ -254,14 +255,14 @@ func TestNewCiRolesExistingProviderAndCustomSubjects(t *testing.T) {
 	assert.Empty(t, eng.ByType(typeOidcProvider), "an existing provider must not be created again")
 	assert.Equal(t, existingProvider, out["oidcProviderArn"])
 
-	federated, subjects, _ := trustOf(t, find(t, eng, typeRole, "gh-deploy"))
+	federated, subjects, _ := trustOf(t, mocktest.Find(t, eng, typeRole, "gh-deploy"))
 	assert.Equal(t, existingProvider, federated)
 	assert.Equal(t, []string{"repo:novacron/platform:environment:production"}, subjects)
-	assert.Equal(t, 10800, num(t, find(t, eng, typeRole, "gh-deploy"), "maxSessionDuration"))
+	assert.Equal(t, 10800, num(t, mocktest.Find(t, eng, typeRole, "gh-deploy"), "maxSessionDuration"))
 	assert.NotNil(t, eng.Find(typeAttachment, "gh-deploy-AdministratorAccess"))
 	assert.Nil(t, eng.Find(typeAttachment, "gh-deploy-PowerUserAccess"), "a custom list replaces the default")
 
-	_, subjects, _ = trustOf(t, find(t, eng, typeRole, "gh-preview"))
+	_, subjects, _ = trustOf(t, mocktest.Find(t, eng, typeRole, "gh-preview"))
 	assert.Equal(t, []string{
 		"repo:novacron/platform:pull_request",
 		"repo:novacron/platform:ref:refs/heads/develop",

@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/novacron/platform/internal/mock"
+	"github.com/novacron/platform/internal/mock/mocktest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -37,41 +37,11 @@ func assertGoldenJSON(t *testing.T, file, got string) {
 	assert.JSONEq(t, string(want), got, "differs from %s (go test ./bootstrap/state -run . -update)", path)
 }
 
-// find returns the registration or fails the test.
-func find(t *testing.T, eng *mock.Engine, typ, name string) *mock.Resource {
-	t.Helper()
-	r := eng.Find(typ, name)
-	require.NotNil(t, r, "no %s named %q registered", typ, name)
-	return r
-}
-
-// input returns a resource input at a dotted path or fails the test.
-func input(t *testing.T, r *mock.Resource, path string) resource.PropertyValue {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s %q has no input %q", r.Type, r.Name, path)
-	return v
-}
-
-func str(t *testing.T, r *mock.Resource, path string) string {
-	t.Helper()
-	v := input(t, r, path)
-	require.True(t, v.IsString(), "%s %q input %q is %v, not a string", r.Type, r.Name, path, v)
-	return v.StringValue()
-}
-
 func num(t *testing.T, r *mock.Resource, path string) int {
 	t.Helper()
-	v := input(t, r, path)
+	v := mocktest.Input(t, r, path)
 	require.True(t, v.IsNumber(), "%s %q input %q is %v, not a number", r.Type, r.Name, path, v)
 	return int(v.NumberValue())
-}
-
-func boolean(t *testing.T, r *mock.Resource, path string) bool {
-	t.Helper()
-	v := input(t, r, path)
-	require.True(t, v.IsBool(), "%s %q input %q is %v, not a bool", r.Type, r.Name, path, v)
-	return v.BoolValue()
 }
 
 // capture resolves a string output during the run and hands it over afterwards.

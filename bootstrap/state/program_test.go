@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/novacron/platform/internal/mock"
+	"github.com/novacron/platform/internal/mock/mocktest"
 	"github.com/novacron/platform/internal/validate"
 )
 
@@ -134,7 +135,7 @@ func TestProgram(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			eng := mock.NewEngine(project, "bootstrap", nil)
 			require.NoError(t, eng.Run(tt.config, nil, Program))
-			find(t, eng, typeBackend, "novacron-state")
+			mocktest.Find(t, eng, typeBackend, "novacron-state")
 			assert.Len(t, eng.ByType(typeBucket), 2)
 			assert.Len(t, eng.ByType(typeRole), tt.roles)
 			if tt.roles == 0 {
@@ -143,9 +144,9 @@ func TestProgram(t *testing.T) {
 				return
 			}
 			// The CI roles use the backend created in the same run.
-			pol := find(t, eng, typeRolePolicy, "github-ci-preview-state")
+			pol := mocktest.Find(t, eng, typeRolePolicy, "github-ci-preview-state")
 			var doc struct{ Statement []struct{ Resource []string } }
-			require.NoError(t, json.Unmarshal([]byte(str(t, pol, "policy")), &doc))
+			require.NoError(t, json.Unmarshal([]byte(mocktest.Str(t, pol, "policy")), &doc))
 			assert.Equal(t, []string{"arn:aws:s3:us-east-1:123456789012:novacron-state-bucket"}, doc.Statement[0].Resource)
 			assert.Contains(t, doc.Statement[2].Resource, "arn:aws:kms:us-east-1:123456789012:novacron-state-secrets-key")
 		})

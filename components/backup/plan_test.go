@@ -7,12 +7,12 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/novacron/platform/internal/mock"
+	"github.com/novacron/platform/internal/mock/mocktest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -57,25 +57,11 @@ func construct(t *testing.T, args *PlanArgs) (*mock.Engine, error) {
 	return eng, err
 }
 
-func find(t *testing.T, eng *mock.Engine, typ, name string) *mock.Resource {
-	t.Helper()
-	r := eng.Find(typ, name)
-	require.NotNil(t, r, "no %s named %s", typ, name)
-	return r
-}
-
-func input(t *testing.T, r *mock.Resource, path string) resource.PropertyValue {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s %s has no input %s", r.Type, r.Name, path)
-	return v
-}
-
 // rules returns the plan's rules by name, as plain maps.
 func rules(t *testing.T, eng *mock.Engine) map[string]map[string]any {
 	t.Helper()
 	out := map[string]map[string]any{}
-	for _, r := range input(t, find(t, eng, typPlan, "platform"), "rules").ArrayValue() {
+	for _, r := range mocktest.Input(t, mocktest.Find(t, eng, typPlan, "platform"), "rules").ArrayValue() {
 		m := r.ObjectValue().Mappable()
 		out[m["ruleName"].(string)] = m
 	}
@@ -86,15 +72,15 @@ func TestDefaults(t *testing.T) {
 	eng, err := construct(t, &PlanArgs{KmsKeyArn: pulumi.String(dataKey)})
 	require.NoError(t, err)
 
-	comp := find(t, eng, "novacron:backup:Plan", "platform")
+	comp := mocktest.Find(t, eng, "novacron:backup:Plan", "platform")
 	for _, r := range eng.Resources() {
 		if r != comp {
 			assert.Equal(t, comp.URN, r.Parent, "%s %s must be a child of the component", r.Type, r.Name)
 		}
 	}
 
-	vault := find(t, eng, typVault, "platform")
-	assert.Equal(t, dataKey, input(t, vault, "kmsKeyArn").StringValue())
+	vault := mocktest.Find(t, eng, typVault, "platform")
+	assert.Equal(t, dataKey, mocktest.Input(t, vault, "kmsKeyArn").StringValue())
 	_, forceDestroy := vault.Input("forceDestroy")
 	assert.False(t, forceDestroy)
 	assert.Empty(t, eng.ByType(typLock), "no vault lock unless asked")
@@ -114,14 +100,14 @@ func TestDefaults(t *testing.T) {
 		},
 	}, rules(t, eng), "no cold storage and no copy by default")
 
-	role := find(t, eng, typRole, "platform-role")
-	assertGoldenJSON(t, "backup-role-trust-policy.json", input(t, role, "assumeRolePolicy").StringValue())
+	role := mocktest.Find(t, eng, typRole, "platform-role")
+	assertGoldenJSON(t, "backup-role-trust-policy.json", mocktest.Input(t, role, "assumeRolePolicy").StringValue())
 
 	var attached []string
 	var attachmentURNs []string
 	for _, att := range eng.ByType(typAttach) {
-		assert.Equal(t, "platform-role", input(t, att, "role").StringValue())
-		attached = append(attached, input(t, att, "policyArn").StringValue())
+		assert.Equal(t, "platform-role", mocktest.Input(t, att, "role").StringValue())
+		attached = append(attached, mocktest.Input(t, att, "policyArn").StringValue())
 		attachmentURNs = append(attachmentURNs, att.URN)
 	}
 	assert.ElementsMatch(t, []string{
@@ -131,11 +117,11 @@ func TestDefaults(t *testing.T) {
 		"arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Restore",
 	}, attached)
 
-	sel := find(t, eng, typSelect, "platform-tagged")
-	assert.Equal(t, "platform-id", input(t, sel, "planId").StringValue())
-	assert.Equal(t, "arn:aws:iam:us-east-1:123456789012:platform-role", input(t, sel, "iamRoleArn").StringValue())
+	sel := mocktest.Find(t, eng, typSelect, "platform-tagged")
+	assert.Equal(t, "platform-id", mocktest.Input(t, sel, "planId").StringValue())
+	assert.Equal(t, "arn:aws:iam:us-east-1:123456789012:platform-role", mocktest.Input(t, sel, "iamRoleArn").StringValue())
 	var tags []any
-	for _, v := range input(t, sel, "selectionTags").ArrayValue() {
+	for _, v := range mocktest.Input(t, sel, "selectionTags").ArrayValue() {
 		tags = append(tags, v.ObjectValue().Mappable())
 	}
 	assert.Equal(t, []any{map[string]any{"type": "STRINGEQUALS", "key": "backup", "value": "true"}}, tags)
@@ -155,8 +141,8 @@ func TestProductionSettings(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	assert.Equal(t, "novacron-production", input(t, find(t, eng, typVault, "platform"), "name").StringValue())
-	lock := find(t, eng, typLock, "platform-lock")
+	assert.Equal(t, "novacron-production", mocktest.Input(t, mocktest.Find(t, eng, typVault, "platform"), "name").StringValue())
+	lock := mocktest.Find(t, eng, typLock, "platform-lock")
 	assert.Equal(t, map[string]any{
 		"backupVaultName":   "novacron-production",
 		"minRetentionDays":  float64(35),
@@ -185,7 +171,7 @@ func TestGovernanceLockWithExplicitBounds(t *testing.T) {
 		VaultLockMaxRetentionDays: 400,
 	})
 	require.NoError(t, err)
-	lock := find(t, eng, typLock, "platform-lock")
+	lock := mocktest.Find(t, eng, typLock, "platform-lock")
 	assert.Equal(t, map[string]any{
 		"backupVaultName":  "platform",
 		"minRetentionDays": float64(7),

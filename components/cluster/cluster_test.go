@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/novacron/platform/internal/mock"
+	"github.com/novacron/platform/internal/mock/mocktest"
 )
 
 func baseArgs() ClusterArgs {
@@ -36,13 +37,6 @@ func run(t *testing.T, args ClusterArgs) (*mock.Engine, error) {
 	return eng, err
 }
 
-func input(t *testing.T, r *mock.Resource, path string) any {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s %s has %s", r.Type, r.Name, path)
-	return v.Mappable()
-}
-
 func TestClusterDefaults(t *testing.T) {
 	eng, err := run(t, baseArgs())
 	require.NoError(t, err)
@@ -53,60 +47,60 @@ func TestClusterDefaults(t *testing.T) {
 	require.NotNil(t, c)
 	assert.Equal(t, comp.URN, c.Parent)
 	assert.True(t, c.Remote, "pulumi-eks Cluster is a remote component")
-	assert.Equal(t, "1.35", input(t, c, "version"))
-	assert.Equal(t, true, input(t, c, "endpointPrivateAccess"))
-	assert.Equal(t, false, input(t, c, "endpointPublicAccess"))
-	assert.Equal(t, false, input(t, c, "createOidcProvider"))
-	assert.Equal(t, true, input(t, c, "useDefaultVpcCni"))
-	assert.Equal(t, []any{"api", "audit", "authenticator", "controllerManager", "scheduler"}, input(t, c, "enabledClusterLogTypes"))
+	assert.Equal(t, "1.35", mocktest.Value(t, c, "version"))
+	assert.Equal(t, true, mocktest.Value(t, c, "endpointPrivateAccess"))
+	assert.Equal(t, false, mocktest.Value(t, c, "endpointPublicAccess"))
+	assert.Equal(t, false, mocktest.Value(t, c, "createOidcProvider"))
+	assert.Equal(t, true, mocktest.Value(t, c, "useDefaultVpcCni"))
+	assert.Equal(t, []any{"api", "audit", "authenticator", "controllerManager", "scheduler"}, mocktest.Value(t, c, "enabledClusterLogTypes"))
 	logs := eng.Find("aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane")
 	require.NotNil(t, logs)
-	assert.Equal(t, "/aws/eks/novacron-test/cluster", input(t, logs, "name"))
-	assert.Equal(t, 90.0, input(t, logs, "retentionInDays"))
+	assert.Equal(t, "/aws/eks/novacron-test/cluster", mocktest.Value(t, logs, "name"))
+	assert.Equal(t, 90.0, mocktest.Value(t, logs, "retentionInDays"))
 	assert.Contains(t, c.Dependencies, logs.URN, "the log group exists before EKS writes to it")
 
 	key := eng.Find("aws:kms/key:Key", "cluster-secrets")
 	require.NotNil(t, key)
-	assert.Equal(t, true, input(t, key, "enableKeyRotation"))
+	assert.Equal(t, true, mocktest.Value(t, key, "enableKeyRotation"))
 	assert.Contains(t, c.Dependencies, key.URN, "secrets are encrypted with the created key")
 
 	oidc := eng.Find("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "cluster-oidc")
 	require.NotNil(t, oidc)
-	assert.Equal(t, "https://oidc.eks.us-east-1.amazonaws.com/id/NOVACRON-TEST", input(t, oidc, "url"))
-	assert.Equal(t, []any{"sts.amazonaws.com"}, input(t, oidc, "clientIdLists"))
+	assert.Equal(t, "https://oidc.eks.us-east-1.amazonaws.com/id/NOVACRON-TEST", mocktest.Value(t, oidc, "url"))
+	assert.Equal(t, []any{"sts.amazonaws.com"}, mocktest.Value(t, oidc, "clientIdLists"))
 
 	// Node groups: launch template with IMDSv2 and encrypted volumes, scaling drift ignored,
 	// after the CNI add-on so that nodes come up with working networking.
 	cni := eng.Find("aws:eks/addon:Addon", "cluster-vpc-cni")
 	require.NotNil(t, cni)
-	assert.JSONEq(t, `{"enableNetworkPolicy":"true"}`, input(t, cni, "configurationValues").(string))
+	assert.JSONEq(t, `{"enableNetworkPolicy":"true"}`, mocktest.Value(t, cni, "configurationValues").(string))
 	for _, name := range []string{"general", "ml"} {
 		ng := eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-"+name)
 		require.NotNil(t, ng, name)
 		assert.Contains(t, ng.Dependencies, cni.URN)
 		assert.Contains(t, ng.Dependencies, c.URN, "node groups wait for the control plane")
 		assert.Equal(t, []string{"scalingConfig.desiredSize"}, ng.IgnoreChanges)
-		assert.Equal(t, "ON_DEMAND", input(t, ng, "capacityType"))
+		assert.Equal(t, "ON_DEMAND", mocktest.Value(t, ng, "capacityType"))
 		lt := eng.Find("aws:ec2/launchTemplate:LaunchTemplate", "cluster-"+name)
 		require.NotNil(t, lt)
-		assert.Equal(t, "required", input(t, lt, "metadataOptions.httpTokens"))
-		assert.Equal(t, 1.0, input(t, lt, "metadataOptions.httpPutResponseHopLimit"))
-		ebs := input(t, lt, "blockDeviceMappings").([]any)[0].(map[string]any)["ebs"].(map[string]any)
+		assert.Equal(t, "required", mocktest.Value(t, lt, "metadataOptions.httpTokens"))
+		assert.Equal(t, 1.0, mocktest.Value(t, lt, "metadataOptions.httpPutResponseHopLimit"))
+		ebs := mocktest.Value(t, lt, "blockDeviceMappings").([]any)[0].(map[string]any)["ebs"].(map[string]any)
 		assert.Equal(t, "true", ebs["encrypted"])
 		assert.Equal(t, "gp3", ebs["volumeType"])
 		assert.Equal(t, 100.0, ebs["volumeSize"])
 	}
 	ml := eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-ml")
-	assert.Equal(t, []any{map[string]any{"key": "ml-workload", "value": "true", "effect": "NO_SCHEDULE"}}, input(t, ml, "taints"))
-	assert.Equal(t, "AL2023_x86_64_NVIDIA", input(t, ml, "amiType"))
+	assert.Equal(t, []any{map[string]any{"key": "ml-workload", "value": "true", "effect": "NO_SCHEDULE"}}, mocktest.Value(t, ml, "taints"))
+	assert.Equal(t, "AL2023_x86_64_NVIDIA", mocktest.Value(t, ml, "amiType"))
 
 	tags := map[string]map[string]string{}
 	for _, tag := range eng.ByType("aws:autoscaling/tag:Tag") {
-		asg := input(t, tag, "autoscalingGroupName").(string)
+		asg := mocktest.Value(t, tag, "autoscalingGroupName").(string)
 		if tags[asg] == nil {
 			tags[asg] = map[string]string{}
 		}
-		tags[asg][input(t, tag, "tag.key").(string)] = input(t, tag, "tag.value").(string)
+		tags[asg][mocktest.Value(t, tag, "tag.key").(string)] = mocktest.Value(t, tag, "tag.value").(string)
 	}
 	assert.Equal(t, map[string]map[string]string{
 		"eks-cluster-general-asg": {"k8s.io/cluster-autoscaler/node-template/label/workload": "general"},
@@ -121,21 +115,21 @@ func TestClusterDefaults(t *testing.T) {
 	require.NotNil(t, ebsAddon)
 	role := eng.Find("aws:iam/role:Role", "cluster-aws-ebs-csi-driver")
 	require.NotNil(t, role)
-	assert.Contains(t, input(t, role, "assumeRolePolicy"), "system:serviceaccount:kube-system:ebs-csi-controller-sa")
+	assert.Contains(t, mocktest.Value(t, role, "assumeRolePolicy"), "system:serviceaccount:kube-system:ebs-csi-controller-sa")
 	for _, ng := range eng.ByType("aws:eks/nodeGroup:NodeGroup") {
 		assert.Contains(t, ebsAddon.Dependencies, ng.URN, "the EBS CSI controller needs nodes to run on")
 	}
 
 	sc := eng.Find("kubernetes:storage.k8s.io/v1:StorageClass", "cluster-fast-ssd")
 	require.NotNil(t, sc)
-	assert.Equal(t, "ebs.csi.aws.com", input(t, sc, "provisioner"))
-	assert.Equal(t, "WaitForFirstConsumer", input(t, sc, "volumeBindingMode"))
+	assert.Equal(t, "ebs.csi.aws.com", mocktest.Value(t, sc, "provisioner"))
+	assert.Equal(t, "WaitForFirstConsumer", mocktest.Value(t, sc, "volumeBindingMode"))
 	assert.Contains(t, sc.Dependencies, ebsAddon.URN)
 
 	plugins := eng.ByType("kubernetes:helm.sh/v3:Release")
 	require.Len(t, plugins, 1, "the device plugin goes on the GPU group only")
-	assert.Equal(t, "0.18.2", input(t, plugins[0], "version"))
-	terms := input(t, plugins[0], "values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms")
+	assert.Equal(t, "0.18.2", mocktest.Value(t, plugins[0], "version"))
+	terms := mocktest.Value(t, plugins[0], "values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms")
 	assert.Equal(t, []any{map[string]any{"matchExpressions": []any{
 		map[string]any{"key": "workload", "operator": "In", "values": []any{"ml"}},
 	}}}, terms)
@@ -162,12 +156,12 @@ func TestClusterOverrides(t *testing.T) {
 
 	c := eng.Find("eks:index:Cluster", "cluster")
 	require.NotNil(t, c)
-	assert.Equal(t, true, input(t, c, "endpointPublicAccess"))
-	assert.Equal(t, []any{"203.0.113.0/24"}, input(t, c, "publicAccessCidrs"))
-	assert.Equal(t, "1.34", input(t, c, "version"))
-	assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:key/byo", input(t, c, "encryptionConfigKeyArn"))
-	assert.Equal(t, "arn:aws:iam::123456789012:role/platform-admins", input(t, c, "accessEntries.admin-0.principalArn"))
-	assert.Equal(t, clusterAdminAccessPolicyArn, input(t, c, "accessEntries.admin-0.accessPolicies.cluster-admin.policyArn"))
+	assert.Equal(t, true, mocktest.Value(t, c, "endpointPublicAccess"))
+	assert.Equal(t, []any{"203.0.113.0/24"}, mocktest.Value(t, c, "publicAccessCidrs"))
+	assert.Equal(t, "1.34", mocktest.Value(t, c, "version"))
+	assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:key/byo", mocktest.Value(t, c, "encryptionConfigKeyArn"))
+	assert.Equal(t, "arn:aws:iam::123456789012:role/platform-admins", mocktest.Value(t, c, "accessEntries.admin-0.principalArn"))
+	assert.Equal(t, clusterAdminAccessPolicyArn, mocktest.Value(t, c, "accessEntries.admin-0.accessPolicies.cluster-admin.policyArn"))
 	assert.Nil(t, eng.Find("aws:kms/key:Key", "cluster-secrets"), "no key is created when one is brought")
 	assert.Empty(t, eng.ByType("kubernetes:helm.sh/v3:Release"), "no GPU group, no device plugin")
 }

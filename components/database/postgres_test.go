@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/novacron/platform/internal/mock"
+	"github.com/novacron/platform/internal/mock/mocktest"
 	"github.com/novacron/platform/internal/validate"
 )
 
@@ -84,52 +85,6 @@ func mustRun(t *testing.T, args *PostgresArgs) (*mock.Engine, outputs) {
 	return eng, out
 }
 
-func find(t *testing.T, eng *mock.Engine, typ, name string) *mock.Resource {
-	t.Helper()
-	r := eng.Find(typ, name)
-	require.NotNil(t, r, "no %s named %s", typ, name)
-	return r
-}
-
-func input(t *testing.T, r *mock.Resource, path string) resource.PropertyValue {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s %s has no input %s", r.Type, r.Name, path)
-	return v
-}
-
-func str(t *testing.T, r *mock.Resource, path string) string {
-	t.Helper()
-	v := input(t, r, path)
-	require.True(t, v.IsString(), "%s.%s is %v, not a string", r.Name, path, v)
-	return v.StringValue()
-}
-
-func num(t *testing.T, r *mock.Resource, path string) float64 {
-	t.Helper()
-	v := input(t, r, path)
-	require.True(t, v.IsNumber(), "%s.%s is %v, not a number", r.Name, path, v)
-	return v.NumberValue()
-}
-
-func boolean(t *testing.T, r *mock.Resource, path string) bool {
-	t.Helper()
-	v := input(t, r, path)
-	require.True(t, v.IsBool(), "%s.%s is %v, not a bool", r.Name, path, v)
-	return v.BoolValue()
-}
-
-func strs(t *testing.T, r *mock.Resource, path string) []string {
-	t.Helper()
-	v := input(t, r, path)
-	require.True(t, v.IsArray(), "%s.%s is %v, not an array", r.Name, path, v)
-	var out []string
-	for _, e := range v.ArrayValue() {
-		out = append(out, e.StringValue())
-	}
-	return out
-}
-
 func has(r *mock.Resource, path string) bool {
 	_, ok := r.Input(path)
 	return ok
@@ -139,7 +94,7 @@ func has(r *mock.Resource, path string) bool {
 func parameterMap(t *testing.T, r *mock.Resource) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, p := range input(t, r, "parameters").ArrayValue() {
+	for _, p := range mocktest.Input(t, r, "parameters").ArrayValue() {
 		obj := p.ObjectValue()
 		out[obj["name"].StringValue()] = obj["value"].StringValue()
 	}
@@ -149,7 +104,7 @@ func parameterMap(t *testing.T, r *mock.Resource) map[string]string {
 func TestDefaults(t *testing.T) {
 	eng, out := mustRun(t, baseArgs())
 
-	comp := find(t, eng, componentType, "main")
+	comp := mocktest.Find(t, eng, componentType, "main")
 	for _, r := range eng.Resources() {
 		if r != comp {
 			assert.Equal(t, comp.URN, r.Parent, "%s %s must be a child of the component", r.Type, r.Name)
@@ -157,36 +112,36 @@ func TestDefaults(t *testing.T) {
 	}
 
 	// Key and alias.
-	key := find(t, eng, keyType, "main-kms")
-	assert.True(t, boolean(t, key, "enableKeyRotation"))
-	assert.Equal(t, 30.0, num(t, key, "deletionWindowInDays"))
+	key := mocktest.Find(t, eng, keyType, "main-kms")
+	assert.True(t, mocktest.Bool(t, key, "enableKeyRotation"))
+	assert.Equal(t, 30.0, mocktest.Num(t, key, "deletionWindowInDays"))
 	assert.True(t, key.Protect, "the key must be protected")
 	keyArn := "arn:aws:kms:us-east-1:123456789012:main-kms"
-	alias := find(t, eng, aliasType, "main-kms-alias")
-	assert.Equal(t, "alias/novacron-platform/test/main", str(t, alias, "name"))
-	assert.Equal(t, "main-kms-key-id", str(t, alias, "targetKeyId"))
+	alias := mocktest.Find(t, eng, aliasType, "main-kms-alias")
+	assert.Equal(t, "alias/novacron-platform/test/main", mocktest.Str(t, alias, "name"))
+	assert.Equal(t, "main-kms-key-id", mocktest.Str(t, alias, "targetKeyId"))
 
 	// Network.
-	subnets := find(t, eng, subnetsType, "main-subnets")
-	assert.Equal(t, []string{"subnet-db-a", "subnet-db-b", "subnet-db-c"}, strs(t, subnets, "subnetIds"))
-	sg := find(t, eng, sgType, "main-sg")
-	assert.Equal(t, "vpc-0123", str(t, sg, "vpcId"))
+	subnets := mocktest.Find(t, eng, subnetsType, "main-subnets")
+	assert.Equal(t, []string{"subnet-db-a", "subnet-db-b", "subnet-db-c"}, mocktest.Strs(t, subnets, "subnetIds"))
+	sg := mocktest.Find(t, eng, sgType, "main-sg")
+	assert.Equal(t, "vpc-0123", mocktest.Str(t, sg, "vpcId"))
 	assert.False(t, has(sg, "ingress"), "no inline ingress rules")
 	assert.False(t, has(sg, "egress"), "no inline egress rules")
 	rules := eng.ByType(ingressType)
 	require.Len(t, rules, 1)
 	rule := rules[0]
 	assert.Equal(t, "main-ingress-0", rule.Name)
-	assert.Equal(t, "main-sg-id", str(t, rule, "securityGroupId"))
-	assert.Equal(t, "sg-eks-nodes", str(t, rule, "referencedSecurityGroupId"))
-	assert.Equal(t, "tcp", str(t, rule, "ipProtocol"))
-	assert.Equal(t, 5432.0, num(t, rule, "fromPort"))
-	assert.Equal(t, 5432.0, num(t, rule, "toPort"))
+	assert.Equal(t, "main-sg-id", mocktest.Str(t, rule, "securityGroupId"))
+	assert.Equal(t, "sg-eks-nodes", mocktest.Str(t, rule, "referencedSecurityGroupId"))
+	assert.Equal(t, "tcp", mocktest.Str(t, rule, "ipProtocol"))
+	assert.Equal(t, 5432.0, mocktest.Num(t, rule, "fromPort"))
+	assert.Equal(t, 5432.0, mocktest.Num(t, rule, "toPort"))
 	assert.False(t, has(rule, "cidrIpv4") || has(rule, "cidrIpv6") || has(rule, "prefixListId"), "only security groups may be sources")
 
 	// Parameters.
-	params := find(t, eng, paramsType, "main-params")
-	assert.Equal(t, "postgres17", str(t, params, "family"))
+	params := mocktest.Find(t, eng, paramsType, "main-params")
+	assert.Equal(t, "postgres17", mocktest.Str(t, params, "family"))
 	pm := parameterMap(t, params)
 	assert.Equal(t, "1", pm["rds.force_ssl"])
 	assert.Equal(t, "TLSv1.2", pm["ssl_min_protocol_version"])
@@ -195,14 +150,14 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, "ddl", pm["log_statement"])
 
 	// Monitoring role.
-	role := find(t, eng, roleType, "main-monitoring")
-	assertGoldenJSON(t, "monitoring-trust-policy.json", str(t, role, "assumeRolePolicy"))
-	attachment := find(t, eng, attachmentType, "main-monitoring-policy")
-	assert.Equal(t, "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", str(t, attachment, "policyArn"))
-	assert.Equal(t, "main-monitoring", str(t, attachment, "role"))
+	role := mocktest.Find(t, eng, roleType, "main-monitoring")
+	assertGoldenJSON(t, "monitoring-trust-policy.json", mocktest.Str(t, role, "assumeRolePolicy"))
+	attachment := mocktest.Find(t, eng, attachmentType, "main-monitoring-policy")
+	assert.Equal(t, "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", mocktest.Str(t, attachment, "policyArn"))
+	assert.Equal(t, "main-monitoring", mocktest.Str(t, attachment, "role"))
 
 	// Primary instance.
-	db := find(t, eng, instanceType, "main")
+	db := mocktest.Find(t, eng, instanceType, "main")
 	assert.True(t, db.Protect, "the instance must be protected")
 	assert.Contains(t, db.Dependencies, attachment.URN, "the instance must wait for the monitoring policy")
 	for path, want := range map[string]string{
@@ -224,7 +179,7 @@ func TestDefaults(t *testing.T) {
 		"finalSnapshotIdentifier":     "novacron-platform-test-main-final",
 		"tags.backup":                 "true",
 	} {
-		assert.Equal(t, want, str(t, db, path), path)
+		assert.Equal(t, want, mocktest.Str(t, db, path), path)
 	}
 	for path, want := range map[string]float64{
 		"allocatedStorage":                   1000,
@@ -234,7 +189,7 @@ func TestDefaults(t *testing.T) {
 		"performanceInsightsRetentionPeriod": 7,
 		"port":                               5432,
 	} {
-		assert.Equal(t, want, num(t, db, path), path)
+		assert.Equal(t, want, mocktest.Num(t, db, path), path)
 	}
 	for path, want := range map[string]bool{
 		"multiAz":                          true,
@@ -249,10 +204,10 @@ func TestDefaults(t *testing.T) {
 		"skipFinalSnapshot":                false,
 		"deleteAutomatedBackups":           false,
 	} {
-		assert.Equal(t, want, boolean(t, db, path), path)
+		assert.Equal(t, want, mocktest.Bool(t, db, path), path)
 	}
-	assert.Equal(t, []string{"main-sg-id"}, strs(t, db, "vpcSecurityGroupIds"))
-	assert.Equal(t, []string{"postgresql", "upgrade"}, strs(t, db, "enabledCloudwatchLogsExports"))
+	assert.Equal(t, []string{"main-sg-id"}, mocktest.Strs(t, db, "vpcSecurityGroupIds"))
+	assert.Equal(t, []string{"postgresql", "upgrade"}, mocktest.Strs(t, db, "enabledCloudwatchLogsExports"))
 	assert.Len(t, db.Inputs["tags"].ObjectValue(), 1, "only the functional backup tag; the rest come from default tags")
 	assert.Empty(t, eng.ByType(instanceType)[1:], "no read replica by default")
 
@@ -293,19 +248,19 @@ func TestOverrides(t *testing.T) {
 			name: "single AZ",
 			args: func(a *PostgresArgs) { a.SingleAz = true },
 			check: func(t *testing.T, eng *mock.Engine, _ outputs) {
-				assert.False(t, boolean(t, find(t, eng, instanceType, "main"), "multiAz"))
+				assert.False(t, mocktest.Bool(t, mocktest.Find(t, eng, instanceType, "main"), "multiAz"))
 			},
 		},
 		{
 			name: "allow destroy",
 			args: func(a *PostgresArgs) { a.AllowDestroy = true },
 			check: func(t *testing.T, eng *mock.Engine, _ outputs) {
-				db := find(t, eng, instanceType, "main")
+				db := mocktest.Find(t, eng, instanceType, "main")
 				assert.False(t, db.Protect, "instance not protected")
-				assert.False(t, find(t, eng, keyType, "main-kms").Protect, "key not protected")
-				assert.False(t, boolean(t, db, "deletionProtection"))
-				assert.True(t, boolean(t, db, "skipFinalSnapshot"))
-				assert.True(t, boolean(t, db, "deleteAutomatedBackups"))
+				assert.False(t, mocktest.Find(t, eng, keyType, "main-kms").Protect, "key not protected")
+				assert.False(t, mocktest.Bool(t, db, "deletionProtection"))
+				assert.True(t, mocktest.Bool(t, db, "skipFinalSnapshot"))
+				assert.True(t, mocktest.Bool(t, db, "deleteAutomatedBackups"))
 				assert.False(t, has(db, "finalSnapshotIdentifier"))
 			},
 		},
@@ -315,9 +270,9 @@ func TestOverrides(t *testing.T) {
 			check: func(t *testing.T, eng *mock.Engine, out outputs) {
 				assert.Empty(t, eng.ByType(keyType), "no key created")
 				assert.Empty(t, eng.ByType(aliasType), "no alias created")
-				db := find(t, eng, instanceType, "main")
+				db := mocktest.Find(t, eng, instanceType, "main")
 				for _, path := range []string{"kmsKeyId", "masterUserSecretKmsKeyId", "performanceInsightsKmsKeyId"} {
-					assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:key/byo", str(t, db, path), path)
+					assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:key/byo", mocktest.Str(t, db, path), path)
 				}
 				assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:key/byo", out.KmsKeyArn)
 			},
@@ -326,23 +281,23 @@ func TestOverrides(t *testing.T) {
 			name: "two read replicas",
 			args: func(a *PostgresArgs) { a.ReadReplicaCount = 2 },
 			check: func(t *testing.T, eng *mock.Engine, out outputs) {
-				primary := find(t, eng, instanceType, "main")
+				primary := mocktest.Find(t, eng, instanceType, "main")
 				require.Len(t, eng.ByType(instanceType), 3)
 				for _, n := range []string{"main-replica-1", "main-replica-2"} {
-					r := find(t, eng, instanceType, n)
-					assert.Equal(t, "main-a1b2c3d", str(t, r, "replicateSourceDb"), n)
+					r := mocktest.Find(t, eng, instanceType, n)
+					assert.Equal(t, "main-a1b2c3d", mocktest.Str(t, r, "replicateSourceDb"), n)
 					assert.Contains(t, r.Dependencies, primary.URN, n)
-					assert.Equal(t, "db.r6g.xlarge", str(t, r, "instanceClass"), n)
-					assert.True(t, boolean(t, r, "storageEncrypted"), n)
-					assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:main-kms", str(t, r, "kmsKeyId"), n)
-					assert.True(t, boolean(t, r, "performanceInsightsEnabled"), n)
-					assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:main-kms", str(t, r, "performanceInsightsKmsKeyId"), n)
-					assert.Equal(t, 60.0, num(t, r, "monitoringInterval"), n)
-					assert.Equal(t, "arn:aws:iam:us-east-1:123456789012:main-monitoring", str(t, r, "monitoringRoleArn"), n)
-					assert.False(t, boolean(t, r, "publiclyAccessible"), n)
-					assert.Equal(t, "main-params", str(t, r, "parameterGroupName"), n)
-					assert.Equal(t, []string{"main-sg-id"}, strs(t, r, "vpcSecurityGroupIds"), n)
-					assert.True(t, boolean(t, r, "deletionProtection"), n)
+					assert.Equal(t, "db.r6g.xlarge", mocktest.Str(t, r, "instanceClass"), n)
+					assert.True(t, mocktest.Bool(t, r, "storageEncrypted"), n)
+					assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:main-kms", mocktest.Str(t, r, "kmsKeyId"), n)
+					assert.True(t, mocktest.Bool(t, r, "performanceInsightsEnabled"), n)
+					assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:main-kms", mocktest.Str(t, r, "performanceInsightsKmsKeyId"), n)
+					assert.Equal(t, 60.0, mocktest.Num(t, r, "monitoringInterval"), n)
+					assert.Equal(t, "arn:aws:iam:us-east-1:123456789012:main-monitoring", mocktest.Str(t, r, "monitoringRoleArn"), n)
+					assert.False(t, mocktest.Bool(t, r, "publiclyAccessible"), n)
+					assert.Equal(t, "main-params", mocktest.Str(t, r, "parameterGroupName"), n)
+					assert.Equal(t, []string{"main-sg-id"}, mocktest.Strs(t, r, "vpcSecurityGroupIds"), n)
+					assert.True(t, mocktest.Bool(t, r, "deletionProtection"), n)
 					// Inherited from the source; RDS rejects them on a replica.
 					for _, forbidden := range []string{"username", "dbName", "manageMasterUserPassword", "dbSubnetGroupName", "finalSnapshotIdentifier"} {
 						assert.False(t, has(r, forbidden), "%s must not set %s", n, forbidden)
@@ -361,7 +316,7 @@ func TestOverrides(t *testing.T) {
 				assert.Empty(t, eng.ByType(roleType), "no monitoring role")
 				assert.Empty(t, eng.ByType(attachmentType), "no policy attachment")
 				for _, r := range eng.ByType(instanceType) {
-					assert.Equal(t, 0.0, num(t, r, "monitoringInterval"), r.Name)
+					assert.Equal(t, 0.0, mocktest.Num(t, r, "monitoringInterval"), r.Name)
 					assert.False(t, has(r, "monitoringRoleArn"), r.Name)
 				}
 			},
@@ -382,19 +337,19 @@ func TestOverrides(t *testing.T) {
 				a.MasterUsername = "app_owner"
 			},
 			check: func(t *testing.T, eng *mock.Engine, _ outputs) {
-				assert.Equal(t, "postgres16", str(t, find(t, eng, paramsType, "main-params"), "family"))
-				db := find(t, eng, instanceType, "main")
-				assert.Equal(t, "16.4", str(t, db, "engineVersion"))
-				assert.Equal(t, "db.t4g.medium", str(t, db, "instanceClass"))
-				assert.Equal(t, 100.0, num(t, db, "allocatedStorage"))
-				assert.Equal(t, 110.0, num(t, db, "maxAllocatedStorage"))
-				assert.Equal(t, 7.0, num(t, db, "backupRetentionPeriod"))
-				assert.Equal(t, "22:30-23:30", str(t, db, "backupWindow"))
-				assert.Equal(t, "sat:23:30-sun:00:30", str(t, db, "maintenanceWindow"), "stored lowercase")
-				assert.Equal(t, 15.0, num(t, db, "monitoringInterval"))
-				assert.Equal(t, 731.0, num(t, db, "performanceInsightsRetentionPeriod"))
-				assert.Equal(t, "app", str(t, db, "dbName"))
-				assert.Equal(t, "app_owner", str(t, db, "username"))
+				assert.Equal(t, "postgres16", mocktest.Str(t, mocktest.Find(t, eng, paramsType, "main-params"), "family"))
+				db := mocktest.Find(t, eng, instanceType, "main")
+				assert.Equal(t, "16.4", mocktest.Str(t, db, "engineVersion"))
+				assert.Equal(t, "db.t4g.medium", mocktest.Str(t, db, "instanceClass"))
+				assert.Equal(t, 100.0, mocktest.Num(t, db, "allocatedStorage"))
+				assert.Equal(t, 110.0, mocktest.Num(t, db, "maxAllocatedStorage"))
+				assert.Equal(t, 7.0, mocktest.Num(t, db, "backupRetentionPeriod"))
+				assert.Equal(t, "22:30-23:30", mocktest.Str(t, db, "backupWindow"))
+				assert.Equal(t, "sat:23:30-sun:00:30", mocktest.Str(t, db, "maintenanceWindow"), "stored lowercase")
+				assert.Equal(t, 15.0, mocktest.Num(t, db, "monitoringInterval"))
+				assert.Equal(t, 731.0, mocktest.Num(t, db, "performanceInsightsRetentionPeriod"))
+				assert.Equal(t, "app", mocktest.Str(t, db, "dbName"))
+				assert.Equal(t, "app_owner", mocktest.Str(t, db, "username"))
 			},
 		},
 		{
@@ -404,8 +359,8 @@ func TestOverrides(t *testing.T) {
 			},
 			check: func(t *testing.T, eng *mock.Engine, _ outputs) {
 				require.Len(t, eng.ByType(ingressType), 2)
-				assert.Equal(t, "sg-nodes", str(t, find(t, eng, ingressType, "main-ingress-0"), "referencedSecurityGroupId"))
-				assert.Equal(t, "sg-bastion", str(t, find(t, eng, ingressType, "main-ingress-1"), "referencedSecurityGroupId"))
+				assert.Equal(t, "sg-nodes", mocktest.Str(t, mocktest.Find(t, eng, ingressType, "main-ingress-0"), "referencedSecurityGroupId"))
+				assert.Equal(t, "sg-bastion", mocktest.Str(t, mocktest.Find(t, eng, ingressType, "main-ingress-1"), "referencedSecurityGroupId"))
 			},
 		},
 	}

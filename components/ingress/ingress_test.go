@@ -20,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/novacron/platform/internal/mock"
+	"github.com/novacron/platform/internal/mock/mocktest"
 	"github.com/novacron/platform/internal/validate"
 )
 
@@ -239,14 +240,6 @@ func run(t *testing.T, a *LoadBalancerControllerArgs) *mock.Engine {
 	return eng
 }
 
-func input(t *testing.T, r *mock.Resource, path string) any {
-	t.Helper()
-	require.NotNil(t, r)
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s %s: missing %s", r.Type, r.Name, path)
-	return v.Mappable()
-}
-
 func TestControllerResources(t *testing.T) {
 	eng := run(t, baseArgs())
 
@@ -267,7 +260,7 @@ func TestControllerResources(t *testing.T) {
 
 	// Trust: exactly the controller's service account, through the cluster's OIDC provider.
 	var trust map[string]any
-	require.NoError(t, json.Unmarshal([]byte(input(t, role, "assumeRolePolicy").(string)), &trust))
+	require.NoError(t, json.Unmarshal([]byte(mocktest.Value(t, role, "assumeRolePolicy").(string)), &trust))
 	stmt := trust["Statement"].([]any)[0].(map[string]any)
 	assert.Equal(t, map[string]any{"Federated": oidcArn}, stmt["Principal"])
 	assert.Equal(t, "sts:AssumeRoleWithWebIdentity", stmt["Action"])
@@ -276,17 +269,17 @@ func TestControllerResources(t *testing.T) {
 		"oidc.eks.us-east-1.amazonaws.com/id/NOVACRON:aud": "sts.amazonaws.com",
 	}}, stmt["Condition"])
 
-	assert.JSONEq(t, ControllerPolicy, input(t, policy, "policy").(string))
+	assert.JSONEq(t, ControllerPolicy, mocktest.Value(t, policy, "policy").(string))
 	assert.Contains(t, attachment.Dependencies, role.URN)
 	assert.Contains(t, attachment.Dependencies, policy.URN)
 	assert.Contains(t, release.Dependencies, attachment.URN, "the controller must start with its permissions attached")
 
-	assert.Equal(t, "aws-load-balancer-controller", input(t, release, "chart"))
-	assert.Equal(t, DefaultChartVersion, input(t, release, "version"))
-	assert.Equal(t, "kube-system", input(t, release, "namespace"))
-	assert.Equal(t, "https://aws.github.io/eks-charts", input(t, release, "repositoryOpts.repo"))
+	assert.Equal(t, "aws-load-balancer-controller", mocktest.Value(t, release, "chart"))
+	assert.Equal(t, DefaultChartVersion, mocktest.Value(t, release, "version"))
+	assert.Equal(t, "kube-system", mocktest.Value(t, release, "namespace"))
+	assert.Equal(t, "https://aws.github.io/eks-charts", mocktest.Value(t, release, "repositoryOpts.repo"))
 
-	values := input(t, release, "values").(map[string]any)
+	values := mocktest.Value(t, release, "values").(map[string]any)
 	assert.Equal(t, "novacron-production", values["clusterName"])
 	assert.Equal(t, "us-east-1", values["region"])
 	assert.Equal(t, "vpc-0abc", values["vpcId"])
@@ -330,10 +323,10 @@ func TestCertificateWithDNSValidation(t *testing.T) {
 	cert := eng.Find("aws:acm/certificate:Certificate", "lbc-cert")
 	require.NotNil(t, cert)
 	assert.Equal(t, comp.URN, cert.Parent)
-	assert.Equal(t, "novacron.example.com", input(t, cert, "domainName"))
-	assert.Equal(t, []any{"*.novacron.example.com", "api.other.example.com"}, input(t, cert, "subjectAlternativeNames"))
-	assert.Equal(t, "DNS", input(t, cert, "validationMethod"))
-	assert.Equal(t, "ENABLED", input(t, cert, "options.certificateTransparencyLoggingPreference"))
+	assert.Equal(t, "novacron.example.com", mocktest.Value(t, cert, "domainName"))
+	assert.Equal(t, []any{"*.novacron.example.com", "api.other.example.com"}, mocktest.Value(t, cert, "subjectAlternativeNames"))
+	assert.Equal(t, "DNS", mocktest.Value(t, cert, "validationMethod"))
+	assert.Equal(t, "ENABLED", mocktest.Value(t, cert, "options.certificateTransparencyLoggingPreference"))
 
 	// The wildcard shares its base name's record: two records for three names.
 	records := eng.ByType("aws:route53/record:Record")
@@ -342,17 +335,17 @@ func TestCertificateWithDNSValidation(t *testing.T) {
 	for _, base := range []string{"novacron.example.com", "api.other.example.com"} {
 		r := eng.Find("aws:route53/record:Record", "lbc-cert-validation-"+base)
 		require.NotNil(t, r, base)
-		assert.Equal(t, "Z0123456789", input(t, r, "zoneId"))
-		assert.Equal(t, "_abc."+base+".", input(t, r, "name"))
-		assert.Equal(t, "CNAME", input(t, r, "type"))
-		assert.Equal(t, []any{"_def." + base + ".acm-validations.aws."}, input(t, r, "records"))
-		assert.EqualValues(t, 60, input(t, r, "ttl"))
+		assert.Equal(t, "Z0123456789", mocktest.Value(t, r, "zoneId"))
+		assert.Equal(t, "_abc."+base+".", mocktest.Value(t, r, "name"))
+		assert.Equal(t, "CNAME", mocktest.Value(t, r, "type"))
+		assert.Equal(t, []any{"_def." + base + ".acm-validations.aws."}, mocktest.Value(t, r, "records"))
+		assert.EqualValues(t, 60, mocktest.Value(t, r, "ttl"))
 		fqdns = append(fqdns, "_abc."+base+".")
 	}
 	validation := eng.Find("aws:acm/certificateValidation:CertificateValidation", "lbc-cert-validation")
 	require.NotNil(t, validation)
-	assert.Equal(t, fqdns, input(t, validation, "validationRecordFqdns"))
-	assert.Equal(t, "arn:aws:acm:us-east-1:123456789012:lbc-cert", input(t, validation, "certificateArn"))
+	assert.Equal(t, fqdns, mocktest.Value(t, validation, "validationRecordFqdns"))
+	assert.Equal(t, "arn:aws:acm:us-east-1:123456789012:lbc-cert", mocktest.Value(t, validation, "certificateArn"))
 }
 
 func TestRejectsBadArgsBeforeRegistering(t *testing.T) {

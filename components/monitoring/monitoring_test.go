@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/novacron/platform/internal/mock"
+	"github.com/novacron/platform/internal/mock/mocktest"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -90,38 +91,6 @@ func (r *stackRun) find(t *testing.T, typ, name string) *mock.Resource {
 	return res
 }
 
-func str(t *testing.T, r *mock.Resource, path string) string {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s has no input %s", r.Name, path)
-	require.True(t, v.IsString(), "%s.%s is %v", r.Name, path, v)
-	return v.StringValue()
-}
-
-func num(t *testing.T, r *mock.Resource, path string) float64 {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s has no input %s", r.Name, path)
-	require.True(t, v.IsNumber(), "%s.%s is %v", r.Name, path, v)
-	return v.NumberValue()
-}
-
-func boolean(t *testing.T, r *mock.Resource, path string) bool {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s has no input %s", r.Name, path)
-	require.True(t, v.IsBool(), "%s.%s is %v", r.Name, path, v)
-	return v.BoolValue()
-}
-
-// mappable returns the input at path as plain Go values (secrets unwrapped).
-func mappable(t *testing.T, r *mock.Resource, path string) any {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s has no input %s", r.Name, path)
-	return v.Mappable()
-}
-
 func TestStackRegistersThePlansProductionValues(t *testing.T) {
 	run, err := runStack(t, productionArgs(plain))
 	require.NoError(t, err)
@@ -136,56 +105,56 @@ func TestStackRegistersThePlansProductionValues(t *testing.T) {
 		assert.Equal(t, comp.URN, child.Parent, "%s is a child of the component", child.Name)
 		assert.Contains(t, child.Provider, "pulumi:providers:kubernetes::k8s", "%s uses the caller's provider", child.Name)
 	}
-	assert.Equal(t, "monitoring", str(t, ns, "metadata.name"))
+	assert.Equal(t, "monitoring", mocktest.Str(t, ns, "metadata.name"))
 
 	// kube-prometheus-stack: pinned chart, long timeout, the plan's values.
-	assert.Equal(t, "kube-prometheus-stack", str(t, kps, "chart"))
-	assert.Equal(t, "kube-prometheus-stack", str(t, kps, "name"))
-	assert.Equal(t, "88.5.3", str(t, kps, "version"))
-	assert.Equal(t, DefaultChartRepository, str(t, kps, "repositoryOpts.repo"))
-	assert.Equal(t, "monitoring", str(t, kps, "namespace"))
-	assert.GreaterOrEqual(t, num(t, kps, "timeout"), 900.0, "longer than Helm's 300 s default")
+	assert.Equal(t, "kube-prometheus-stack", mocktest.Str(t, kps, "chart"))
+	assert.Equal(t, "kube-prometheus-stack", mocktest.Str(t, kps, "name"))
+	assert.Equal(t, "88.5.3", mocktest.Str(t, kps, "version"))
+	assert.Equal(t, DefaultChartRepository, mocktest.Str(t, kps, "repositoryOpts.repo"))
+	assert.Equal(t, "monitoring", mocktest.Str(t, kps, "namespace"))
+	assert.GreaterOrEqual(t, mocktest.Num(t, kps, "timeout"), 900.0, "longer than Helm's 300 s default")
 	assert.Contains(t, kps.Dependencies, grafanaSecret.URN)
 	assert.Contains(t, kps.Dependencies, amSecret.URN)
 	assert.Contains(t, kps.Dependencies, ns.URN)
 
 	spec := "values.prometheus.prometheusSpec."
-	assert.Equal(t, "30d", str(t, kps, spec+"retention"))
-	assert.Equal(t, "450GB", str(t, kps, spec+"retentionSize"))
+	assert.Equal(t, "30d", mocktest.Str(t, kps, spec+"retention"))
+	assert.Equal(t, "450GB", mocktest.Str(t, kps, spec+"retentionSize"))
 	claim := spec + "storageSpec.volumeClaimTemplate.spec."
-	assert.Equal(t, "500Gi", str(t, kps, claim+"resources.requests.storage"))
-	assert.Equal(t, "fast-ssd", str(t, kps, claim+"storageClassName"))
-	assert.Equal(t, []any{"ReadWriteOnce"}, mappable(t, kps, claim+"accessModes"))
+	assert.Equal(t, "500Gi", mocktest.Str(t, kps, claim+"resources.requests.storage"))
+	assert.Equal(t, "fast-ssd", mocktest.Str(t, kps, claim+"storageClassName"))
+	assert.Equal(t, []any{"ReadWriteOnce"}, mocktest.Value(t, kps, claim+"accessModes"))
 	for _, sel := range []string{"serviceMonitor", "podMonitor", "probe", "rule", "scrapeConfig"} {
-		assert.False(t, boolean(t, kps, spec+sel+"SelectorNilUsesHelmValues"), sel)
+		assert.False(t, mocktest.Bool(t, kps, spec+sel+"SelectorNilUsesHelmValues"), sel)
 	}
 
-	assert.True(t, boolean(t, kps, "values.grafana.persistence.enabled"))
-	assert.Equal(t, "100Gi", str(t, kps, "values.grafana.persistence.size"))
-	assert.Equal(t, "fast-ssd", str(t, kps, "values.grafana.persistence.storageClassName"))
-	assert.Equal(t, str(t, grafanaSecret, "metadata.name"), str(t, kps, "values.grafana.admin.existingSecret"))
-	assert.Equal(t, "admin-password", str(t, kps, "values.grafana.admin.passwordKey"))
+	assert.True(t, mocktest.Bool(t, kps, "values.grafana.persistence.enabled"))
+	assert.Equal(t, "100Gi", mocktest.Str(t, kps, "values.grafana.persistence.size"))
+	assert.Equal(t, "fast-ssd", mocktest.Str(t, kps, "values.grafana.persistence.storageClassName"))
+	assert.Equal(t, mocktest.Str(t, grafanaSecret, "metadata.name"), mocktest.Str(t, kps, "values.grafana.admin.existingSecret"))
+	assert.Equal(t, "admin-password", mocktest.Str(t, kps, "values.grafana.admin.passwordKey"))
 	_, inlinePassword := kps.Input("values.grafana.adminPassword")
 	assert.False(t, inlinePassword, "no inline Grafana password")
 
 	am := "values.alertmanager.alertmanagerSpec."
-	assert.True(t, boolean(t, kps, am+"useExistingSecret"))
-	assert.Equal(t, str(t, amSecret, "metadata.name"), str(t, kps, am+"configSecret"))
+	assert.True(t, mocktest.Bool(t, kps, am+"useExistingSecret"))
+	assert.Equal(t, mocktest.Str(t, amSecret, "metadata.name"), mocktest.Str(t, kps, am+"configSecret"))
 	_, inlineConfig := kps.Input("values.alertmanager.config")
 	assert.False(t, inlineConfig, "no inline Alertmanager configuration")
 
 	// Dashboards: the two grafana.com dashboards and our own.
-	dash := mappable(t, kps, "values.grafana.dashboards.novacron").(map[string]any)
+	dash := mocktest.Value(t, kps, "values.grafana.dashboards.novacron").(map[string]any)
 	assert.Equal(t, 15758.0, dash["kubernetes-views-namespaces"].(map[string]any)["gnetId"])
 	assert.Equal(t, 7249.0, dash["kubernetes-cluster"].(map[string]any)["gnetId"])
 	assert.Contains(t, dash["novacron-slo"].(map[string]any)["json"], `"uid": "novacron-slo"`)
 
 	// Node exporters run on the tainted GPU nodes.
-	tolerations := mappable(t, kps, "values.prometheus-node-exporter.tolerations")
+	tolerations := mocktest.Value(t, kps, "values.prometheus-node-exporter.tolerations")
 	assert.Contains(t, tolerations, map[string]any{"key": "ml-workload", "operator": "Equal", "value": "true", "effect": "NoSchedule"})
 
 	// Scrape jobs: the annotation job and the blackbox job with the configured URLs.
-	jobs := mappable(t, kps, spec+"additionalScrapeConfigs").([]any)
+	jobs := mocktest.Value(t, kps, spec+"additionalScrapeConfigs").([]any)
 	require.Len(t, jobs, 2)
 	assert.Equal(t, AnnotationScrapeJob, jobs[0].(map[string]any)["job_name"])
 	probe := jobs[1].(map[string]any)
@@ -194,10 +163,10 @@ func TestStackRegistersThePlansProductionValues(t *testing.T) {
 		probe["static_configs"].([]any)[0].(map[string]any)["targets"])
 
 	// Blackbox exporter: pinned chart and the http_2xx module.
-	assert.Equal(t, "prometheus-blackbox-exporter", str(t, bbx, "chart"))
-	assert.Equal(t, "11.17.2", str(t, bbx, "version"))
-	assert.Equal(t, "http", str(t, bbx, "values.config.modules.http_2xx.prober"))
-	assert.Equal(t, BlackboxExporterRelease, str(t, bbx, "values.fullnameOverride"))
+	assert.Equal(t, "prometheus-blackbox-exporter", mocktest.Str(t, bbx, "chart"))
+	assert.Equal(t, "11.17.2", mocktest.Str(t, bbx, "version"))
+	assert.Equal(t, "http", mocktest.Str(t, bbx, "values.config.modules.http_2xx.prober"))
+	assert.Equal(t, BlackboxExporterRelease, mocktest.Str(t, bbx, "values.fullnameOverride"))
 
 	goldenValues(t, "kube-prometheus-stack.values.yaml", kps)
 	goldenValues(t, "blackbox-exporter.values.yaml", bbx)
@@ -212,7 +181,7 @@ func TestStackRegistersThePlansProductionValues(t *testing.T) {
 
 func goldenValues(t *testing.T, name string, r *mock.Resource) {
 	t.Helper()
-	out, err := sigsyaml.Marshal(mappable(t, r, "values"))
+	out, err := sigsyaml.Marshal(mocktest.Value(t, r, "values"))
 	require.NoError(t, err)
 	assertGoldenYAML(t, name, out)
 }
@@ -224,9 +193,9 @@ func TestCustomResourcesWaitForTheChartAndCarryTheRules(t *testing.T) {
 
 	rule := run.find(t, ruleType, "monitoring-slo-rules")
 	assert.Contains(t, rule.Dependencies, kps.URN, "the PrometheusRule waits for the CRDs")
-	assert.Equal(t, "monitoring", str(t, rule, "metadata.namespace"))
+	assert.Equal(t, "monitoring", mocktest.Str(t, rule, "metadata.namespace"))
 	// The registered spec is a valid rule file.
-	doc, err := sigsyaml.Marshal(mappable(t, rule, "spec"))
+	doc, err := sigsyaml.Marshal(mocktest.Value(t, rule, "spec"))
 	require.NoError(t, err)
 	groups, errs := rulefmt.Parse(doc, false, model.UTF8Validation, parser.NewParser(parser.Options{}), nil)
 	require.Empty(t, errs)
@@ -234,10 +203,10 @@ func TestCustomResourcesWaitForTheChartAndCarryTheRules(t *testing.T) {
 
 	sm := run.find(t, monitorType, "monitoring-api-servicemonitor")
 	assert.Contains(t, sm.Dependencies, kps.URN)
-	assert.Equal(t, "novacron-api", str(t, sm, "spec.selector.matchLabels.app"))
-	assert.Equal(t, "app", str(t, sm, "spec.jobLabel"))
-	assert.Equal(t, []any{"production"}, mappable(t, sm, "spec.namespaceSelector.matchNames"))
-	endpoint := mappable(t, sm, "spec.endpoints").([]any)[0].(map[string]any)
+	assert.Equal(t, "novacron-api", mocktest.Str(t, sm, "spec.selector.matchLabels.app"))
+	assert.Equal(t, "app", mocktest.Str(t, sm, "spec.jobLabel"))
+	assert.Equal(t, []any{"production"}, mocktest.Value(t, sm, "spec.namespaceSelector.matchNames"))
+	endpoint := mocktest.Value(t, sm, "spec.endpoints").([]any)[0].(map[string]any)
 	assert.Equal(t, map[string]any{"port": "http", "path": "/metrics", "interval": "30s"}, endpoint)
 }
 
@@ -255,11 +224,11 @@ func TestDefaultsAndOverrides(t *testing.T) {
 			},
 			check: func(t *testing.T, run *stackRun) {
 				kps := run.find(t, releaseType, "monitoring-kube-prometheus-stack")
-				jobs := mappable(t, kps, "values.prometheus.prometheusSpec.additionalScrapeConfigs").([]any)
+				jobs := mocktest.Value(t, kps, "values.prometheus.prometheusSpec.additionalScrapeConfigs").([]any)
 				require.Len(t, jobs, 1)
 				assert.Equal(t, AnnotationScrapeJob, jobs[0].(map[string]any)["job_name"])
 				sm := run.find(t, monitorType, "monitoring-api-servicemonitor")
-				assert.True(t, boolean(t, sm, "spec.namespaceSelector.any"))
+				assert.True(t, mocktest.Bool(t, sm, "spec.namespaceSelector.any"))
 			},
 		},
 		{
@@ -277,17 +246,17 @@ func TestDefaultsAndOverrides(t *testing.T) {
 			check: func(t *testing.T, run *stackRun) {
 				kps := run.find(t, releaseType, "monitoring-kube-prometheus-stack")
 				spec := "values.prometheus.prometheusSpec."
-				assert.Equal(t, "observability", str(t, kps, "namespace"))
-				assert.Equal(t, "15d", str(t, kps, spec+"retention"))
-				assert.Equal(t, "90GB", str(t, kps, spec+"retentionSize"))
-				assert.Equal(t, "100Gi", str(t, kps, spec+"storageSpec.volumeClaimTemplate.spec.resources.requests.storage"))
-				assert.Equal(t, "gp3", str(t, kps, spec+"storageSpec.volumeClaimTemplate.spec.storageClassName"))
-				assert.Equal(t, "20Gi", str(t, kps, "values.grafana.persistence.size"))
-				assert.Equal(t, "88.6.0", str(t, kps, "version"))
-				assert.Equal(t, 900.0, num(t, kps, "timeout"))
-				dash := mappable(t, kps, "values.grafana.dashboards.novacron").(map[string]any)
+				assert.Equal(t, "observability", mocktest.Str(t, kps, "namespace"))
+				assert.Equal(t, "15d", mocktest.Str(t, kps, spec+"retention"))
+				assert.Equal(t, "90GB", mocktest.Str(t, kps, spec+"retentionSize"))
+				assert.Equal(t, "100Gi", mocktest.Str(t, kps, spec+"storageSpec.volumeClaimTemplate.spec.resources.requests.storage"))
+				assert.Equal(t, "gp3", mocktest.Str(t, kps, spec+"storageSpec.volumeClaimTemplate.spec.storageClassName"))
+				assert.Equal(t, "20Gi", mocktest.Str(t, kps, "values.grafana.persistence.size"))
+				assert.Equal(t, "88.6.0", mocktest.Str(t, kps, "version"))
+				assert.Equal(t, 900.0, mocktest.Num(t, kps, "timeout"))
+				dash := mocktest.Value(t, kps, "values.grafana.dashboards.novacron").(map[string]any)
 				assert.Equal(t, []string{"novacron-slo"}, keys(dash))
-				probe := mappable(t, kps, spec+"additionalScrapeConfigs").([]any)[1].(map[string]any)
+				probe := mocktest.Value(t, kps, spec+"additionalScrapeConfigs").([]any)[1].(map[string]any)
 				relabels := probe["relabel_configs"].([]any)
 				assert.Equal(t, "blackbox-exporter.observability.svc:9115", relabels[len(relabels)-1].(map[string]any)["replacement"])
 				assert.Equal(t, "http://kube-prometheus-stack-alertmanager.observability.svc:9093", run.outputs["alertmanagerUrl"])
@@ -389,7 +358,7 @@ func TestSecretsNeverLeaveKubernetesSecrets(t *testing.T) {
 			}
 			// In particular no placeholder in any Helm values, even looking inside secrets.
 			for _, rel := range run.eng.ByType(releaseType) {
-				dump, err := sigsyaml.Marshal(mappable(t, rel, "values"))
+				dump, err := sigsyaml.Marshal(mocktest.Value(t, rel, "values"))
 				require.NoError(t, err)
 				for _, p := range placeholders {
 					assert.NotContains(t, string(dump), p, rel.Name)
@@ -400,8 +369,8 @@ func TestSecretsNeverLeaveKubernetesSecrets(t *testing.T) {
 			grafana := run.find(t, secretType, "monitoring-grafana-admin")
 			stringData := grafana.Inputs["stringData"]
 			assert.True(t, stringData.ContainsSecrets(), "Grafana Secret stringData is secret")
-			assert.Equal(t, placeholderGrafanaPassword, str(t, grafana, "stringData.admin-password"))
-			assert.Equal(t, "admin", str(t, grafana, "stringData.admin-user"))
+			assert.Equal(t, placeholderGrafanaPassword, mocktest.Str(t, grafana, "stringData.admin-password"))
+			assert.Equal(t, "admin", mocktest.Str(t, grafana, "stringData.admin-user"))
 
 			am := run.find(t, secretType, "monitoring-alertmanager-config")
 			assert.True(t, am.Inputs["stringData"].ContainsSecrets(), "Alertmanager Secret stringData is secret")

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/novacron/platform/internal/mock"
+	"github.com/novacron/platform/internal/mock/mocktest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -76,14 +77,6 @@ func construct(t *testing.T, args *RepositoriesArgs) (*run, error) {
 	return r, err
 }
 
-func str(t *testing.T, r *mock.Resource, path string) string {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s %s has no input %s", r.Type, r.Name, path)
-	require.True(t, v.IsString(), "%s %s input %s is %v", r.Type, r.Name, path, v)
-	return v.StringValue()
-}
-
 func TestDefaults(t *testing.T) {
 	r, err := construct(t, &RepositoriesArgs{
 		Services:    planServices,
@@ -102,8 +95,8 @@ func TestDefaults(t *testing.T) {
 		repo := r.eng.Find("aws:ecr/repository:Repository", "services-"+svc)
 		require.NotNil(t, repo, "no repository for %s", svc)
 		assert.Equal(t, comp.URN, repo.Parent)
-		assert.Equal(t, svc, str(t, repo, "name"))
-		assert.Equal(t, "IMMUTABLE", str(t, repo, "imageTagMutability"))
+		assert.Equal(t, svc, mocktest.Str(t, repo, "name"))
+		assert.Equal(t, "IMMUTABLE", mocktest.Str(t, repo, "imageTagMutability"))
 		scan, ok := repo.Input("imageScanningConfiguration.scanOnPush")
 		require.True(t, ok)
 		assert.True(t, scan.BoolValue())
@@ -119,13 +112,13 @@ func TestDefaults(t *testing.T) {
 		lc := r.eng.Find("aws:ecr/lifecyclePolicy:LifecyclePolicy", "services-"+svc+"-lifecycle")
 		require.NotNil(t, lc)
 		assert.Equal(t, comp.URN, lc.Parent)
-		assert.Equal(t, svc, str(t, lc, "repository"))
-		assertGoldenJSON(t, "lifecycle-default.json", str(t, lc, "policy"))
+		assert.Equal(t, svc, mocktest.Str(t, lc, "repository"))
+		assertGoldenJSON(t, "lifecycle-default.json", mocktest.Str(t, lc, "policy"))
 
 		pol := r.eng.Find("aws:ecr/repositoryPolicy:RepositoryPolicy", "services-"+svc+"-policy")
 		require.NotNil(t, pol)
 		assert.Equal(t, comp.URN, pol.Parent)
-		assertGoldenJSON(t, "repository-policy-pull.json", str(t, pol, "policy"))
+		assertGoldenJSON(t, "repository-policy-pull.json", mocktest.Str(t, pol, "policy"))
 	}
 	assert.Empty(t, r.eng.ByType("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"),
 		"basic scanning needs no registry-wide configuration")
@@ -152,19 +145,19 @@ func TestOverrides(t *testing.T) {
 	for svc, want := range map[string]string{"api": "novacron/api", "worker": "novacron/worker"} {
 		repo := r.eng.Find("aws:ecr/repository:Repository", "services-"+svc)
 		require.NotNil(t, repo)
-		assert.Equal(t, want, str(t, repo, "name"))
+		assert.Equal(t, want, mocktest.Str(t, repo, "name"))
 		assert.True(t, repo.Protect)
 	}
 	lc := r.eng.Find("aws:ecr/lifecyclePolicy:LifecyclePolicy", "services-api-lifecycle")
 	require.NotNil(t, lc)
-	assertGoldenJSON(t, "lifecycle-override.json", str(t, lc, "policy"))
+	assertGoldenJSON(t, "lifecycle-override.json", mocktest.Str(t, lc, "policy"))
 	pol := r.eng.Find("aws:ecr/repositoryPolicy:RepositoryPolicy", "services-worker-policy")
 	require.NotNil(t, pol)
-	assertGoldenJSON(t, "repository-policy-pull-push.json", str(t, pol, "policy"))
+	assertGoldenJSON(t, "repository-policy-pull-push.json", mocktest.Str(t, pol, "policy"))
 
 	scans := r.eng.ByType("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration")
 	require.Len(t, scans, 1)
-	assert.Equal(t, "ENHANCED", str(t, scans[0], "scanType"))
+	assert.Equal(t, "ENHANCED", mocktest.Str(t, scans[0], "scanType"))
 	rules, ok := scans[0].Input("rules")
 	require.True(t, ok)
 	require.Len(t, rules.ArrayValue(), 1)

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/novacron/platform/internal/mock"
+	"github.com/novacron/platform/internal/mock/mocktest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -117,20 +118,6 @@ func construct(t *testing.T, withProviders bool, argsFn func(ctx *pulumi.Context
 	return r, err
 }
 
-func find(t *testing.T, eng *mock.Engine, typ, name string) *mock.Resource {
-	t.Helper()
-	r := eng.Find(typ, name)
-	require.NotNil(t, r, "no %s named %s", typ, name)
-	return r
-}
-
-func input(t *testing.T, r *mock.Resource, path string) resource.PropertyValue {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s %s has no input %s", r.Type, r.Name, path)
-	return v
-}
-
 // plainOccurrences lists where needle appears in a value that is not marked secret.
 func plainOccurrences(v resource.PropertyValue, path, needle string) []string {
 	switch {
@@ -201,7 +188,7 @@ func TestKeysAndSecrets(t *testing.T) {
 	r, err := construct(t, false, fullArgs)
 	require.NoError(t, err)
 
-	comp := find(t, r.eng, "novacron:security:Secrets", "security")
+	comp := mocktest.Find(t, r.eng, "novacron:security:Secrets", "security")
 	for _, res := range r.eng.Resources() {
 		if res != comp {
 			assert.Equal(t, comp.URN, res.Parent, "%s %s must be a child of the component", res.Type, res.Name)
@@ -209,30 +196,30 @@ func TestKeysAndSecrets(t *testing.T) {
 	}
 
 	for _, purpose := range []string{PurposeData, PurposeLogs, PurposeSecrets} {
-		key := find(t, r.eng, typKey, "security-"+purpose)
-		assert.True(t, input(t, key, "enableKeyRotation").BoolValue(), purpose)
-		assert.Equal(t, float64(365), input(t, key, "rotationPeriodInDays").NumberValue(), purpose)
-		assert.Equal(t, float64(30), input(t, key, "deletionWindowInDays").NumberValue(), purpose)
-		assertGoldenJSON(t, "key-policy-"+purpose+".json", input(t, key, "policy").StringValue())
+		key := mocktest.Find(t, r.eng, typKey, "security-"+purpose)
+		assert.True(t, mocktest.Input(t, key, "enableKeyRotation").BoolValue(), purpose)
+		assert.Equal(t, float64(365), mocktest.Input(t, key, "rotationPeriodInDays").NumberValue(), purpose)
+		assert.Equal(t, float64(30), mocktest.Input(t, key, "deletionWindowInDays").NumberValue(), purpose)
+		assertGoldenJSON(t, "key-policy-"+purpose+".json", mocktest.Input(t, key, "policy").StringValue())
 
-		alias := find(t, r.eng, typAlias, "security-"+purpose+"-alias")
-		assert.Equal(t, "alias/security/"+purpose, input(t, alias, "name").StringValue())
-		assert.Equal(t, "security-"+purpose+"-key-id", input(t, alias, "targetKeyId").StringValue())
+		alias := mocktest.Find(t, r.eng, typAlias, "security-"+purpose+"-alias")
+		assert.Equal(t, "alias/security/"+purpose, mocktest.Input(t, alias, "name").StringValue())
+		assert.Equal(t, "security-"+purpose+"-key-id", mocktest.Input(t, alias, "targetKeyId").StringValue())
 	}
 
 	secretsKeyArn := "arn:aws:kms:us-east-1:123456789012:security-secrets"
 	secrets := r.eng.ByType(typSecret)
 	require.Len(t, secrets, 3)
 	for _, s := range secrets {
-		assert.Equal(t, secretsKeyArn, input(t, s, "kmsKeyId").StringValue(), "%s is encrypted with the secrets key", s.Name)
+		assert.Equal(t, secretsKeyArn, mocktest.Input(t, s, "kmsKeyId").StringValue(), "%s is encrypted with the secrets key", s.Name)
 		_, hasPolicy := s.Input("policy")
 		assert.False(t, hasPolicy)
 	}
-	db := find(t, r.eng, typSecret, "security-api/database")
-	assert.Equal(t, "novacron/production/api/database", input(t, db, "name").StringValue())
-	assert.Equal(t, "Database credentials of the API", input(t, db, "description").StringValue())
-	assert.Equal(t, float64(30), input(t, db, "recoveryWindowInDays").NumberValue())
-	assert.Equal(t, float64(7), input(t, find(t, r.eng, typSecret, "security-alerting/slack-webhook"), "recoveryWindowInDays").NumberValue())
+	db := mocktest.Find(t, r.eng, typSecret, "security-api/database")
+	assert.Equal(t, "novacron/production/api/database", mocktest.Input(t, db, "name").StringValue())
+	assert.Equal(t, "Database credentials of the API", mocktest.Input(t, db, "description").StringValue())
+	assert.Equal(t, float64(30), mocktest.Input(t, db, "recoveryWindowInDays").NumberValue())
+	assert.Equal(t, float64(7), mocktest.Input(t, mocktest.Find(t, r.eng, typSecret, "security-alerting/slack-webhook"), "recoveryWindowInDays").NumberValue())
 
 	// A secret without a value is created empty: no version at all.
 	assert.Nil(t, r.eng.Find(typVersion, "security-api/database-value"))
@@ -242,16 +229,16 @@ func TestKeysAndSecrets(t *testing.T) {
 		"security-grafana/admin-value":          configSecretValue,
 		"security-alerting/slack-webhook-value": plainSecretValue,
 	} {
-		v := find(t, r.eng, typVersion, name)
+		v := mocktest.Find(t, r.eng, typVersion, name)
 		raw := v.Inputs["secretString"]
 		require.True(t, raw.IsSecret(), "%s: the value must be stored as a secret", name)
 		assert.Equal(t, want, raw.SecretValue().Element.StringValue(), "%s carries the value it was given", name)
-		assert.Equal(t, strings.TrimSuffix(name, "-value")+"-id", input(t, v, "secretId").StringValue())
+		assert.Equal(t, strings.TrimSuffix(name, "-value")+"-id", mocktest.Input(t, v, "secretId").StringValue())
 	}
 
-	rotation := find(t, r.eng, typRotation, "security-api/database-rotation")
-	assert.Equal(t, rotationFn, input(t, rotation, "rotationLambdaArn").StringValue())
-	assert.Equal(t, float64(7), input(t, rotation, "rotationRules.automaticallyAfterDays").NumberValue())
+	rotation := mocktest.Find(t, r.eng, typRotation, "security-api/database-rotation")
+	assert.Equal(t, rotationFn, mocktest.Input(t, rotation, "rotationLambdaArn").StringValue())
+	assert.Equal(t, float64(7), mocktest.Input(t, rotation, "rotationRules.automaticallyAfterDays").NumberValue())
 	assert.Len(t, r.eng.ByType(typRotation), 1, "only secrets with a rotation function rotate")
 
 	for _, res := range r.eng.Resources() {
@@ -281,11 +268,11 @@ func TestKeyDefaultsWithoutPrincipals(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, r.eng.ByType(typSecret))
 	for _, purpose := range []string{PurposeData, PurposeLogs, PurposeSecrets} {
-		key := find(t, r.eng, typKey, "security-"+purpose)
-		assert.Equal(t, float64(180), input(t, key, "rotationPeriodInDays").NumberValue())
-		assert.Equal(t, float64(7), input(t, key, "deletionWindowInDays").NumberValue())
+		key := mocktest.Find(t, r.eng, typKey, "security-"+purpose)
+		assert.Equal(t, float64(180), mocktest.Input(t, key, "rotationPeriodInDays").NumberValue())
+		assert.Equal(t, float64(7), mocktest.Input(t, key, "deletionWindowInDays").NumberValue())
 		var doc policyDocument
-		require.NoError(t, json.Unmarshal([]byte(input(t, key, "policy").StringValue()), &doc))
+		require.NoError(t, json.Unmarshal([]byte(mocktest.Input(t, key, "policy").StringValue()), &doc))
 		var sids []string
 		for _, st := range doc.Statement {
 			sids = append(sids, st.Sid)
@@ -295,7 +282,7 @@ func TestKeyDefaultsWithoutPrincipals(t *testing.T) {
 			want = append(want, "CloudWatchLogsOfThisAccount")
 		}
 		assert.Equal(t, want, sids, "%s: no statements for absent principals", purpose)
-		assert.Equal(t, "alias/novacron-staging/"+purpose, input(t, find(t, r.eng, typAlias, "security-"+purpose+"-alias"), "name").StringValue())
+		assert.Equal(t, "alias/novacron-staging/"+purpose, mocktest.Input(t, mocktest.Find(t, r.eng, typAlias, "security-"+purpose+"-alias"), "name").StringValue())
 	}
 }
 
@@ -309,8 +296,8 @@ func TestExternalSecretsOperator(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	awsProvider := find(t, r.eng, "pulumi:providers:aws", "aws")
-	k8sProvider := find(t, r.eng, "pulumi:providers:kubernetes", "k8s")
+	awsProvider := mocktest.Find(t, r.eng, "pulumi:providers:aws", "aws")
+	k8sProvider := mocktest.Find(t, r.eng, "pulumi:providers:kubernetes", "k8s")
 	for _, res := range r.eng.Resources() {
 		switch {
 		case !res.Custom:
@@ -321,49 +308,49 @@ func TestExternalSecretsOperator(t *testing.T) {
 		}
 	}
 
-	role := find(t, r.eng, typRole, "security-external-secrets")
-	assertGoldenJSON(t, "external-secrets-trust-policy.json", input(t, role, "assumeRolePolicy").StringValue())
-	policy := find(t, r.eng, typPolicy, "security-external-secrets-read")
-	assert.Equal(t, "security-external-secrets", input(t, policy, "role").StringValue())
-	assertGoldenJSON(t, "external-secrets-policy.json", input(t, policy, "policy").StringValue())
+	role := mocktest.Find(t, r.eng, typRole, "security-external-secrets")
+	assertGoldenJSON(t, "external-secrets-trust-policy.json", mocktest.Input(t, role, "assumeRolePolicy").StringValue())
+	policy := mocktest.Find(t, r.eng, typPolicy, "security-external-secrets-read")
+	assert.Equal(t, "security-external-secrets", mocktest.Input(t, policy, "role").StringValue())
+	assertGoldenJSON(t, "external-secrets-policy.json", mocktest.Input(t, policy, "policy").StringValue())
 	roleArn := "arn:aws:iam:us-east-1:123456789012:security-external-secrets"
 	assert.Equal(t, roleArn, r.outputs["roleArn"])
 
-	ns := find(t, r.eng, typNamespace, "security-external-secrets")
+	ns := mocktest.Find(t, r.eng, typNamespace, "security-external-secrets")
 	assert.Equal(t, map[string]any{
 		"name":   "external-secrets",
 		"labels": map[string]any{"pod-security.kubernetes.io/enforce": "restricted"},
-	}, input(t, ns, "metadata").ObjectValue().Mappable())
+	}, mocktest.Input(t, ns, "metadata").ObjectValue().Mappable())
 
-	sa := find(t, r.eng, typAccount, "security-secrets-manager-reader")
+	sa := mocktest.Find(t, r.eng, typAccount, "security-secrets-manager-reader")
 	assert.Equal(t, map[string]any{
 		"name":        "secrets-manager-reader",
 		"namespace":   "external-secrets",
 		"annotations": map[string]any{"eks.amazonaws.com/role-arn": roleArn},
-	}, input(t, sa, "metadata").ObjectValue().Mappable())
-	assert.False(t, input(t, sa, "automountServiceAccountToken").BoolValue())
+	}, mocktest.Input(t, sa, "metadata").ObjectValue().Mappable())
+	assert.False(t, mocktest.Input(t, sa, "automountServiceAccountToken").BoolValue())
 
-	release := find(t, r.eng, typRelease, "security-external-secrets")
-	assert.Equal(t, "external-secrets", input(t, release, "chart").StringValue())
-	assert.Equal(t, "2.10.0", input(t, release, "version").StringValue())
-	assert.Equal(t, "https://charts.external-secrets.io", input(t, release, "repositoryOpts.repo").StringValue())
-	assert.Equal(t, "external-secrets", input(t, release, "namespace").StringValue())
+	release := mocktest.Find(t, r.eng, typRelease, "security-external-secrets")
+	assert.Equal(t, "external-secrets", mocktest.Input(t, release, "chart").StringValue())
+	assert.Equal(t, "2.10.0", mocktest.Input(t, release, "version").StringValue())
+	assert.Equal(t, "https://charts.external-secrets.io", mocktest.Input(t, release, "repositoryOpts.repo").StringValue())
+	assert.Equal(t, "external-secrets", mocktest.Input(t, release, "namespace").StringValue())
 	assert.Equal(t, map[string]any{
 		"installCRDs":    true,
 		"serviceAccount": map[string]any{"create": true, "name": "external-secrets"},
-	}, input(t, release, "values").ObjectValue().Mappable(), "the controller's own account carries no role")
+	}, mocktest.Input(t, release, "values").ObjectValue().Mappable(), "the controller's own account carries no role")
 
-	store := find(t, r.eng, typStore, "security-cluster-secret-store")
-	assert.Equal(t, "external-secrets.io/v1", input(t, store, "apiVersion").StringValue())
-	assert.Equal(t, "ClusterSecretStore", input(t, store, "kind").StringValue())
-	assert.Equal(t, "aws-secrets-manager", input(t, store, "metadata.name").StringValue())
+	store := mocktest.Find(t, r.eng, typStore, "security-cluster-secret-store")
+	assert.Equal(t, "external-secrets.io/v1", mocktest.Input(t, store, "apiVersion").StringValue())
+	assert.Equal(t, "ClusterSecretStore", mocktest.Input(t, store, "kind").StringValue())
+	assert.Equal(t, "aws-secrets-manager", mocktest.Input(t, store, "metadata.name").StringValue())
 	assert.Equal(t, map[string]any{"provider": map[string]any{"aws": map[string]any{
 		"service": "SecretsManager",
 		"region":  "us-east-1",
 		"auth": map[string]any{"jwt": map[string]any{"serviceAccountRef": map[string]any{
 			"name": "secrets-manager-reader", "namespace": "external-secrets",
 		}}},
-	}}}, input(t, store, "spec").ObjectValue().Mappable())
+	}}}, mocktest.Input(t, store, "spec").ObjectValue().Mappable())
 	assert.Contains(t, store.Dependencies, release.URN, "the store waits for the CRD")
 	assert.Contains(t, store.Dependencies, sa.URN)
 	assert.Equal(t, "aws-secrets-manager", r.outputs["storeName"])

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/novacron/platform/internal/mock"
+	"github.com/novacron/platform/internal/mock/mocktest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -56,20 +57,6 @@ func construct(t *testing.T, name string, args *BucketArgs) (*mock.Engine, error
 	return eng, err
 }
 
-func find(t *testing.T, eng *mock.Engine, typ, name string) *mock.Resource {
-	t.Helper()
-	r := eng.Find(typ, name)
-	require.NotNil(t, r, "no %s named %s", typ, name)
-	return r
-}
-
-func input(t *testing.T, r *mock.Resource, path string) resource.PropertyValue {
-	t.Helper()
-	v, ok := r.Input(path)
-	require.True(t, ok, "%s %s has no input %s", r.Type, r.Name, path)
-	return v
-}
-
 const (
 	typBucket     = "aws:s3/bucketV2:BucketV2"
 	typOwnership  = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
@@ -84,8 +71,8 @@ const (
 // lifecycle returns the single lifecycle rule as a plain map.
 func lifecycle(t *testing.T, eng *mock.Engine, name string) map[string]any {
 	t.Helper()
-	lc := find(t, eng, typLifecycle, name+"-lifecycle")
-	rules := input(t, lc, "rules").ArrayValue()
+	lc := mocktest.Find(t, eng, typLifecycle, name+"-lifecycle")
+	rules := mocktest.Input(t, lc, "rules").ArrayValue()
 	require.Len(t, rules, 1)
 	return rules[0].ObjectValue().Mappable()
 }
@@ -94,8 +81,8 @@ func TestDefaults(t *testing.T) {
 	eng, err := construct(t, "artifacts", &BucketArgs{KmsKeyArn: pulumi.String(dataKey)})
 	require.NoError(t, err)
 
-	comp := find(t, eng, "novacron:storage:Bucket", "artifacts")
-	bucket := find(t, eng, typBucket, "artifacts")
+	comp := mocktest.Find(t, eng, "novacron:storage:Bucket", "artifacts")
+	bucket := mocktest.Find(t, eng, typBucket, "artifacts")
 	assert.Equal(t, comp.URN, bucket.Parent)
 	assert.False(t, bucket.Protect)
 	_, named := bucket.Input("bucket")
@@ -108,34 +95,34 @@ func TestDefaults(t *testing.T) {
 		for _, r := range eng.ByType(typ) {
 			found = true
 			assert.Equal(t, comp.URN, r.Parent, "%s must be a child of the component", typ)
-			assert.Equal(t, "artifacts-id", input(t, r, "bucket").StringValue(), "%s must target the bucket", typ)
+			assert.Equal(t, "artifacts-id", mocktest.Input(t, r, "bucket").StringValue(), "%s must target the bucket", typ)
 		}
 		assert.True(t, found, "missing %s", typ)
 	}
 	assert.Empty(t, eng.ByType(typLogging))
 
-	assert.Equal(t, "BucketOwnerEnforced", input(t, find(t, eng, typOwnership, "artifacts-ownership"), "rule.objectOwnership").StringValue())
+	assert.Equal(t, "BucketOwnerEnforced", mocktest.Input(t, mocktest.Find(t, eng, typOwnership, "artifacts-ownership"), "rule.objectOwnership").StringValue())
 
-	pab := find(t, eng, typPublic, "artifacts-public-access")
+	pab := mocktest.Find(t, eng, typPublic, "artifacts-public-access")
 	for _, setting := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
-		assert.True(t, input(t, pab, setting).BoolValue(), setting)
+		assert.True(t, mocktest.Input(t, pab, setting).BoolValue(), setting)
 	}
 
-	sse := input(t, find(t, eng, typEncryption, "artifacts-encryption"), "rules").ArrayValue()
+	sse := mocktest.Input(t, mocktest.Find(t, eng, typEncryption, "artifacts-encryption"), "rules").ArrayValue()
 	require.Len(t, sse, 1)
 	assert.Equal(t, map[string]any{
 		"applyServerSideEncryptionByDefault": map[string]any{"sseAlgorithm": "aws:kms", "kmsMasterKeyId": dataKey},
 		"bucketKeyEnabled":                   true,
 	}, sse[0].ObjectValue().Mappable())
 
-	assert.Equal(t, "Enabled", input(t, find(t, eng, typVersioning, "artifacts-versioning"), "versioningConfiguration.status").StringValue())
+	assert.Equal(t, "Enabled", mocktest.Input(t, mocktest.Find(t, eng, typVersioning, "artifacts-versioning"), "versioningConfiguration.status").StringValue())
 
-	policy := find(t, eng, typPolicy, "artifacts-policy")
+	policy := mocktest.Find(t, eng, typPolicy, "artifacts-policy")
 	assert.Contains(t, policy.Dependencies, pab.URN, "the policy waits for the public access block")
-	assertGoldenJSON(t, "bucket-policy-default.json", input(t, policy, "policy").StringValue())
+	assertGoldenJSON(t, "bucket-policy-default.json", mocktest.Input(t, policy, "policy").StringValue())
 
-	lc := find(t, eng, typLifecycle, "artifacts-lifecycle")
-	assert.Contains(t, lc.Dependencies, find(t, eng, typVersioning, "artifacts-versioning").URN)
+	lc := mocktest.Find(t, eng, typLifecycle, "artifacts-lifecycle")
+	assert.Contains(t, lc.Dependencies, mocktest.Find(t, eng, typVersioning, "artifacts-versioning").URN)
 	assert.Equal(t, map[string]any{
 		"id":     "novacron-default",
 		"status": "Enabled",
@@ -165,19 +152,19 @@ func TestOverrides(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	bucket := find(t, eng, typBucket, "backups")
+	bucket := mocktest.Find(t, eng, typBucket, "backups")
 	assert.True(t, bucket.Protect)
-	assert.Equal(t, "novacron-production-backups", input(t, bucket, "bucket").StringValue())
-	assert.Equal(t, map[string]any{"backup": "true"}, input(t, bucket, "tags").ObjectValue().Mappable())
+	assert.Equal(t, "novacron-production-backups", mocktest.Input(t, bucket, "bucket").StringValue())
+	assert.Equal(t, map[string]any{"backup": "true"}, mocktest.Input(t, bucket, "tags").ObjectValue().Mappable())
 	for _, r := range eng.Resources() {
 		if r.Type != typBucket {
 			assert.False(t, r.Protect, "only the bucket itself is protected, not %s", r.Type)
 		}
 	}
 
-	logging := find(t, eng, typLogging, "backups-logging")
-	assert.Equal(t, "novacron-production-logs", input(t, logging, "targetBucket").StringValue())
-	assert.Equal(t, "backups/", input(t, logging, "targetPrefix").StringValue())
+	logging := mocktest.Find(t, eng, typLogging, "backups-logging")
+	assert.Equal(t, "novacron-production-logs", mocktest.Input(t, logging, "targetBucket").StringValue())
+	assert.Equal(t, "backups/", mocktest.Input(t, logging, "targetPrefix").StringValue())
 	_, grants := logging.Input("targetGrants")
 	assert.False(t, grants, "target grants do not work with BucketOwnerEnforced")
 
@@ -189,7 +176,7 @@ func TestOverrides(t *testing.T) {
 	assert.Equal(t, map[string]any{"days": float64(730)}, rule["expiration"])
 	assert.Equal(t, map[string]any{"noncurrentDays": float64(30)}, rule["noncurrentVersionExpiration"])
 	assert.Equal(t, map[string]any{"daysAfterInitiation": float64(2)}, rule["abortIncompleteMultipartUpload"])
-	assertGoldenJSON(t, "bucket-policy-default-named.json", input(t, find(t, eng, typPolicy, "backups-policy"), "policy").StringValue())
+	assertGoldenJSON(t, "bucket-policy-default-named.json", mocktest.Input(t, mocktest.Find(t, eng, typPolicy, "backups-policy"), "policy").StringValue())
 }
 
 func TestAccessLogTarget(t *testing.T) {
@@ -200,13 +187,13 @@ func TestAccessLogTarget(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	sse := input(t, find(t, eng, typEncryption, "logs-encryption"), "rules").ArrayValue()
+	sse := mocktest.Input(t, mocktest.Find(t, eng, typEncryption, "logs-encryption"), "rules").ArrayValue()
 	require.Len(t, sse, 1)
 	assert.Equal(t, map[string]any{
 		"applyServerSideEncryptionByDefault": map[string]any{"sseAlgorithm": "AES256"},
 	}, sse[0].ObjectValue().Mappable(), "S3 server access log targets support SSE-S3 only")
 
-	assertGoldenJSON(t, "bucket-policy-access-log-target.json", input(t, find(t, eng, typPolicy, "logs-policy"), "policy").StringValue())
+	assertGoldenJSON(t, "bucket-policy-access-log-target.json", mocktest.Input(t, mocktest.Find(t, eng, typPolicy, "logs-policy"), "policy").StringValue())
 
 	rule := lifecycle(t, eng, "logs")
 	assert.Equal(t, []any{map[string]any{"days": float64(30), "storageClass": "STANDARD_IA"}}, rule["transitions"])
