@@ -1,15 +1,13 @@
 package state
 
 import (
-	"encoding/json"
 	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/novacron/platform/internal/golden"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/novacron/platform/internal/mock"
@@ -20,21 +18,10 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 const project = "novacron-bootstrap"
 
-// assertGoldenJSON compares a rendered JSON document with testdata/<file> as parsed values, so
-// that key order and whitespace do not matter. With -update it rewrites the file first.
-func assertGoldenJSON(t *testing.T, file, got string) {
+// assertGoldenJSON compares a rendered JSON document with testdata/<name>.
+func assertGoldenJSON(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", file)
-	if *update {
-		var v any
-		require.NoError(t, json.Unmarshal([]byte(got), &v), "rendered document is not JSON")
-		pretty, err := json.MarshalIndent(v, "", "  ")
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(path, append(pretty, '\n'), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "golden file missing: go test ./bootstrap/state -run . -update")
-	assert.JSONEq(t, string(want), got, "differs from %s (go test ./bootstrap/state -run . -update)", path)
+	golden.JSON(t, name, got, *update)
 }
 
 func num(t *testing.T, r *mock.Resource, path string) int {

@@ -1,11 +1,10 @@
 package database
 
 import (
-	"encoding/json"
 	"flag"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/novacron/platform/internal/golden"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -530,20 +529,8 @@ func TestNames(t *testing.T) {
 	assert.Equal(t, "postgres16", parameterFamily("16.4"))
 }
 
-// assertGoldenJSON compares a JSON document with testdata/<file> as parsed documents, and
-// rewrites the file under -update.
-func assertGoldenJSON(t *testing.T, file, got string) {
+// assertGoldenJSON compares a rendered JSON document with testdata/<name>.
+func assertGoldenJSON(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", file)
-	if *update {
-		var v any
-		require.NoError(t, json.Unmarshal([]byte(got), &v))
-		b, err := json.MarshalIndent(v, "", "  ")
-		require.NoError(t, err)
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(path, append(b, '\n'), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create %s", path)
-	assert.JSONEq(t, string(want), got)
+	golden.JSON(t, name, got, *update)
 }

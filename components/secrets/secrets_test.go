@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/novacron/platform/internal/golden"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -49,23 +51,10 @@ const (
 	typStore     = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
 )
 
-// assertGoldenJSON compares got with testdata/<name> as parsed JSON documents; with -update it
-// rewrites the file (indented) instead.
+// assertGoldenJSON compares a rendered JSON document with testdata/<name>.
 func assertGoldenJSON(t *testing.T, name, got string) {
 	t.Helper()
-	var gotDoc any
-	require.NoError(t, json.Unmarshal([]byte(got), &gotDoc), "rendered document is not JSON: %s", got)
-	path := filepath.Join("testdata", name)
-	if *update {
-		b, err := json.MarshalIndent(gotDoc, "", "  ")
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(path, append(b, '\n'), 0o644))
-	}
-	raw, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file; run go test with -update")
-	var want any
-	require.NoError(t, json.Unmarshal(raw, &want))
-	assert.Equal(t, want, gotDoc, "document differs from %s", path)
+	golden.JSON(t, name, got, *update)
 }
 
 type run struct {

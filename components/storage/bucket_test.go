@@ -3,9 +3,9 @@ package storage
 import (
 	"encoding/json"
 	"flag"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/novacron/platform/internal/golden"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -20,23 +20,10 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 const dataKey = "arn:aws:kms:us-east-1:123456789012:key/data"
 
-// assertGoldenJSON compares got with testdata/<name> as parsed JSON documents; with -update it
-// rewrites the file (indented) instead.
+// assertGoldenJSON compares a rendered JSON document with testdata/<name>.
 func assertGoldenJSON(t *testing.T, name, got string) {
 	t.Helper()
-	var gotDoc any
-	require.NoError(t, json.Unmarshal([]byte(got), &gotDoc), "rendered document is not JSON: %s", got)
-	path := filepath.Join("testdata", name)
-	if *update {
-		b, err := json.MarshalIndent(gotDoc, "", "  ")
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(path, append(b, '\n'), 0o644))
-	}
-	raw, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file; run go test with -update")
-	var want any
-	require.NoError(t, json.Unmarshal(raw, &want))
-	assert.Equal(t, want, gotDoc, "document differs from %s", path)
+	golden.JSON(t, name, got, *update)
 }
 
 // bucketArns gives buckets the ARN shape S3 uses (arn:aws:s3:::name), which the mock's generic
