@@ -23,7 +23,7 @@ func JSON(t testing.TB, name, got string, update bool) {
 	if update {
 		b, err := json.MarshalIndent(gotDoc, "", "  ")
 		require.NoError(t, err)
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
+		require.NoError(t, os.MkdirAll("testdata", 0o750))
 		require.NoError(t, os.WriteFile(path, append(b, '\n'), 0o600))
 	}
 	raw, err := os.ReadFile(path)
