@@ -22,6 +22,7 @@ func init() {
 			Remediation: "Set endpointPublicAccess to false (with endpointPrivateAccess true), or list the office/CI CIDRs in publicAccessCidrs.",
 			Controls:    join(soc2("CC6.6"), iso("A.8.20"), pci("1.3.1"), cisEKS("5.4.1", "5.4.2")),
 			Types:       []string{tEKSComponent, tEKSCluster},
+			applies:     eksClusterCarriesProps,
 			checkResource: func(c *run, r *Resource) {
 				prefix := ""
 				if r.Type == tEKSCluster {
@@ -62,6 +63,7 @@ func init() {
 			Remediation: "Set encryptionConfigKeyArn (pulumi-eks) or encryptionConfig {resources: [secrets], provider.keyArn} to a customer managed key.",
 			Controls:    join(soc2("CC6.1"), iso("A.8.24"), pci("3.5.1"), cisEKS("5.3.1")),
 			Types:       []string{tEKSComponent, tEKSCluster},
+			applies:     eksClusterCarriesProps,
 			checkResource: func(c *run, r *Resource) {
 				if r.Type == tEKSComponent {
 					if _, set, ok := c.stringField(r, "encryptionConfigKeyArn"); ok && !set {
@@ -94,6 +96,7 @@ func init() {
 			Remediation: "Set enabledClusterLogTypes to api, audit, authenticator, controllerManager and scheduler.",
 			Controls:    join(soc2("CC7.2"), iso("A.8.15"), pci("10.2.1"), cisEKS("2.1.1")),
 			Types:       []string{tEKSComponent, tEKSCluster},
+			applies:     eksClusterCarriesProps,
 			checkResource: func(c *run, r *Resource) {
 				enabled, _, ok := c.stringsField(r, "enabledClusterLogTypes")
 				if !ok {
@@ -119,6 +122,7 @@ func init() {
 			Remediation: "Pin version to one of supportedKubernetesVersions and upgrade before standard support ends (extended support costs $0.60 instead of $0.10 per cluster hour).",
 			Controls:    join(soc2("CC7.1"), iso("A.8.8"), pci("6.3.3")),
 			Types:       []string{tEKSComponent, tEKSCluster},
+			applies:     eksClusterCarriesProps,
 			checkResource: func(c *run, r *Resource) {
 				v, set, ok := c.stringField(r, "version")
 				switch {
@@ -346,6 +350,30 @@ func init() {
 			},
 		},
 	)
+}
+
+// eksClusterCarriesProps excludes an eks:index:Cluster registered without properties. Under the
+// real engine, pulumi-eks's Node.js provider constructs the component as a local
+// ComponentResource, and @pulumi/pulumi's ComponentResource passes its args to the engine only
+// for remote components ("remote || opts?.urn ? args : {}" in sdk/nodejs/resource.ts), so the
+// analyzer sees eks:index:Cluster with an empty property map. Read as the pulumi-eks defaults
+// (public endpoint, no secrets encryption, no logs, no version pin) that map would fail every
+// check and stop `pulumi up`. Such a component is not applicable; the aws:eks/cluster:Cluster
+// child, which the engine does show with its real inputs, carries the checks instead. Under the
+// mock engine and in the offline report the component keeps the inputs the program passed, so it
+// is checked there. Only an empty map (every value null) counts: a component that carries some
+// properties but leaves out endpointPublicAccess or enabledClusterLogTypes gets the defaults, as
+// before.
+func eksClusterCarriesProps(r *Resource) bool {
+	if r.Type != tEKSComponent {
+		return true
+	}
+	for _, v := range r.Props.All {
+		if !v.IsNull() {
+			return true
+		}
+	}
+	return false
 }
 
 // requireLaunchTemplate reports a node group that has no launch template, without which the

@@ -29,6 +29,8 @@ type policyCase struct {
 	want []string
 	// pending are the checks the policy could not run yet, same format.
 	pending []string
+	// status, when set, is the policy's exact outcome over the resources.
+	status PolicyStatus
 }
 
 func rds(props map[string]any) *mock.Resource { return res(tRDSInstance, "db", props) }
@@ -219,6 +221,22 @@ var policyCases = []policyCase{
 		resources: []*mock.Resource{component(tEKSComponent, "cluster", set(eksClusterOK, "publicAccessCidrs", []any{unknownValue}))},
 		pending:   []string{"cluster: publicAccessCidrs is not known yet"}},
 
+	// Under the engine, pulumi-eks registers eks:index:Cluster without properties: nothing to
+	// check on it, while its aws:eks/cluster:Cluster child is checked.
+	{policy: "eks-endpoint-access", kind: compliant, name: "engine: component without properties",
+		resources: []*mock.Resource{component(tEKSComponent, "cluster", map[string]any{})},
+		status:    StatusNotApplicable},
+	{policy: "eks-endpoint-access", kind: compliant, name: "engine: component with null properties only",
+		resources: []*mock.Resource{component(tEKSComponent, "cluster", map[string]any{"version": nil, "publicAccessCidrs": nil})},
+		status:    StatusNotApplicable},
+	{policy: "eks-endpoint-access", kind: compliant, name: "engine: empty component, compliant aws cluster",
+		resources: []*mock.Resource{component(tEKSComponent, "cluster", map[string]any{}), res(tEKSCluster, "cluster-eksCluster", awsClusterOK)},
+		status:    StatusPassed},
+	{policy: "eks-endpoint-access", kind: violating, name: "engine: empty component, aws cluster public without CIDRs",
+		resources: []*mock.Resource{component(tEKSComponent, "cluster", map[string]any{}),
+			res(tEKSCluster, "cluster-eksCluster", set(awsClusterOK, "vpcConfig.endpointPublicAccess", true))},
+		want: []string{"cluster-eksCluster: the public API endpoint is enabled and vpcConfig.publicAccessCidrs is not set: EKS then accepts 0.0.0.0/0"}},
+
 	// --- eks-secrets-encryption
 	{policy: "eks-secrets-encryption", kind: compliant, name: "both shapes encrypted",
 		resources: []*mock.Resource{component(tEKSComponent, "cluster", eksClusterOK), res(tEKSCluster, "cluster-eksCluster", awsClusterOK)}},
@@ -236,6 +254,22 @@ var policyCases = []policyCase{
 		resources: []*mock.Resource{component(tEKSComponent, "cluster", set(eksClusterOK, "encryptionConfigKeyArn", unknownValue))},
 		pending:   []string{"cluster: encryptionConfigKeyArn is not known yet"}},
 
+	// Under the engine, pulumi-eks registers eks:index:Cluster without properties: nothing to
+	// check on it, while its aws:eks/cluster:Cluster child is checked.
+	{policy: "eks-secrets-encryption", kind: compliant, name: "engine: component without properties",
+		resources: []*mock.Resource{component(tEKSComponent, "cluster", map[string]any{})},
+		status:    StatusNotApplicable},
+	{policy: "eks-secrets-encryption", kind: compliant, name: "engine: component with null properties only",
+		resources: []*mock.Resource{component(tEKSComponent, "cluster", map[string]any{"version": nil, "publicAccessCidrs": nil})},
+		status:    StatusNotApplicable},
+	{policy: "eks-secrets-encryption", kind: compliant, name: "engine: empty component, compliant aws cluster",
+		resources: []*mock.Resource{component(tEKSComponent, "cluster", map[string]any{}), res(tEKSCluster, "cluster-eksCluster", awsClusterOK)},
+		status:    StatusPassed},
+	{policy: "eks-secrets-encryption", kind: violating, name: "engine: empty component, aws cluster without encryptionConfig",
+		resources: []*mock.Resource{component(tEKSComponent, "cluster", map[string]any{}),
+			res(tEKSCluster, "cluster-eksCluster", set(awsClusterOK, "encryptionConfig", del))},
+		want: []string{"cluster-eksCluster: encryptionConfig is not set: Kubernetes Secrets are not envelope-encrypted with a customer managed KMS key"}},
+
 	// --- eks-control-plane-logging
 	{policy: "eks-control-plane-logging", kind: compliant, name: "all log types",
 		resources: []*mock.Resource{component(tEKSComponent, "cluster", eksClusterOK), res(tEKSCluster, "cluster-eksCluster", awsClusterOK)}},
@@ -248,6 +282,22 @@ var policyCases = []policyCase{
 	{policy: "eks-control-plane-logging", kind: unknownIn, name: "unknown",
 		resources: []*mock.Resource{component(tEKSComponent, "cluster", set(eksClusterOK, "enabledClusterLogTypes", unknownValue))},
 		pending:   []string{"cluster: enabledClusterLogTypes is not known yet"}},
+
+	// Under the engine, pulumi-eks registers eks:index:Cluster without properties: nothing to
+	// check on it, while its aws:eks/cluster:Cluster child is checked.
+	{policy: "eks-control-plane-logging", kind: compliant, name: "engine: component without properties",
+		resources: []*mock.Resource{component(tEKSComponent, "cluster", map[string]any{})},
+		status:    StatusNotApplicable},
+	{policy: "eks-control-plane-logging", kind: compliant, name: "engine: component with null properties only",
+		resources: []*mock.Resource{component(tEKSComponent, "cluster", map[string]any{"version": nil, "publicAccessCidrs": nil})},
+		status:    StatusNotApplicable},
+	{policy: "eks-control-plane-logging", kind: compliant, name: "engine: empty component, compliant aws cluster",
+		resources: []*mock.Resource{component(tEKSComponent, "cluster", map[string]any{}), res(tEKSCluster, "cluster-eksCluster", awsClusterOK)},
+		status:    StatusPassed},
+	{policy: "eks-control-plane-logging", kind: violating, name: "engine: empty component, aws cluster logging off",
+		resources: []*mock.Resource{component(tEKSComponent, "cluster", map[string]any{}),
+			res(tEKSCluster, "cluster-eksCluster", set(awsClusterOK, "enabledClusterLogTypes", del))},
+		want: []string{"cluster-eksCluster: enabledClusterLogTypes lacks api, audit, authenticator, controllerManager, scheduler"}},
 
 	// --- eks-supported-version
 	{policy: "eks-supported-version", kind: compliant, name: "1.35",
@@ -264,6 +314,22 @@ var policyCases = []policyCase{
 	{policy: "eks-supported-version", kind: unknownIn, name: "unknown",
 		resources: []*mock.Resource{component(tEKSComponent, "cluster", set(eksClusterOK, "version", unknownValue))},
 		pending:   []string{"cluster: version is not known yet"}},
+
+	// Under the engine, pulumi-eks registers eks:index:Cluster without properties: nothing to
+	// check on it, while its aws:eks/cluster:Cluster child is checked.
+	{policy: "eks-supported-version", kind: compliant, name: "engine: component without properties",
+		resources: []*mock.Resource{component(tEKSComponent, "cluster", map[string]any{})},
+		status:    StatusNotApplicable},
+	{policy: "eks-supported-version", kind: compliant, name: "engine: component with null properties only",
+		resources: []*mock.Resource{component(tEKSComponent, "cluster", map[string]any{"version": nil, "publicAccessCidrs": nil})},
+		status:    StatusNotApplicable},
+	{policy: "eks-supported-version", kind: compliant, name: "engine: empty component, compliant aws cluster",
+		resources: []*mock.Resource{component(tEKSComponent, "cluster", map[string]any{}), res(tEKSCluster, "cluster-eksCluster", awsClusterOK)},
+		status:    StatusPassed},
+	{policy: "eks-supported-version", kind: violating, name: "engine: empty component, aws cluster not pinned",
+		resources: []*mock.Resource{component(tEKSComponent, "cluster", map[string]any{}),
+			res(tEKSCluster, "cluster-eksCluster", set(awsClusterOK, "version", del))},
+		want: []string{"cluster-eksCluster: version is not set: EKS picks its current default, which later leaves standard support unnoticed"}},
 
 	// --- eks-node-imdsv2
 	{policy: "eks-node-imdsv2", kind: compliant, name: "launch template requires tokens",
@@ -738,6 +804,9 @@ func TestPolicies(t *testing.T) {
 				}
 			case unknownIn:
 				assert.Equal(t, StatusPending, statusOf(rep, tc.policy))
+			}
+			if tc.status != "" {
+				assert.Equal(t, tc.status, statusOf(rep, tc.policy), "status")
 			}
 			for _, v := range rep.Violations {
 				if v.Policy == tc.policy {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -212,4 +213,27 @@ func TestAnalyzerServerMatchesOfflineEvaluation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The shape the real engine shows for pulumi-eks: eks:index:Cluster without properties beside its
+// aws:eks/cluster:Cluster child. Through the analyzer server the empty component raises nothing,
+// and a problem of the child is still reported, on the child.
+func TestAnalyzerServerSkipsEmptyEKSComponent(t *testing.T) {
+	client := analyzer(t)
+	cfg := DefaultConfig()
+	records := []*mock.Resource{
+		component(tEKSComponent, "cluster", map[string]any{}),
+		res(tEKSCluster, "cluster-eksCluster", set(awsClusterOK, "enabledClusterLogTypes", []any{"api"})),
+	}
+	got := engineSession(t, client, "staging", cfg, records)
+	assert.ElementsMatch(t, offline(Evaluate(records, "staging", cfg)), got)
+	eksPolicies := []string{"eks-endpoint-access", "eks-secrets-encryption", "eks-control-plane-logging", "eks-supported-version"}
+	var eks []string
+	for _, d := range got {
+		policy, rest, _ := strings.Cut(d, "|")
+		if slices.Contains(eksPolicies, policy) {
+			eks = append(eks, policy+"|"+strings.SplitN(rest, "|", 2)[0])
+		}
+	}
+	assert.Equal(t, []string{"eks-control-plane-logging|" + urnOf(tEKSCluster, "cluster-eksCluster")}, eks)
 }
