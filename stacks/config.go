@@ -3,6 +3,7 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -74,8 +75,12 @@ func Load(stack string, src Source) (*Config, error) {
 	cfg := &Config{Stack: stack}
 
 	cfg.Environment = r.str("environment")
-	if cfg.Environment != "" && !slices.Contains(Environments, cfg.Environment) {
+	switch {
+	case cfg.Environment != "" && !slices.Contains(Environments, cfg.Environment):
 		r.fail("environment", "must be one of %v, got %q", Environments, cfg.Environment)
+	case slices.Contains(Environments, stack) && cfg.Environment != stack:
+		// A stack named after an environment is that environment: its tags must not say otherwise.
+		r.fail("environment", "must be %q in stack %q, got %q", stack, stack, cfg.Environment)
 	}
 	if region, ok := src.Get("aws:region"); ok && strings.TrimSpace(region) != "" {
 		cfg.Region = region
@@ -115,6 +120,7 @@ func Load(stack string, src Source) (*Config, error) {
 			r.nodeGroup("ml", []cluster.Taint{{Key: "ml-workload", Value: "true", Effect: "NoSchedule"}}, true),
 		},
 		NvidiaDevicePluginVersion: r.str("nvidiaDevicePluginVersion"),
+		ClusterAutoscalerVersion:  r.str("clusterAutoscalerVersion"),
 	}
 
 	monitoring := r.integer("dbMonitoringIntervalSeconds")
@@ -273,6 +279,10 @@ func (r *reader) secrets(src Source) Secrets {
 			r.fail(key, "is not set; run `pulumi config set --secret %s` (the value is prompted for)", key)
 		case !src.IsSecret(Key(key)):
 			r.fail(key, "is stored in plain text in the stack file; remove it and run `pulumi config set --secret %s`", key)
+		case strings.HasSuffix(key, "Url") && !isHTTPSURL(v):
+			// Checked here, not inside the apply that builds the Alertmanager configuration, so
+			// that nothing is registered; the value itself is never printed.
+			r.fail(key, "must be an https URL (the value is not shown)")
 		}
 		return SecretString(v)
 	}
@@ -281,6 +291,11 @@ func (r *reader) secrets(src Source) Secrets {
 		PagerDutyRoutingKey:  value("pagerdutyRoutingKey"),
 		SlackWebhookURL:      value("slackWebhookUrl"),
 	}
+}
+
+func isHTTPSURL(v string) bool {
+	u, err := url.Parse(strings.TrimSpace(v))
+	return err == nil && u.Scheme == "https" && u.Host != ""
 }
 
 // positive reads a whole number that must be at least 1; for these keys a 0 would otherwise

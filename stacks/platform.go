@@ -103,8 +103,7 @@ func (p *Platform) deployData(ctx *pulumi.Context, cfg *Config, awsProvider *aws
 	secretsArgs := s.Secrets
 	secretsArgs.OidcProviderArn = p.Cluster.OidcProviderArn
 	secretsArgs.OidcIssuer = p.Cluster.OidcIssuer
-	sec, err := secrets.NewSecrets(ctx, "secrets", &secretsArgs,
-		pulumi.Providers(awsProvider, p.Cluster.Provider), pulumi.DependsOn(p.Cluster.Ready))
+	sec, err := secrets.NewSecrets(ctx, "secrets", &secretsArgs, pulumi.Providers(awsProvider, p.Cluster.Provider))
 	if err != nil {
 		return err
 	}
@@ -138,11 +137,12 @@ func (p *Platform) deployData(ctx *pulumi.Context, cfg *Config, awsProvider *aws
 	return err
 }
 
-// deployInCluster installs what runs inside Kubernetes; every release waits for the node groups
-// and the storage class.
+// deployInCluster installs what runs inside Kubernetes. Everything created through the
+// cluster's provider waits for the system node groups and the storage class, because the
+// provider does; AWS resources of these components (IAM roles) do not wait.
 func (p *Platform) deployInCluster(ctx *pulumi.Context, cfg *Config, awsProvider *aws.Provider) error {
 	s := cfg.Services
-	inCluster := []pulumi.ResourceOption{pulumi.Providers(p.Cluster.Provider), pulumi.DependsOn(p.Cluster.Ready)}
+	inCluster := []pulumi.ResourceOption{pulumi.Providers(p.Cluster.Provider)}
 
 	monArgs := s.Monitoring
 	monArgs.GrafanaAdminPassword = secretInput(cfg.Secrets.GrafanaAdminPassword)
@@ -171,7 +171,7 @@ func (p *Platform) deployInCluster(ctx *pulumi.Context, cfg *Config, awsProvider
 	ingressArgs.OidcProviderArn = p.Cluster.OidcProviderArn
 	ingressArgs.OidcIssuer = p.Cluster.OidcIssuer
 	p.Ingress, err = ingress.NewLoadBalancerController(ctx, "ingress", &ingressArgs,
-		pulumi.Providers(awsProvider, p.Cluster.Provider), pulumi.DependsOn(p.Cluster.Ready))
+		pulumi.Providers(awsProvider, p.Cluster.Provider))
 	return err
 }
 

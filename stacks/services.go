@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -47,9 +48,42 @@ var mlTaint = struct{ key, value, effect string }{"ml-workload", "true", "NoSche
 // config problems.
 var wired = pulumi.String("wired-by-the-composition")
 
+// Config values checked here rather than by a component: names and identifiers that the
+// components take as given, and that AWS or Kubernetes would reject only halfway through an
+// update.
+var (
+	bucketNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$`)
+	dnsLabelPattern   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	roleArnPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$`)
+	principalPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)$`)
+	vaultArnPattern   = regexp.MustCompile(`^arn:aws[a-z-]*:backup:[a-z0-9-]+:[0-9]{12}:backup-vault:[\w.-]+$`)
+	hostedZonePattern = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
+	// reservedNamespaces are Kubernetes' own and the platform's: application NetworkPolicies
+	// (default deny) there would cut off DNS, the add-ons or the monitoring stack.
+	reservedNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease",
+		"monitoring", "falco", "external-secrets"}
+)
+
+// matches reports a problem for key unless every value matches pattern.
+func (r *reader) matches(key string, pattern *regexp.Regexp, what string, values ...string) {
+	for _, v := range values {
+		if v != "" && !pattern.MatchString(v) {
+			r.fail(key, "must be %s, got %q", what, v)
+		}
+	}
+}
+
 func (r *reader) services(cfg *Config) Services {
 	var s Services
 	appNamespaces := r.strings("applicationNamespaces")
+	for _, ns := range appNamespaces {
+		switch {
+		case !dnsLabelPattern.MatchString(ns):
+			r.fail("applicationNamespaces", "must be Kubernetes namespace names (RFC 1123 labels), got %q", ns)
+		case slices.Contains(reservedNamespaces, ns):
+			r.fail("applicationNamespaces", "must not include %q: it is Kubernetes' or the platform's own, and a default-deny policy there breaks it", ns)
+		}
+	}
 
 	s.Monitoring = monitoring.StackArgs{
 		KubePrometheusStackVersion: r.str("kubePrometheusStackVersion"),
@@ -87,6 +121,7 @@ func (r *reader) services(cfg *Config) Services {
 	}
 
 	hostedZone := r.optionalStr("ingressHostedZoneId")
+	r.matches("ingressHostedZoneId", hostedZonePattern, "a Route53 hosted zone id such as Z0123456789ABCDEFGHIJ", hostedZone)
 	s.Ingress = ingress.LoadBalancerControllerArgs{
 		Region:            cfg.Region,
 		ChartVersion:      r.str("albControllerChartVersion"),
@@ -103,24 +138,29 @@ func (r *reader) services(cfg *Config) Services {
 			Description: "NovaCron " + name + "; value set out of band, read in-cluster through External Secrets",
 		})
 	}
+	keyAdmins := r.strings("kmsKeyAdministratorArns")
+	r.matches("kmsKeyAdministratorArns", principalPattern, "IAM role, user or account-root ARNs", keyAdmins...)
 	s.Secrets = secrets.SecretsArgs{
-		KeyAdministratorArns:        pulumi.ToStringArray(r.strings("kmsKeyAdministratorArns")),
+		KeyAdministratorArns:        pulumi.ToStringArray(keyAdmins),
 		KeyAliasPrefix:              "alias/novacron/" + cfg.Stack + "/",
 		KeyDeletionWindowDays:       r.positive("kmsKeyDeletionWindowDays"),
 		SecretNamePrefix:            "novacron/" + cfg.Stack + "/",
 		Secrets:                     appSecrets,
 		ExternalSecretsChartVersion: r.str("externalSecretsChartVersion"),
+		Protect:                     cfg.ProtectData,
 	}
 
 	s.Registry = registry.RepositoriesArgs{
-		Services:           r.strings("registryServices"),
-		NamePrefix:         "novacron/",
+		Services: r.strings("registryServices"),
+		// The stack in the name lets staging and production share an account.
+		NamePrefix:         "novacron/" + cfg.Stack + "/",
 		KeepTaggedImages:   r.positive("registryKeepTaggedImages"),
 		UntaggedExpiryDays: r.positive("registryUntaggedExpiryDays"),
 		EnhancedScanning:   r.boolean("registryEnhancedScanning"),
 		Protect:            cfg.ProtectData,
 	}
 	if ci := r.optionalStr("ciRoleArn"); ci != "" {
+		r.matches("ciRoleArn", roleArnPattern, "an IAM role ARN", ci)
 		s.Registry.CiRoleArn = pulumi.String(ci)
 	}
 
@@ -131,7 +171,15 @@ func (r *reader) services(cfg *Config) Services {
 		Backup:                      true,
 		Protect:                     cfg.ProtectData,
 	}
+	seen := map[string]bool{"logs": true}
 	for _, name := range r.strings("buckets") {
+		switch {
+		case !bucketNamePattern.MatchString(name):
+			r.fail("buckets", "must be names of 3 to 32 lowercase letters, digits or '-', got %q", name)
+		case seen[name]:
+			r.fail("buckets", "must be unique and not %q (the access-log bucket), got %q twice or reserved", "logs", name)
+		}
+		seen[name] = true
 		s.Buckets = append(s.Buckets, BucketConfig{Name: name, Args: lifecycle})
 	}
 	s.LogsBucket = storage.BucketArgs{
@@ -147,6 +195,7 @@ func (r *reader) services(cfg *Config) Services {
 		VaultLock:              r.boolean("backupVaultLock"),
 	}
 	if dest := r.optionalStr("backupCopyDestinationVaultArn"); dest != "" {
+		r.matches("backupCopyDestinationVaultArn", vaultArnPattern, "an AWS Backup vault ARN", dest)
 		s.Backup.CopyDestinationVaultArn = pulumi.String(dest)
 	}
 	return s

@@ -31,14 +31,23 @@ func TestMonitoringHasThePlansValues(t *testing.T) {
 			assert.Equal(t, "100Gi", mocktest.Str(t, kps, "values.grafana.persistence.size"))
 			assert.True(t, mocktest.Bool(t, kps, "values.grafana.persistence.enabled"))
 
-			// Helm releases wait for the node groups they run on, and the storage class.
+			// Helm releases wait for the nodes they run on and the storage class; only the GPU
+			// device plugin waits for the GPU pool, so GPU capacity never holds the platform back.
 			sc := mocktest.Find(t, eng, "kubernetes:storage.k8s.io/v1:StorageClass", "cluster-fast-ssd")
+			general := mocktest.Find(t, eng, nodeGroupType, "cluster-general")
+			gpu := mocktest.Find(t, eng, nodeGroupType, "cluster-ml")
 			for _, r := range eng.ByType(releaseType) {
-				for _, ng := range eng.ByType(nodeGroupType) {
-					assert.True(t, waitsFor(eng, r, ng.URN), "%s waits for %s", r.Name, ng.Name)
+				assert.True(t, waitsFor(eng, r, general.URN), "%s waits for the general node group", r.Name)
+				switch r.Name {
+				case "cluster-ml-nvidia-device-plugin":
+					assert.True(t, waitsFor(eng, r, gpu.URN), "the device plugin waits for the GPU pool")
+				case "cluster-cluster-autoscaler":
+					// Runs on the system nodes; needs no volume, so not the storage class.
+				default:
+					assert.True(t, waitsFor(eng, r, sc.URN), "%s waits for the storage class", r.Name)
 				}
 				if r.Name != "cluster-ml-nvidia-device-plugin" {
-					assert.True(t, waitsFor(eng, r, sc.URN), "%s waits for the storage class", r.Name)
+					assert.False(t, waitsFor(eng, r, gpu.URN), "%s does not wait for GPU capacity", r.Name)
 				}
 			}
 
@@ -172,7 +181,9 @@ func TestDataServices(t *testing.T) {
 				assert.Equal(t, "KMS", enc.ArrayValue()[0].ObjectValue()["encryptionType"].StringValue(), r.Name)
 				assert.Equal(t, tt.guard, r.Protect, r.Name)
 			}
-			assert.ElementsMatch(t, []string{"novacron/api", "novacron/web", "novacron/worker", "novacron/ml-service"}, names)
+			prefix := "novacron/" + tt.stack + "/"
+			assert.ElementsMatch(t, []string{prefix + "api", prefix + "web", prefix + "worker", prefix + "ml-service"}, names,
+				"the stack in the name lets staging and production share an account")
 
 			for _, name := range []string{"artifacts", "backups", "logs"} {
 				require.NotNil(t, eng.Find("novacron:storage:Bucket", name), "bucket %s", name)

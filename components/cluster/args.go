@@ -13,15 +13,18 @@ import (
 const (
 	// DefaultKubernetesVersion is in EKS standard support until 27 March 2027 (Amazon EKS
 	// Kubernetes release calendar; 1.35 was released on EKS on 28 January 2026).
-	DefaultKubernetesVersion     = "1.35"
-	DefaultAmiType               = "AL2023_x86_64_STANDARD"
-	DefaultDiskSizeGb            = 100
-	DefaultLogRetentionDays      = 90
-	DefaultNvidiaPluginVersion   = "0.18.2"
-	defaultMaxUnavailablePercent = 33
-	nvidiaDevicePluginRepository = "https://nvidia.github.io/k8s-device-plugin"
-	clusterAdminAccessPolicyArn  = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-	fastSsdStorageClassName      = "fast-ssd"
+	DefaultKubernetesVersion   = "1.35"
+	DefaultAmiType             = "AL2023_x86_64_STANDARD"
+	DefaultDiskSizeGb          = 100
+	DefaultLogRetentionDays    = 90
+	DefaultNvidiaPluginVersion = "0.18.2"
+	// DefaultClusterAutoscalerVersion is the kubernetes/autoscaler cluster-autoscaler chart of
+	// August 2026 (9.59.0); its image should match the cluster's Kubernetes minor version.
+	DefaultClusterAutoscalerVersion = "9.59.0"
+	defaultMaxUnavailablePercent    = 33
+	nvidiaDevicePluginRepository    = "https://nvidia.github.io/k8s-device-plugin"
+	clusterAdminAccessPolicyArn     = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+	fastSsdStorageClassName         = "fast-ssd"
 )
 
 // ControlPlaneLogTypes are all five EKS control-plane log types; every one is enabled.
@@ -86,6 +89,12 @@ type ClusterArgs struct {
 	NodeGroups []NodeGroupArgs
 	// NvidiaDevicePluginVersion pins the nvidia-device-plugin chart for Gpu groups. Default: "0.18.2".
 	NvidiaDevicePluginVersion string
+	// ClusterAutoscalerVersion pins the cluster-autoscaler chart, which moves each node group's
+	// size between its bounds. Default: "9.59.0".
+	ClusterAutoscalerVersion string
+	// ClusterAutoscalerImageTag overrides the autoscaler image tag; it should be the latest
+	// v<kubernetesVersion>.x release. Default: "" (the chart's own).
+	ClusterAutoscalerImageTag string
 }
 
 func (a *ClusterArgs) withDefaults(name string) ClusterArgs {
@@ -101,6 +110,9 @@ func (a *ClusterArgs) withDefaults(name string) ClusterArgs {
 	}
 	if out.NvidiaDevicePluginVersion == "" {
 		out.NvidiaDevicePluginVersion = DefaultNvidiaPluginVersion
+	}
+	if out.ClusterAutoscalerVersion == "" {
+		out.ClusterAutoscalerVersion = DefaultClusterAutoscalerVersion
 	}
 	out.NodeGroups = make([]NodeGroupArgs, len(a.NodeGroups))
 	for i, ng := range a.NodeGroups {
@@ -120,6 +132,8 @@ var (
 	instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
 	clusterNamePattern  = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$`)
 	namePattern         = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
+	chartVersionPattern = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
+	imageTagPattern     = regexp.MustCompile(`^v1\.[0-9]+\.[0-9]+$`)
 	roleArnPattern      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$`)
 	// amiTypes accepted by EKS managed node groups with an AL2023 root volume at
 	// /dev/xvda; Amazon Linux 2 types are absent on purpose (not offered for current EKS versions).
@@ -153,6 +167,25 @@ func (a *ClusterArgs) Validate() validate.Problems {
 		}
 	}
 	p.IntRange("logRetentionDays", args.LogRetentionDays, 1, 3653)
+	for _, chart := range []struct{ field, version string }{
+		{"nvidiaDevicePluginVersion", args.NvidiaDevicePluginVersion},
+		{"clusterAutoscalerVersion", args.ClusterAutoscalerVersion},
+	} {
+		if !chartVersionPattern.MatchString(chart.version) {
+			p.Addf(chart.field, "must be an exact chart version such as 1.2.3, got %q", chart.version)
+		}
+	}
+	if tag := args.ClusterAutoscalerImageTag; tag != "" && !imageTagPattern.MatchString(tag) {
+		p.Addf("clusterAutoscalerImageTag", "must be an autoscaler release tag such as v1.35.0, got %q", tag)
+	}
+	if gpuOnly := len(args.NodeGroups) > 0; gpuOnly {
+		for _, ng := range args.NodeGroups {
+			gpuOnly = gpuOnly && ng.Gpu
+		}
+		if gpuOnly {
+			p.Addf("nodeGroups", "must include a group without a GPU for the cluster's own services")
+		}
+	}
 	if len(args.NodeGroups) == 0 {
 		p.Addf("nodeGroups", "must declare at least one node group")
 	}

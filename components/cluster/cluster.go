@@ -31,8 +31,8 @@ type Cluster struct {
 
 	// Provider talks to this cluster; pass it to in-cluster components with pulumi.Providers.
 	Provider *kubernetes.Provider
-	// Ready holds what in-cluster workloads must wait for: the node groups and the storage
-	// class. Pass it with pulumi.DependsOn.
+	// Ready holds what in-cluster workloads must wait for: the node groups without a GPU and
+	// the storage class. Provider already waits for them.
 	Ready []pulumi.Resource
 	// StorageClassName is the encrypted gp3 class for persistent volumes ("fast-ssd").
 	StorageClassName string
@@ -167,7 +167,10 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, err
 	}
 	var groupNames pulumi.StringArray
-	var groups []pulumi.Resource
+	// system are the groups without a GPU: cluster services run there, so they wait for those
+	// only, and a shortage of GPU capacity does not hold back the rest of the platform.
+	var system []pulumi.Resource
+	gpuGroups := map[string]pulumi.Resource{}
 	for _, ng := range a.NodeGroups {
 		group, err := newNodeGroup(ctx, name, a, ng, clusterName, nodeRole, sgs.nodes, parent,
 			pulumi.DependsOn([]pulumi.Resource{cni}))
@@ -175,31 +178,37 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 			return nil, err
 		}
 		groupNames = append(groupNames, group.NodeGroupName)
-		groups = append(groups, group)
+		if ng.Gpu {
+			gpuGroups[ng.Name] = group
+		} else {
+			system = append(system, group)
+		}
+	}
+	if len(system) == 0 {
+		return nil, fmt.Errorf("cluster %q: at least one node group without a GPU must run the cluster's own services", name)
 	}
 
-	// Kubernetes objects wait for what they run on through their provider: a DependsOn on a
-	// component does not reach the component's children, a provider's dependencies do. The
-	// system provider waits for the node groups; the workload provider, exported, also for
-	// the storage class.
-	system, err := kubernetes.NewProvider(ctx, name+"-k8s-system", &kubernetes.ProviderArgs{
+	// Kubernetes objects wait for what they run on through their provider: a resource is not
+	// created before its provider is configured. The system provider waits for the node groups
+	// without a GPU; the workload provider, exported, also for the storage class.
+	systemProvider, err := kubernetes.NewProvider(ctx, name+"-k8s-system", &kubernetes.ProviderArgs{
 		Kubeconfig: cluster.KubeconfigJson,
-	}, parent, pulumi.DependsOn(groups))
+	}, parent, pulumi.DependsOn(system))
 	if err != nil {
 		return nil, err
 	}
 
 	// The EBS CSI controller runs on nodes: the add-on only becomes active once they exist.
 	ebs, err := newAddon(ctx, c, name, "aws-ebs-csi-driver", "kube-system", "ebs-csi-controller-sa",
-		"arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy", "", parent, groups)
+		"arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy", "", parent, system)
 	if err != nil {
 		return nil, err
 	}
-	storageClass, err := newStorageClass(ctx, name, parent, pulumi.Provider(system), pulumi.DependsOn([]pulumi.Resource{ebs}))
+	storageClass, err := newStorageClass(ctx, name, parent, pulumi.Provider(systemProvider), pulumi.DependsOn([]pulumi.Resource{ebs}))
 	if err != nil {
 		return nil, err
 	}
-	c.Ready = append(groups, storageClass)
+	c.Ready = append(system, storageClass)
 	c.Provider, err = kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{
 		Kubeconfig: cluster.KubeconfigJson,
 	}, parent, pulumi.DependsOn(c.Ready))
@@ -207,10 +216,13 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, err
 	}
 
+	if err := newClusterAutoscaler(ctx, c, name, a, parent, pulumi.Provider(systemProvider)); err != nil {
+		return nil, err
+	}
 	for _, ng := range a.NodeGroups {
 		if ng.Gpu {
 			if err := newNvidiaDevicePlugin(ctx, name, a.NvidiaDevicePluginVersion, ng, parent,
-				pulumi.Provider(system)); err != nil {
+				pulumi.Provider(systemProvider), pulumi.DependsOn([]pulumi.Resource{gpuGroups[ng.Name]})); err != nil {
 				return nil, err
 			}
 		}

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -116,9 +117,19 @@ func TestClusterDefaults(t *testing.T) {
 	role := eng.Find("aws:iam/role:Role", "cluster-aws-ebs-csi-driver")
 	require.NotNil(t, role)
 	assert.Contains(t, mocktest.Value(t, role, "assumeRolePolicy"), "system:serviceaccount:kube-system:ebs-csi-controller-sa")
-	for _, ng := range eng.ByType("aws:eks/nodeGroup:NodeGroup") {
-		assert.Contains(t, ebsAddon.Dependencies, ng.URN, "the EBS CSI controller needs nodes to run on")
-	}
+	general := eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-general")
+	gpu := eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-ml")
+	assert.Contains(t, ebsAddon.Dependencies, general.URN, "the EBS CSI controller needs nodes to run on")
+	assert.NotContains(t, ebsAddon.Dependencies, gpu.URN, "GPU capacity does not hold back cluster services")
+	system := eng.Find("pulumi:providers:kubernetes", "cluster-k8s-system")
+	require.NotNil(t, system)
+	assert.Contains(t, system.Dependencies, general.URN)
+	assert.NotContains(t, system.Dependencies, gpu.URN)
+	workloads := eng.Find("pulumi:providers:kubernetes", "cluster-k8s")
+	require.NotNil(t, workloads)
+	assert.Subset(t, workloads.Dependencies, []string{general.URN, eng.Find("kubernetes:storage.k8s.io/v1:StorageClass", "cluster-fast-ssd").URN},
+		"workloads wait for the system nodes and the storage class")
+	assert.NotContains(t, workloads.Dependencies, gpu.URN)
 
 	sc := eng.Find("kubernetes:storage.k8s.io/v1:StorageClass", "cluster-fast-ssd")
 	require.NotNil(t, sc)
@@ -126,13 +137,44 @@ func TestClusterDefaults(t *testing.T) {
 	assert.Equal(t, "WaitForFirstConsumer", mocktest.Value(t, sc, "volumeBindingMode"))
 	assert.Contains(t, sc.Dependencies, ebsAddon.URN)
 
-	plugins := eng.ByType("kubernetes:helm.sh/v3:Release")
-	require.Len(t, plugins, 1, "the device plugin goes on the GPU group only")
-	assert.Equal(t, "0.18.2", mocktest.Value(t, plugins[0], "version"))
-	terms := mocktest.Value(t, plugins[0], "values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms")
+	plugin := eng.Find("kubernetes:helm.sh/v3:Release", "cluster-ml-nvidia-device-plugin")
+	require.NotNil(t, plugin, "the device plugin goes on the GPU group")
+	assert.Len(t, eng.ByType("kubernetes:helm.sh/v3:Release"), 2, "device plugin and cluster autoscaler")
+	assert.Equal(t, "0.18.2", mocktest.Value(t, plugin, "version"))
+	assert.Contains(t, plugin.Dependencies, gpu.URN, "the device plugin waits for its own group")
+	terms := mocktest.Value(t, plugin, "values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms")
 	assert.Equal(t, []any{map[string]any{"matchExpressions": []any{
 		map[string]any{"key": "workload", "operator": "In", "values": []any{"ml"}},
 	}}}, terms)
+}
+
+func TestClusterAutoscaler(t *testing.T) {
+	eng, err := run(t, baseArgs())
+	require.NoError(t, err)
+	release := eng.Find("kubernetes:helm.sh/v3:Release", "cluster-cluster-autoscaler")
+	require.NotNil(t, release)
+	assert.Equal(t, "9.59.0", mocktest.Value(t, release, "version"))
+	assert.Equal(t, "novacron-test", mocktest.Value(t, release, "values.autoDiscovery.clusterName"))
+	assert.Equal(t, "us-east-1", mocktest.Value(t, release, "values.awsRegion"))
+	role := eng.Find("aws:iam/role:Role", "cluster-cluster-autoscaler")
+	require.NotNil(t, role)
+	assert.Contains(t, mocktest.Value(t, role, "assumeRolePolicy"), "system:serviceaccount:kube-system:cluster-autoscaler")
+	assert.Contains(t, release.Dependencies, eng.Find("aws:iam/rolePolicy:RolePolicy", "cluster-cluster-autoscaler").URN)
+
+	var doc struct {
+		Statement []struct {
+			Sid       string
+			Action    []string
+			Condition map[string]map[string]string
+		}
+	}
+	policy := eng.Find("aws:iam/rolePolicy:RolePolicy", "cluster-cluster-autoscaler")
+	require.NoError(t, json.Unmarshal([]byte(mocktest.Str(t, policy, "policy")), &doc))
+	require.Len(t, doc.Statement, 2)
+	resize := doc.Statement[1]
+	assert.Equal(t, []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"}, resize.Action)
+	assert.Equal(t, map[string]string{"aws:ResourceTag/k8s.io/cluster-autoscaler/novacron-test": "owned"},
+		resize.Condition["StringEquals"], "only this cluster's groups can be resized")
 }
 
 func TestNodeTemplateTags(t *testing.T) {
@@ -163,7 +205,7 @@ func TestClusterOverrides(t *testing.T) {
 	assert.Equal(t, "arn:aws:iam::123456789012:role/platform-admins", mocktest.Value(t, c, "accessEntries.admin-0.principalArn"))
 	assert.Equal(t, clusterAdminAccessPolicyArn, mocktest.Value(t, c, "accessEntries.admin-0.accessPolicies.cluster-admin.policyArn"))
 	assert.Nil(t, eng.Find("aws:kms/key:Key", "cluster-secrets"), "no key is created when one is brought")
-	assert.Empty(t, eng.ByType("kubernetes:helm.sh/v3:Release"), "no GPU group, no device plugin")
+	assert.Nil(t, eng.Find("kubernetes:helm.sh/v3:Release", "cluster-ml-nvidia-device-plugin"), "no GPU group, no device plugin")
 }
 
 func TestClusterInvalidArgs(t *testing.T) {
@@ -189,6 +231,10 @@ func TestClusterInvalidArgs(t *testing.T) {
 		{"duplicate group", func(a *ClusterArgs) { a.NodeGroups[1].Name = "general" }, `nodeGroups names must be unique, got "general" twice`},
 		{"admin not a role", func(a *ClusterArgs) { a.AdminRoleArns = []string{"arn:aws:iam::123456789012:user/bob"} }, `adminRoleArns must be IAM role ARNs`},
 		{"no region", func(a *ClusterArgs) { a.Region = "" }, "region must not be empty"},
+		{"only GPU groups", func(a *ClusterArgs) { a.NodeGroups = a.NodeGroups[1:] },
+			"nodeGroups must include a group without a GPU for the cluster's own services"},
+		{"autoscaler chart range", func(a *ClusterArgs) { a.ClusterAutoscalerVersion = "^9" },
+			`clusterAutoscalerVersion must be an exact chart version such as 1.2.3, got "^9"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,7 +12,10 @@
 //   - a helm/v3 Release of the eks-charts aws-load-balancer-controller chart, pinned by
 //     ChartVersion, in kube-system, with clusterName, region and vpcId set (so the controller
 //     never needs the instance metadata service), 2 replicas, a PodDisruptionBudget and the
-//     service account annotated with the role ARN. The release waits for the policy attachment.
+//     service account annotated with the role ARN. The chart's Service mutator webhook is
+//     turned off (enableServiceMutatorWebhook: false): with failurePolicy Fail it rejects every
+//     Service created while the controller's pods start, and the platform uses Ingresses, not
+//     type LoadBalancer Services. The release waits for the policy attachment.
 //   - optionally (CertificateDomain set), a public ACM certificate validated by DNS records in
 //     a Route53 hosted zone; CertificateArn resolves once validation succeeded. Without a domain
 //     none of these exist and CertificateArn is "".

@@ -247,6 +247,15 @@ func helmValues(a *LoadBalancerControllerArgs, roleArn any) map[string]any {
 		"podDisruptionBudget": map[string]any{"maxUnavailable": 1},
 		// WAF Classic is retired; the IAM policy grants no waf-regional action.
 		"enableWaf": false,
+		// The chart's mutating webhook for Services (mservice.elbv2.k8s.aws, failurePolicy Fail,
+		// rendered only when this value is true, its default; templates/webhook.yaml in
+		// aws/eks-charts) intercepts every Service create. While the controller's pods start it
+		// has no endpoints, so other releases creating Services fail with "no endpoints
+		// available for service aws-load-balancer-webhook-service"
+		// (kubernetes-sigs/aws-load-balancer-controller#4140, aws/eks-charts#1058). It only
+		// defaults spec.loadBalancerClass of type LoadBalancer Services to the controller's NLB;
+		// the platform exposes traffic through Ingresses (ALB), so it is turned off.
+		"enableServiceMutatorWebhook": false,
 	}
 }
 

@@ -284,6 +284,8 @@ func TestControllerResources(t *testing.T) {
 	assert.Equal(t, "us-east-1", values["region"])
 	assert.Equal(t, "vpc-0abc", values["vpcId"])
 	assert.EqualValues(t, 2, values["replicaCount"])
+	assert.Equal(t, false, values["enableServiceMutatorWebhook"],
+		"the Service mutator webhook (failurePolicy Fail) blocks other releases' Services while the controller starts")
 	sa := values["serviceAccount"].(map[string]any)
 	assert.Equal(t, "aws-load-balancer-controller", sa["name"])
 	assert.Equal(t, "arn:aws:iam:us-east-1:123456789012:lbc-role",

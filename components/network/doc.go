@@ -7,7 +7,8 @@
 // for the private tier; no route out of the VPC for the database tier; an S3 gateway endpoint on
 // the private and database route tables; the default security group emptied of all rules; and VPC
 // flow logs (all traffic) to a CloudWatch Logs group with a retention and a delivery role that may
-// write only to that group.
+// write only to that group. The group is named "/novacron/<stack>/vpc/<name>/flow-logs", so the
+// stacks sharing an account each get their own.
 //
 // Invariants: subnet CIDRs depend only on the arguments, so they are known at preview time;
 // public subnets carry kubernetes.io/role/elb=1 and private subnets

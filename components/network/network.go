@@ -280,10 +280,18 @@ func newSubnet(ctx *pulumi.Context, name, tier, az, cidr string, vpc *ec2.Vpc, r
 	return subnet, nil
 }
 
+// flowLogGroupName is the CloudWatch Logs group of a Vpc's flow logs:
+// "/novacron/<stack>/vpc/<name>/flow-logs".
+func flowLogGroupName(stack, name string) string {
+	return "/novacron/" + stack + "/vpc/" + name + "/flow-logs"
+}
+
 // newFlowLogs sends every accepted and rejected flow of the VPC to CloudWatch Logs.
 func newFlowLogs(ctx *pulumi.Context, name string, a VpcArgs, vpc *ec2.Vpc, parent pulumi.ResourceOption) error {
+	// Log group names are unique per account and region: the stack keeps two stacks that share
+	// an account (staging and production) from colliding.
 	group, err := cloudwatch.NewLogGroup(ctx, name+"-flow-logs", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String("/novacron/vpc/" + name + "/flow-logs"),
+		Name:            pulumi.String(flowLogGroupName(ctx.Stack(), name)),
 		RetentionInDays: pulumi.Int(a.FlowLogRetentionDays),
 		KmsKeyId:        a.FlowLogKmsKeyArn,
 	}, parent)

@@ -14,7 +14,12 @@ var zones = []string{"us-east-1a", "us-east-1b", "us-east-1c"}
 
 func run(t *testing.T, args *VpcArgs) (*mock.Engine, error) {
 	t.Helper()
-	eng := mock.NewEngine("novacron-platform", "test", nil)
+	return runStack(t, "test", args)
+}
+
+func runStack(t *testing.T, stack string, args *VpcArgs) (*mock.Engine, error) {
+	t.Helper()
+	eng := mock.NewEngine("novacron-platform", stack, nil)
 	err := eng.Run(nil, nil, func(ctx *pulumi.Context) error {
 		_, err := NewVpc(ctx, "main", args)
 		return err
@@ -116,6 +121,7 @@ func TestVpcDefaults(t *testing.T) {
 	group := eng.Find("aws:cloudwatch/logGroup:LogGroup", "main-flow-logs")
 	require.NotNil(t, group)
 	assert.Equal(t, 90.0, group.Inputs["retentionInDays"].NumberValue())
+	assert.Equal(t, "/novacron/test/vpc/main/flow-logs", group.Inputs["name"].StringValue())
 
 	endpoint := eng.Find("aws:ec2/vpcEndpoint:VpcEndpoint", "main-s3")
 	require.NotNil(t, endpoint)
@@ -143,6 +149,23 @@ func TestVpcSingleNatGateway(t *testing.T) {
 	vpc := eng.Find("aws:ec2/vpc:Vpc", "main")
 	require.NotNil(t, vpc)
 	assert.Equal(t, "10.1.0.0/16", vpc.Inputs["cidrBlock"].StringValue())
+}
+
+// Two stacks in one account get distinct flow-log groups (log group names are unique per account
+// and region).
+func TestFlowLogGroupPerStack(t *testing.T) {
+	names := map[string]string{}
+	for _, stack := range []string{"staging", "production"} {
+		eng, err := runStack(t, stack, &VpcArgs{Region: "us-east-1", AvailabilityZones: zones, FlowLogRetentionDays: 30})
+		require.NoError(t, err)
+		group := eng.Find("aws:cloudwatch/logGroup:LogGroup", "main-flow-logs")
+		require.NotNil(t, group)
+		names[stack] = group.Inputs["name"].StringValue()
+	}
+	assert.Equal(t, map[string]string{
+		"staging":    "/novacron/staging/vpc/main/flow-logs",
+		"production": "/novacron/production/vpc/main/flow-logs",
+	}, names)
 }
 
 func TestVpcInvalidArgs(t *testing.T) {

@@ -3,6 +3,7 @@ package registry
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecr"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -42,9 +43,12 @@ type RepositoriesArgs struct {
 	// CiRoleArn is the IAM role of continuous integration, allowed to push. Default: none (no one
 	// may push through the repository policy).
 	CiRoleArn pulumi.StringInput
-	// EnhancedScanning switches the registry to Amazon Inspector continuous scanning for these
-	// repositories instead of basic scan on push. Registry-wide: enable on one component per
-	// account and region. Default: false.
+	// EnhancedScanning switches the registry to Amazon Inspector continuous scanning for every
+	// repository under NamePrefix's first path segment (filter "<segment>/*", so the
+	// repositories of all stacks sharing the account are covered) instead of basic scan on push.
+	// Needs a NamePrefix that starts with a namespace, such as "novacron/" or
+	// "novacron/production/". Registry-wide: turn it on in one stack per account and region.
+	// Default: false.
 	EnhancedScanning bool
 	// Protect marks the repositories protected, so that deleting them needs an explicit
 	// unprotect. Default: false.
@@ -82,6 +86,10 @@ func (a *RepositoriesArgs) Validate() validate.Problems {
 			p.Addf(field, "must give a valid ECR repository name (lowercase letters, digits, and . _ - / between them), got %q", full)
 		}
 		seen[svc] = true
+	}
+	if a.EnhancedScanning && scanningFilter(a.NamePrefix) == "" {
+		p.Addf("namePrefix", "must start with a namespace such as \"novacron/\" when enhancedScanning is on "+
+			"(the registry-wide scanning rule covers \"<namespace>/*\"), got %q", a.NamePrefix)
 	}
 	d := a.withDefaults()
 	p.IntRange("keepTaggedImages", d.KeepTaggedImages, 1, 10000)
@@ -127,11 +135,9 @@ func NewRepositories(ctx *pulumi.Context, name string, args *RepositoriesArgs, o
 
 	policy := repositoryPolicy(a.NodeRoleArn, a.CiRoleArn)
 	urls, arns := pulumi.StringMap{}, pulumi.StringMap{}
-	names := make([]string, 0, len(a.Services))
 	for _, svc := range a.Services {
 		child := name + "-" + svc
 		repoName := a.NamePrefix + svc
-		names = append(names, repoName)
 
 		repoOpts := []pulumi.ResourceOption{pulumi.Parent(r)}
 		if a.Protect {
@@ -170,21 +176,25 @@ func NewRepositories(ctx *pulumi.Context, name string, args *RepositoriesArgs, o
 	}
 
 	if a.EnhancedScanning {
-		// Filters name each repository exactly, so other repositories in the registry keep
-		// their own settings and Inspector only bills for ours.
-		filters := ecr.RegistryScanningConfigurationRuleRepositoryFilterArray{}
-		for _, n := range names {
-			filters = append(filters, &ecr.RegistryScanningConfigurationRuleRepositoryFilterArgs{
-				Filter:     pulumi.String(n),
-				FilterType: pulumi.String("WILDCARD"),
-			})
-		}
+		// The scanning configuration is one per account and region, and under ENHANCED a
+		// repository that matches no filter is not scanned at all ("Any repositories not
+		// matching an enhanced scanning filter will have scanning disabled", Amazon ECR User
+		// Guide, image-scanning-filters). Naming only this stack's repositories would switch
+		// scanning off for every other stack in the account, so the rule covers the platform's
+		// namespace: "novacron/*" matches novacron/staging/api and novacron/production/api alike
+		// (a wildcard stands for zero or more characters, "/" included). Repositories outside
+		// the namespace keep no scanning, and Inspector bills only for ours.
 		if _, err := ecr.NewRegistryScanningConfiguration(ctx, name+"-scanning", &ecr.RegistryScanningConfigurationArgs{
 			ScanType: pulumi.String("ENHANCED"),
 			Rules: ecr.RegistryScanningConfigurationRuleArray{
 				&ecr.RegistryScanningConfigurationRuleArgs{
-					ScanFrequency:     pulumi.String("CONTINUOUS_SCAN"),
-					RepositoryFilters: filters,
+					ScanFrequency: pulumi.String("CONTINUOUS_SCAN"),
+					RepositoryFilters: ecr.RegistryScanningConfigurationRuleRepositoryFilterArray{
+						&ecr.RegistryScanningConfigurationRuleRepositoryFilterArgs{
+							Filter:     pulumi.String(scanningFilter(a.NamePrefix)),
+							FilterType: pulumi.String("WILDCARD"),
+						},
+					},
 				},
 			},
 		}, pulumi.Parent(r)); err != nil {
@@ -201,6 +211,17 @@ func NewRepositories(ctx *pulumi.Context, name string, args *RepositoriesArgs, o
 		return nil, err
 	}
 	return r, nil
+}
+
+// scanningFilter is the enhanced scanning filter that covers every repository of the platform:
+// the first path segment of prefix followed by "/*" ("novacron/staging/" gives "novacron/*").
+// It is "" when prefix has no namespace, so there is no root common to all stacks.
+func scanningFilter(prefix string) string {
+	root, _, ok := strings.Cut(prefix, "/")
+	if !ok || root == "" {
+		return ""
+	}
+	return root + "/*"
 }
 
 // repositoryPolicy renders the repository policy once the role ARNs are known.

@@ -3,6 +3,8 @@ package registry
 import (
 	"encoding/json"
 	"flag"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 
@@ -116,7 +118,7 @@ func TestDefaults(t *testing.T) {
 func TestOverrides(t *testing.T) {
 	r, err := construct(t, &RepositoriesArgs{
 		Services:           []string{"api", "worker"},
-		NamePrefix:         "novacron/",
+		NamePrefix:         "novacron/staging/",
 		KeepTaggedImages:   10,
 		UntaggedExpiryDays: 3,
 		KmsKeyArn:          pulumi.String(dataKey),
@@ -129,11 +131,14 @@ func TestOverrides(t *testing.T) {
 
 	repos := r.eng.ByType("aws:ecr/repository:Repository")
 	require.Len(t, repos, 2)
-	for svc, want := range map[string]string{"api": "novacron/api", "worker": "novacron/worker"} {
+	for svc, want := range map[string]string{"api": "novacron/staging/api", "worker": "novacron/staging/worker"} {
 		repo := r.eng.Find("aws:ecr/repository:Repository", "services-"+svc)
 		require.NotNil(t, repo)
 		assert.Equal(t, want, mocktest.Str(t, repo, "name"))
 		assert.True(t, repo.Protect)
+		scan, ok := repo.Input("imageScanningConfiguration.scanOnPush")
+		require.True(t, ok)
+		assert.True(t, scan.BoolValue(), "scan on push stays on, for when the registry is on basic scanning")
 	}
 	lc := r.eng.Find("aws:ecr/lifecyclePolicy:LifecyclePolicy", "services-api-lifecycle")
 	require.NotNil(t, lc)
@@ -155,8 +160,79 @@ func TestOverrides(t *testing.T) {
 		assert.Equal(t, "WILDCARD", f.ObjectValue()["filterType"].StringValue())
 		filters = append(filters, f.ObjectValue()["filter"].StringValue())
 	}
-	assert.Equal(t, []string{"novacron/api", "novacron/worker"}, filters)
-	assert.Equal(t, "123456789012.dkr.ecr.us-east-1.amazonaws.com/novacron/api", r.urls["api"])
+	assert.Equal(t, []string{"novacron/*"}, filters, "one filter on the platform's namespace, not this stack's names")
+	// The singleton configuration must keep every stack's repositories scanned, whichever stack
+	// owns it, and leave repositories outside the platform alone.
+	for _, repo := range []string{"novacron/staging/api", "novacron/production/api", "novacron/production/ml-service", "novacron/api"} {
+		assert.True(t, matchesScanFilter(filters[0], repo), repo)
+	}
+	for _, repo := range []string{"other-team/api", "api", "novacron-legacy"} {
+		assert.False(t, matchesScanFilter(filters[0], repo), repo)
+	}
+	assert.Equal(t, "123456789012.dkr.ecr.us-east-1.amazonaws.com/novacron/staging/api", r.urls["api"])
+}
+
+// matchesScanFilter applies an ECR scanning filter as the Amazon ECR User Guide describes it
+// (image-scanning-filters): without a wildcard a filter matches every name that contains it;
+// with one, "*" stands for zero or more characters and the whole name must match.
+func matchesScanFilter(filter, repo string) bool {
+	if !strings.Contains(filter, "*") {
+		return strings.Contains(repo, filter)
+	}
+	parts := strings.Split(filter, "*")
+	for i := range parts {
+		parts[i] = regexp.QuoteMeta(parts[i])
+	}
+	return regexp.MustCompile("^" + strings.Join(parts, ".*") + "$").MatchString(repo)
+}
+
+func TestMatchesScanFilterFollowsTheUserGuide(t *testing.T) {
+	// The guide's table: filters down, repository names across.
+	names := []string{"prod", "repo-prod", "prod-repo", "repo-prod-repo", "prodrepo"}
+	for filter, want := range map[string][]bool{
+		"prod":      {true, true, true, true, true},
+		"*prod":     {true, true, false, false, false},
+		"prod*":     {true, false, true, false, true},
+		"*prod*":    {true, true, true, true, true},
+		"prod*repo": {false, false, true, false, true},
+	} {
+		for i, n := range names {
+			assert.Equal(t, want[i], matchesScanFilter(filter, n), "%s on %s", filter, n)
+		}
+	}
+}
+
+func TestScanningFilter(t *testing.T) {
+	for prefix, want := range map[string]string{
+		"novacron/":            "novacron/*",
+		"novacron/staging/":    "novacron/*",
+		"novacron/production/": "novacron/*",
+		"team.a/novacron/":     "team.a/*",
+		"":                     "",
+		"novacron-":            "",
+		"/novacron/":           "",
+	} {
+		assert.Equal(t, want, scanningFilter(prefix), "prefix %q", prefix)
+	}
+}
+
+// A stack-scoped prefix, as the stacks use so that staging and production can share an account,
+// is a valid repository namespace.
+func TestStackScopedPrefix(t *testing.T) {
+	r, err := construct(t, &RepositoriesArgs{
+		Services:    planServices,
+		NamePrefix:  "novacron/staging/",
+		KmsKeyArn:   pulumi.String(dataKey),
+		NodeRoleArn: pulumi.String(nodeRole),
+	})
+	require.NoError(t, err)
+	for _, svc := range planServices {
+		repo := r.eng.Find("aws:ecr/repository:Repository", "services-"+svc)
+		require.NotNil(t, repo)
+		assert.Equal(t, "novacron/staging/"+svc, mocktest.Str(t, repo, "name"))
+		assert.Equal(t, "novacron/staging/"+svc, mocktest.Str(t, r.eng.Find("aws:ecr/lifecyclePolicy:LifecyclePolicy", "services-"+svc+"-lifecycle"), "repository"))
+	}
+	assert.Equal(t, "123456789012.dkr.ecr.us-east-1.amazonaws.com/novacron/staging/ml-service", r.urls["ml-service"])
 }
 
 // TestLifecycleRuleSemantics checks the rendered lifecycle rules against what ECR requires, so a
@@ -210,6 +286,11 @@ func TestInvalidArgs(t *testing.T) {
 			`registry "services": services[0] must give a valid ECR repository name (lowercase letters, digits, and . _ - / between them), got "Api"`},
 		{"bad prefix", func(a *RepositoriesArgs) { a.NamePrefix = "novacron//" },
 			`registry "services": services[0] must give a valid ECR repository name (lowercase letters, digits, and . _ - / between them), got "novacron//api"`},
+		{"enhanced scanning without a namespace", func(a *RepositoriesArgs) { a.EnhancedScanning = true; a.NamePrefix = "novacron-" },
+			`registry "services": namePrefix must start with a namespace such as "novacron/" when enhancedScanning is on ` +
+				`(the registry-wide scanning rule covers "<namespace>/*"), got "novacron-"`},
+		{"enhanced scanning without a prefix", func(a *RepositoriesArgs) { a.EnhancedScanning = true },
+			`registry "services": namePrefix must start with a namespace such as "novacron/" when enhancedScanning is on`},
 		{"empty service", func(a *RepositoriesArgs) { a.Services = []string{""} },
 			`registry "services": services[0] must not be empty`},
 		{"negative keep", func(a *RepositoriesArgs) { a.KeepTaggedImages = -1 },

@@ -26,6 +26,10 @@
 // provider is meant); each child inherits, through pulumi.Parent, the provider of its own package,
 // and the data-source calls (region, partition, account) use the same AWS provider.
 //
+// With Protect, the keys and the secrets are protected resources: a deleted key makes everything
+// it encrypted unreadable, so removing one takes an explicit `pulumi state unprotect` first. The
+// aliases, secret versions and rotations are not protected; they hold no data of their own.
+//
 // Invariants: no secret value appears in any input other than the SecretVersion's secretString,
 // which is a secret; key policies and the IRSA policy are built from Go values with
 // encoding/json; the ClusterSecretStore waits for the Helm release that installs its CRD.

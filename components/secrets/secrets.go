@@ -97,6 +97,11 @@ type SecretsArgs struct {
 	// ClusterSecretStoreName names the ClusterSecretStore that ExternalSecrets reference.
 	// Default: "aws-secrets-manager".
 	ClusterSecretStoreName string
+	// Protect marks the three keys and the secrets protected, so that deleting them needs an
+	// explicit unprotect: whatever the data key encrypts (databases, buckets, registries,
+	// backups) becomes unreadable once the key is gone, as do the logs and the secrets with
+	// theirs. Default: false.
+	Protect bool
 }
 
 // Secrets is the platform's keys, secrets and secret delivery into the cluster.
@@ -241,6 +246,13 @@ func NewSecrets(ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pul
 	}
 	env := keyPolicy{Partition: partition.Partition, AccountID: caller.AccountId, Region: region.Name}
 
+	// keep are the options of the resources that hold data: the keys and the secrets. Protect is
+	// only added when asked for, so that a Protect passed to the component still reaches them.
+	keep := []pulumi.ResourceOption{parent}
+	if a.Protect {
+		keep = append(keep, pulumi.Protect(true))
+	}
+
 	keys := map[string]*kms.Key{}
 	for _, k := range []struct {
 		purpose     string
@@ -264,7 +276,7 @@ func NewSecrets(ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pul
 			RotationPeriodInDays: pulumi.Int(a.KeyRotationPeriodDays),
 			DeletionWindowInDays: pulumi.Int(a.KeyDeletionWindowDays),
 			Policy:               policy,
-		}, parent)
+		}, keep...)
 		if err != nil {
 			return nil, err
 		}
@@ -291,7 +303,7 @@ func NewSecrets(ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pul
 		if spec.Description != "" {
 			secretArgs.Description = pulumi.String(spec.Description)
 		}
-		secret, err := secretsmanager.NewSecret(ctx, child, secretArgs, parent)
+		secret, err := secretsmanager.NewSecret(ctx, child, secretArgs, keep...)
 		if err != nil {
 			return nil, err
 		}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/novacron/platform/internal/golden"
@@ -15,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -69,14 +69,12 @@ func construct(t *testing.T, withProviders bool, argsFn func(ctx *pulumi.Context
 	t.Helper()
 	eng := mock.NewEngine("novacron-platform", "test", nil)
 	r := &run{eng: eng, outputs: map[string]any{}}
-	var mu sync.Mutex
-	keep := func(key string) func(any) error {
-		return func(v any) error {
-			mu.Lock()
-			defer mu.Unlock()
-			r.outputs[key] = v
-			return nil
-		}
+	// Outputs are awaited inside the program: an apply on an already known output may still be
+	// running when the program returns.
+	keep := func(ctx *pulumi.Context, key string, o pulumi.Output) error {
+		res, err := internals.UnsafeAwaitOutput(ctx.Context(), o)
+		r.outputs[key] = res.Value
+		return err
 	}
 	err := eng.Run(
 		map[string]string{"novacron-platform:grafanaAdminPassword": configSecretValue},
@@ -98,11 +96,14 @@ func construct(t *testing.T, withProviders bool, argsFn func(ctx *pulumi.Context
 			if err != nil {
 				return err
 			}
-			s.SecretArns.ApplyT(func(m map[string]string) error { return keep("secretArns")(m) })
-			s.ExternalSecretsRoleArn.ApplyT(func(v string) error { return keep("roleArn")(v) })
-			s.DataKeyArn.ApplyT(func(v string) error { return keep("dataKeyArn")(v) })
 			r.outputs["storeName"] = s.ClusterSecretStoreName
-			return nil
+			if err := keep(ctx, "secretArns", s.SecretArns); err != nil {
+				return err
+			}
+			if err := keep(ctx, "roleArn", s.ExternalSecretsRoleArn); err != nil {
+				return err
+			}
+			return keep(ctx, "dataKeyArn", s.DataKeyArn)
 		})
 	return r, err
 }
@@ -248,6 +249,31 @@ func TestKeysAndSecrets(t *testing.T) {
 		"grafana/admin":          "arn:aws:secretsmanager:us-east-1:123456789012:security-grafana/admin",
 		"alerting/slack-webhook": "arn:aws:secretsmanager:us-east-1:123456789012:security-alerting/slack-webhook",
 	}, r.outputs["secretArns"])
+}
+
+func TestProtect(t *testing.T) {
+	for _, protect := range []bool{false, true} {
+		r, err := construct(t, false, func(ctx *pulumi.Context) *SecretsArgs {
+			a := fullArgs(ctx)
+			a.Protect = protect
+			return a
+		})
+		require.NoError(t, err)
+		for _, purpose := range []string{PurposeData, PurposeLogs, PurposeSecrets} {
+			assert.Equal(t, protect, mocktest.Find(t, r.eng, typKey, "security-"+purpose).Protect, "key %s, Protect %t", purpose, protect)
+			assert.False(t, mocktest.Find(t, r.eng, typAlias, "security-"+purpose+"-alias").Protect, "an alias holds no data")
+		}
+		secrets := r.eng.ByType(typSecret)
+		require.Len(t, secrets, 3)
+		for _, s := range secrets {
+			assert.Equal(t, protect, s.Protect, "secret %s, Protect %t", s.Name, protect)
+		}
+		for _, typ := range []string{typVersion, typRotation} {
+			for _, res := range r.eng.ByType(typ) {
+				assert.False(t, res.Protect, "%s %s", typ, res.Name)
+			}
+		}
+	}
 }
 
 func TestKeyDefaultsWithoutPrincipals(t *testing.T) {
