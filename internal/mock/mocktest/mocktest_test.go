@@ -5,6 +5,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/stretchr/testify/assert"
+
+	"github.com/novacron/platform/internal/mock"
 )
 
 func TestReaders(t *testing.T) {
@@ -44,10 +46,10 @@ func (r *recorder) Errorf(string, ...any) { r.failed = true }
 func (r *recorder) FailNow()              { r.failed = true; panic("stop") }
 func (r *recorder) Helper()               {}
 
-var mockResource = mockRecord(resource.NewPropertyMapFromMap(map[string]any{
+var mockResource = mock.Resource{Type: "aws:rds/instance:Instance", Name: "postgres", Inputs: resource.NewPropertyMapFromMap(map[string]any{
 	"storageType":           "gp3",
 	"backupRetentionPeriod": 30,
 	"multiAz":               true,
 	"logs":                  []any{"postgresql", "upgrade"},
 	"tags":                  map[string]any{"backup": "true"},
-}))
+})}
