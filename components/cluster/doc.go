@@ -11,15 +11,17 @@
 // template (IMDSv2 only with a hop limit of 1, encrypted gp3 root volume, the node security
 // group) and a pulumi-aws eks.NodeGroup in the private subnets, with cluster-autoscaler
 // node-template tags on its Auto Scaling group so a group can scale up from zero; the EBS CSI
-// driver add-on with its IRSA role; the encrypted gp3 StorageClass "fast-ssd"; the NVIDIA device
-// plugin on GPU groups, tolerating their taints; and a Kubernetes provider built from the
-// cluster's kubeconfig.
+// driver add-on with its IRSA role; the encrypted gp3 StorageClass "fast-ssd"; the
+// cluster-autoscaler with auto-discovery and an IRSA role that may resize only this cluster's
+// groups; the NVIDIA device plugin on GPU groups, tolerating their taints; and Kubernetes
+// providers built from the cluster's kubeconfig.
 //
 // Invariants: node groups use pulumi-aws eks.NodeGroup (not pulumi-eks ManagedNodeGroup) so that
 // tests, the policy pack and the engine all see the same resource; desiredSize drift is ignored
-// because the cluster autoscaler owns it; the kubeconfig output is secret; in-cluster components
-// use Provider, which waits for the node groups, and depend on Ready (which adds the storage
-// class) where they need persistent volumes.
+// because the cluster autoscaler owns it; at least one group has no GPU, and cluster services
+// wait for those groups only, so a shortage of GPU capacity holds nothing else back; the
+// kubeconfig output is secret; everything created through Provider waits for the groups without
+// a GPU and the storage class, because the provider does.
 //
 // Consequences worth knowing: the kubeconfig calls `aws eks get-token`, so the AWS CLI must be
 // installed where `pulumi up` runs; with the public endpoint off, that machine must reach the
