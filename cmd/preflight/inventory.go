@@ -220,22 +220,11 @@ func at(pm resource.PropertyMap, path string) (resource.PropertyValue, bool) {
 		if v.IsOutput() && v.OutputValue().Known && !v.OutputValue().Secret {
 			v = v.OutputValue().Element
 		}
-		switch {
-		case v.IsSecret() || (v.IsOutput() && v.OutputValue().Secret):
+		if v.IsSecret() || (v.IsOutput() && v.OutputValue().Secret) {
 			return v, true
-		case v.IsObject():
-			next, ok := v.ObjectValue()[resource.PropertyKey(part)]
-			if !ok {
-				return resource.PropertyValue{}, false
-			}
-			v = next
-		case v.IsArray():
-			i, err := strconv.Atoi(part)
-			if err != nil || i < 0 || i >= len(v.ArrayValue()) {
-				return resource.PropertyValue{}, false
-			}
-			v = v.ArrayValue()[i]
-		default:
+		}
+		var ok bool
+		if v, ok = mock.Child(v, part); !ok {
 			return resource.PropertyValue{}, false
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -242,4 +243,21 @@ func (e *Engine) Run(config map[string]string, secretKeys []string, program pulu
 		info.Config = config
 		info.ConfigSecretKeys = secretKeys
 	})
+}
+
+// Child steps one level into a property value: an object's key, or a list's index written as a
+// number ("blockDeviceMappings.0"). It does not look through secrets or outputs; callers decide.
+func Child(v resource.PropertyValue, key string) (resource.PropertyValue, bool) {
+	switch {
+	case v.IsObject():
+		next, ok := v.ObjectValue()[resource.PropertyKey(key)]
+		return next, ok
+	case v.IsArray():
+		i, err := strconv.Atoi(key)
+		if err != nil || i < 0 || i >= len(v.ArrayValue()) {
+			return resource.PropertyValue{}, false
+		}
+		return v.ArrayValue()[i], true
+	}
+	return resource.PropertyValue{}, false
 }

@@ -3,6 +3,8 @@ package mock
 import (
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -65,6 +67,27 @@ func TestEngineRecordsRegistrations(t *testing.T) {
 	v, ok := first.Input("secret")
 	require.True(t, ok)
 	assert.Equal(t, "hunter2", v.StringValue(), "Input unwraps secrets for inspection")
+}
+
+func TestChild(t *testing.T) {
+	v := resource.NewObjectProperty(resource.NewPropertyMapFromMap(map[string]any{
+		"blockDeviceMappings": []any{map[string]any{"ebs": map[string]any{"volumeSize": 100}}},
+	}))
+	list, ok := Child(v, "blockDeviceMappings")
+	require.True(t, ok)
+	first, ok := Child(list, "0")
+	require.True(t, ok)
+	ebs, ok := Child(first, "ebs")
+	require.True(t, ok)
+	size, ok := Child(ebs, "volumeSize")
+	require.True(t, ok)
+	assert.Equal(t, 100.0, size.NumberValue())
+	for _, bad := range []string{"1", "-1", "x"} {
+		_, ok := Child(list, bad)
+		assert.False(t, ok, bad)
+	}
+	_, ok = Child(size, "anything")
+	assert.False(t, ok, "a scalar has no children")
 }
 
 func TestProviderURN(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/novacron/platform/internal/mock"
 )
 
 // lookup returns the value at a dotted path ("scalingConfig.desiredSize",
@@ -13,21 +15,8 @@ import (
 func lookup(pm resource.PropertyMap, path string) (resource.PropertyValue, bool) {
 	v := resource.NewObjectProperty(pm)
 	for _, part := range strings.Split(path, ".") {
-		v = plain(v)
-		switch {
-		case v.IsObject():
-			next, ok := v.ObjectValue()[resource.PropertyKey(part)]
-			if !ok {
-				return resource.PropertyValue{}, false
-			}
-			v = next
-		case v.IsArray():
-			i, err := strconv.Atoi(part)
-			if err != nil || i < 0 || i >= len(v.ArrayValue()) {
-				return resource.PropertyValue{}, false
-			}
-			v = v.ArrayValue()[i]
-		default:
+		var ok bool
+		if v, ok = mock.Child(plain(v), part); !ok {
 			return resource.PropertyValue{}, false
 		}
 	}
