@@ -121,6 +121,7 @@ func Load(stack string, src Source) (*Config, error) {
 		},
 		NvidiaDevicePluginVersion: r.str("nvidiaDevicePluginVersion"),
 		ClusterAutoscalerVersion:  r.str("clusterAutoscalerVersion"),
+		ClusterAutoscalerImageTag: r.optionalStr("clusterAutoscalerImageTag"),
 	}
 
 	monitoring := r.integer("dbMonitoringIntervalSeconds")

@@ -97,6 +97,8 @@ func TestInvalidConfig(t *testing.T) {
 			`production: novacron-platform:backupCopyDestinationVaultArn must be an AWS Backup vault ARN, got "us-west-2"`},
 		{"hosted zone", map[string]string{"ingressHostedZoneId": "example.com"},
 			`production: novacron-platform:ingressHostedZoneId must be a Route53 hosted zone id`},
+		{"autoscaler image", map[string]string{"clusterAutoscalerImageTag": "1.35"},
+			`production: novacron-platform:clusterAutoscalerImageTag must be an autoscaler release tag such as v1.35.0, got "1.35"`},
 		{"autoscaler chart", map[string]string{"clusterAutoscalerVersion": "latest"},
 			`production: novacron-platform:clusterAutoscalerVersion must be an exact chart version such as 1.2.3, got "latest"`},
 	}
