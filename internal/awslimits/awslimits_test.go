@@ -1,0 +1,418 @@
+package awslimits
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/novacron/platform/internal/pricing"
+	"github.com/novacron/platform/internal/validate"
+)
+
+// messages runs check on fresh problems and returns their "field message" lines.
+func messages(check func(p *validate.Problems)) []string {
+	var p validate.Problems
+	check(&p)
+	out := make([]string, len(p))
+	for i, pr := range p {
+		out[i] = pr.Field + " " + pr.Message
+	}
+	return out
+}
+
+// assertOne expects no problem when want is empty, otherwise exactly one containing want.
+func assertOne(t *testing.T, got []string, want string) {
+	t.Helper()
+	if want == "" {
+		assert.Empty(t, got)
+		return
+	}
+	require.Len(t, got, 1, "%v", got)
+	assert.Contains(t, got[0], want)
+}
+
+func TestCheckLogRetention(t *testing.T) {
+	tests := []struct {
+		days int
+		want string
+	}{
+		{1, ""}, {90, ""}, {400, ""}, {3653, ""},
+		{0, "got 0"}, {2, "got 2"}, {42, "must be a CloudWatch Logs retention, one of [1 3 5"},
+		{366, "got 366"}, {3650, "got 3650"}, {-7, "got -7"},
+	}
+	for _, tt := range tests {
+		assertOne(t, messages(func(p *validate.Problems) { CheckLogRetention(p, "days", tt.days) }), tt.want)
+	}
+}
+
+func TestCatalogueFacts(t *testing.T) {
+	tests := []struct {
+		name     string
+		arch     Arch
+		gpus     int
+		model    string
+		vcpus    int
+		retired  bool
+		family   string
+		size     string
+		rendered string
+	}{
+		{"m5.xlarge", ArchX86, 0, "", 4, false, "m5", "xlarge", "m5.xlarge"},
+		{"m7g.large", ArchARM, 0, "", 2, false, "m7g", "large", "m7g.large"},
+		{"p3.2xlarge", ArchX86, 1, "V100", 8, true, "p3", "2xlarge", "p3.2xlarge (1 V100)"},
+		{"g5.xlarge", ArchX86, 1, "A10G", 4, false, "g5", "xlarge", "g5.xlarge (1 A10G)"},
+		{"g5.12xlarge", ArchX86, 4, "A10G", 48, false, "g5", "12xlarge", "g5.12xlarge (4 A10G)"},
+		{"g6.xlarge", ArchX86, 1, "L4", 4, false, "g6", "xlarge", "g6.xlarge (1 L4)"},
+		{"g6e.48xlarge", ArchX86, 8, "L40S", 192, false, "g6e", "48xlarge", "g6e.48xlarge (8 L40S)"},
+		{"g5g.xlarge", ArchARM, 1, "T4G", 4, false, "g5g", "xlarge", "g5g.xlarge (1 T4G)"},
+		{"p4d.24xlarge", ArchX86, 8, "A100", 96, false, "p4d", "24xlarge", "p4d.24xlarge (8 A100)"},
+		{"p5.48xlarge", ArchX86, 8, "H100", 192, false, "p5", "48xlarge", "p5.48xlarge (8 H100)"},
+		{"g4dn.12xlarge", ArchX86, 4, "T4", 48, false, "g4dn", "12xlarge", "g4dn.12xlarge (4 T4)"},
+		{"t3.medium", ArchX86, 0, "", 2, false, "t3", "medium", "t3.medium"},
+		{"c7i.metal-48xl", ArchX86, 0, "", 192, false, "c7i", "metal-48xl", "c7i.metal-48xl"},
+	}
+	for _, tt := range tests {
+		it, ok := LookupInstanceType(tt.name)
+		require.True(t, ok, tt.name)
+		assert.Equal(t, tt.arch, it.Arch, tt.name)
+		assert.Equal(t, tt.gpus, it.GPUs, tt.name)
+		assert.Equal(t, tt.model, it.GPUModel, tt.name)
+		assert.Equal(t, tt.vcpus, it.VCPUs, tt.name)
+		assert.Equal(t, tt.retired, it.Retired != "", tt.name)
+		assert.Equal(t, tt.family, it.Family(), tt.name)
+		assert.Equal(t, tt.size, it.Size(), tt.name)
+		assert.Equal(t, tt.rendered, it.String(), tt.name)
+	}
+
+	// The families the platform may use are all there, and nothing is listed twice.
+	for _, f := range []string{"m5", "m6i", "m6a", "m7i", "m7g", "c5", "c6i", "c7i", "r5", "r6i", "r7i",
+		"t3", "p3", "p4d", "p5", "g4dn", "g5", "g6", "g6e"} {
+		assert.Contains(t, Families(), f)
+	}
+	seen := map[string]bool{}
+	for _, it := range InstanceTypes() {
+		assert.False(t, seen[it.Name], "listed twice: %s", it.Name)
+		seen[it.Name] = true
+		assert.Positive(t, it.VCPUs, it.Name)
+		assert.Positive(t, it.MemoryMiB, it.Name)
+		assert.Equal(t, it.GPUs > 0, it.GPUModel != "", it.Name)
+	}
+}
+
+// TestPriceTableNamesRealTypes keeps the cost model honest: every EC2 price is for a catalogued
+// type, so a typo in the price table cannot price an instance that does not exist.
+func TestPriceTableNamesRealTypes(t *testing.T) {
+	for _, region := range pricing.Regions() {
+		table, ok := pricing.ForRegion(region)
+		require.True(t, ok)
+		n := 0
+		for id := range table.Prices {
+			name, isEC2 := strings.CutPrefix(id, "ec2/")
+			if !isEC2 {
+				continue
+			}
+			n++
+			_, known := LookupInstanceType(name)
+			assert.True(t, known, "%s prices %s, which is not in the catalogue", region, name)
+		}
+		assert.Positive(t, n, region)
+	}
+}
+
+func TestCheckInstanceType(t *testing.T) {
+	tests := []struct {
+		name string
+		want string
+	}{
+		{"m5.xlarge", ""},
+		{"g6e.2xlarge", ""},
+		{"m7g.medium", ""},
+		{"m5.xlage", `got "m5.xlage" (did you mean "m5.xlarge"?)`},
+		{"m5.xlarg", `(did you mean "m5.xlarge"?)`},
+		{"m5.2x", `(did you mean "m5.2xlarge"?)`},
+		{"g5.2xl", `(did you mean "g5.2xlarge"?)`},
+		{"M5.XLARGE", `(did you mean "m5.xlarge"?)`},
+		{"p3.2xl", `(did you mean "p3.2xlarge", which is retired by AWS`},
+		{"p3.2xlarge", `"p3.2xlarge" is retired by AWS: P3 instances are no longer offered`},
+		{"p3dn.24xlarge", `is retired by AWS`},
+		{"m5.huge", `got "m5.huge" (m5 sizes: large, xlarge, 2xlarge`},
+		{"x2idn.metal", `must be an EC2 instance type of a catalogued family (c5, c6a`},
+		{"", `must be an EC2 instance type of a catalogued family`},
+	}
+	for _, tt := range tests {
+		got := messages(func(p *validate.Problems) { CheckInstanceType(p, "instanceTypes", tt.name) })
+		assertOne(t, got, tt.want)
+	}
+}
+
+func TestCheckAMIType(t *testing.T) {
+	tests := []struct {
+		ami, version string
+		want         string
+	}{
+		{"AL2023_x86_64_STANDARD", "1.35", ""},
+		{"AL2023_x86_64_NVIDIA", "1.35", ""},
+		{"AL2023_ARM_64_NVIDIA", "1.33", ""},
+		{"AL2_x86_64_GPU", "1.35", "EKS publishes no Amazon Linux 2 AMI for Kubernetes 1.33 and later"},
+		{"AL2_x86_64", "1.33", "EKS publishes no Amazon Linux 2 AMI"},
+		{"AL2_x86_64", "1.32", "the node launch template is built for Amazon Linux 2023"},
+		{"BOTTLEROCKET_x86_64_NVIDIA", "1.35", "the node launch template is built for Amazon Linux 2023"},
+		{"CUSTOM", "1.35", "built for Amazon Linux 2023"},
+		{"AL2023_x86_64_GPU", "1.35", `must be an EKS AMI type such as AL2023_x86_64_STANDARD`},
+		{"al2023_x86_64_standard", "1.35", `must be an EKS AMI type`},
+	}
+	for _, tt := range tests {
+		var ok bool
+		got := messages(func(p *validate.Problems) { ok = CheckAMIType(p, "amiType", tt.ami, tt.version) })
+		assertOne(t, got, tt.want)
+		assert.Equal(t, tt.want == "", ok, tt.ami)
+	}
+	assert.Len(t, AMITypes, 23, "the CreateNodegroup amiType enum")
+}
+
+func TestCheckNodeGroupImage(t *testing.T) {
+	it := func(name string) InstanceType {
+		t.Helper()
+		v, ok := LookupInstanceType(name)
+		require.True(t, ok, name)
+		return v
+	}
+	tests := []struct {
+		name  string
+		types []string
+		ami   string
+		gpu   bool
+		want  string
+	}{
+		{"general pool", []string{"m5.xlarge", "m6i.xlarge"}, "AL2023_x86_64_STANDARD", false, ""},
+		{"Graviton pool", []string{"m7g.xlarge"}, "AL2023_ARM_64_STANDARD", false, ""},
+		{"GPU pool", []string{"g5.xlarge"}, "AL2023_x86_64_NVIDIA", true, ""},
+		{"Graviton GPU pool", []string{"g5g.xlarge"}, "AL2023_ARM_64_NVIDIA", true, ""},
+		{"GPU pool on a CPU type", []string{"m5.xlarge"}, "AL2023_x86_64_NVIDIA", true,
+			`instanceTypes must be an NVIDIA GPU instance type for a GPU group`},
+		{"GPU pool with the standard AMI", []string{"g6.xlarge"}, "AL2023_x86_64_STANDARD", true,
+			`amiType must be an NVIDIA AMI type`},
+		{"GPU type in the general pool", []string{"g5.xlarge"}, "AL2023_x86_64_STANDARD", false,
+			`instanceTypes must not be a GPU instance type in a group without GPU support: g5.xlarge (1 A10G)`},
+		{"NVIDIA AMI on CPU nodes", []string{"m5.large"}, "AL2023_x86_64_NVIDIA", false,
+			`amiType must be a standard AMI type for a group without GPUs`},
+		{"arm64 type, x86 AMI", []string{"m7g.large"}, "AL2023_x86_64_STANDARD", false,
+			`amiType must match the arm64 architecture of m7g.large`},
+		{"x86 GPU type, arm64 NVIDIA AMI", []string{"g5.xlarge"}, "AL2023_ARM_64_NVIDIA", true,
+			`amiType must match the x86_64 architecture of g5.xlarge`},
+		{"Graviton GPU, x86 NVIDIA AMI", []string{"g5g.xlarge"}, "AL2023_x86_64_NVIDIA", true,
+			`amiType must match the arm64 architecture of g5g.xlarge`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var types []InstanceType
+			for _, n := range tt.types {
+				types = append(types, it(n))
+			}
+			got := messages(func(p *validate.Problems) {
+				CheckNodeGroupImage(p, "instanceTypes", "amiType", types, tt.ami, tt.gpu)
+			})
+			assertOne(t, got, tt.want)
+		})
+	}
+}
+
+func TestCheckScaling(t *testing.T) {
+	tests := []struct {
+		name               string
+		minN, desired, max int
+		want               string
+	}{
+		{"production general", 3, 5, 10, ""},
+		{"scale to zero", 0, 0, 2, ""},
+		{"at the quota", 0, 1, 450, ""},
+		{"above the quota", 0, 1, 451, "max must be at most 450, EKS's quota of nodes per managed node group, got 451"},
+		{"max zero", 0, 0, 0, "max must be at least 1, got 0"},
+		{"max below min", 6, 6, 5, "max (5) must not be below minSize (6)"},
+		{"desired above max", 3, 11, 10, "desired (11) must be between minSize (3) and maxSize (10)"},
+		{"desired below min", 3, 2, 10, "desired (2) must be between minSize (3) and maxSize (10)"},
+		{"negative min", -1, 0, 3, "min must be 0 or more, got -1"},
+		{"negative desired", 0, -2, 3, "desired must be 0 or more, got -2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := messages(func(p *validate.Problems) {
+				CheckScaling(p, "min", "desired", "max", tt.minN, tt.desired, tt.max)
+			})
+			assertOne(t, got, tt.want)
+		})
+	}
+}
+
+func TestCheckTag(t *testing.T) {
+	tests := []struct {
+		name, key, value string
+		want             string
+	}{
+		{"plain", "Owner", "platform-team", ""},
+		{"every allowed symbol", "a_b.c:d/e=f+g-h@i", "x y_z.1:2/3=4+5-6@7", ""},
+		{"Unicode letters", "Équipe", "données 東京", ""},
+		{"empty value", "CostCenter", "", ""},
+		{"value of 256", "Owner", strings.Repeat("a", 256), ""},
+		{"value of 257", "Owner", strings.Repeat("a", 257), "must be at most 256 characters (an AWS tag value), got 257"},
+		{"256 runes of 3 bytes", "Owner", strings.Repeat("é", 256), ""},
+		{"key of 129", strings.Repeat("k", 129), "v", "must be an AWS tag key of 1 to 128 characters, got 129"},
+		{"empty key", "", "v", "must be an AWS tag key of 1 to 128 characters, got 0"},
+		{"comma", "Owner", "platform,team", `must be an AWS tag value of letters, digits, spaces and _ . : / = + - @, got "platform,team"`},
+		{"newline", "Owner", "a\nb", "must be an AWS tag value of letters"},
+		{"hash", "Owner", "#team", "must be an AWS tag value of letters"},
+		{"star in key", "Own*er", "x", "must be an AWS tag key of letters"},
+		{"reserved key", "aws:owner", "x", `must not start with "aws:"`},
+		{"reserved key, other case", "AWS:Owner", "x", `must not start with "aws:"`},
+		{"reserved value", "Owner", "Aws:team", `which AWS reserves in tag values`},
+		{"long bad value shortened", "Owner", strings.Repeat("b", 60) + "!", `got "` + strings.Repeat("b", 40) + `…"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := messages(func(p *validate.Problems) { CheckTag(p, "tag", tt.key, tt.value) })
+			assertOne(t, got, tt.want)
+		})
+	}
+}
+
+func TestCheckVPCCIDR(t *testing.T) {
+	tests := []struct {
+		cidr string
+		want string
+	}{
+		{"10.0.0.0/16", ""},
+		{"10.1.0.0/16", ""},
+		{"172.16.0.0/16", ""},
+		{"172.31.0.0/16", ""},
+		{"192.168.0.0/20", ""},
+		{"100.64.0.0/16", ""},
+		{"172.17.0.0/16", `must not overlap 172.17.0.0/16 (the Docker bridge range EKS nodes reserve)`},
+		{"172.17.128.0/20", `must not overlap 172.17.0.0/16`},
+		{"172.16.0.0/12", `must not overlap 172.17.0.0/16`},
+		{"169.254.0.0/16", `must not overlap 169.254.0.0/16 (link-local`},
+		{"8.8.0.0/16", `must lie in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10), got "8.8.0.0/16"`},
+		{"198.19.0.0/16", `must lie in a private range`},
+		{"100.128.0.0/16", `must lie in a private range`},
+	}
+	for _, tt := range tests {
+		got := messages(func(p *validate.Problems) { CheckVPCCIDR(p, "cidrBlock", netip.MustParsePrefix(tt.cidr)) })
+		assertOne(t, got, tt.want)
+	}
+}
+
+func TestCoversAllIPv4(t *testing.T) {
+	pfx := func(list ...string) []netip.Prefix {
+		out := make([]netip.Prefix, len(list))
+		for i, s := range list {
+			out[i] = netip.MustParsePrefix(s)
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		list []netip.Prefix
+		want bool
+	}{
+		{"nothing", nil, false},
+		{"everything", pfx("0.0.0.0/0"), true},
+		{"two halves", pfx("128.0.0.0/1", "0.0.0.0/1"), true},
+		{"one half", pfx("0.0.0.0/1"), false},
+		{"quarters, one missing", pfx("0.0.0.0/2", "64.0.0.0/2", "192.0.0.0/2"), false},
+		{"overlapping pieces", pfx("0.0.0.0/1", "64.0.0.0/2", "127.0.0.0/8", "128.0.0.0/2", "192.0.0.0/2"), true},
+		{"the last address missing", pfx("0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/3", "224.0.0.0/4", "240.0.0.0/5",
+			"248.0.0.0/6", "252.0.0.0/7", "254.0.0.0/8"), false},
+		{"unnormalised prefix", []netip.Prefix{netip.PrefixFrom(netip.MustParseAddr("1.2.3.4"), 0)}, true},
+		{"IPv6 ignored", pfx("::/0"), false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, CoversAllIPv4(tt.list), tt.name)
+	}
+}
+
+func TestCheckPublicAccessCIDRs(t *testing.T) {
+	many := make([]string, 41)
+	for i := range many {
+		many[i] = netip.PrefixFrom(netip.AddrFrom4([4]byte{203, 1, byte(i), 0}), 24).String()
+	}
+	tests := []struct {
+		name  string
+		cidrs []string
+		want  string
+	}{
+		{"office and CI", []string{"203.0.112.0/24", "198.51.99.7/32"}, ""},
+		{"forty", many[:40], ""},
+		{"forty-one", many, "must list at most 40 CIDR blocks (EKS's limit), got 41"},
+		{"the world", []string{"0.0.0.0/0"}, `must not open the API server to the whole internet, got "0.0.0.0/0"`},
+		{"the world in halves", []string{"0.0.0.0/1", "128.0.0.0/1"},
+			"must not open the API server to the whole internet: together 0.0.0.0/1, 128.0.0.0/1 cover every public IPv4 address"},
+		{"the world around the private ranges", []string{"0.0.0.0/5", "8.0.0.0/7", "11.0.0.0/8", "12.0.0.0/6", "16.0.0.0/4",
+			"32.0.0.0/3", "64.0.0.0/2", "128.0.0.0/1"}, "cover every public IPv4 address"},
+		{"half the world", []string{"0.0.0.0/1"}, ""},
+		{"host bits set", []string{"203.0.112.7/24"}, `must be a network address (203.0.112.0/24), got "203.0.112.7/24"`},
+		{"not a CIDR", []string{"office"}, `must be an IPv4 CIDR block such as 10.0.0.0/16, got "office"`},
+		{"IPv6", []string{"2001:db8::/32"}, `must be an IPv4 CIDR block, got "2001:db8::/32"`},
+		{"private range", []string{"10.20.0.0/16"}, `must be public address ranges: "10.20.0.0/16" is RFC 1918 private`},
+		{"shared address space", []string{"100.64.0.0/10"}, `is RFC 6598 shared address space`},
+		{"documentation range", []string{"192.0.2.0/24"}, `is documentation (TEST-NET-1)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := messages(func(p *validate.Problems) { CheckPublicAccessCIDRs(p, "cidrs", tt.cidrs) })
+			assertOne(t, got, tt.want)
+		})
+	}
+}
+
+func TestCheckAutoscalerImage(t *testing.T) {
+	tests := []struct {
+		name, version, chart, tag string
+		want                      string
+	}{
+		{"chart default matches", "1.35", "9.59.0", "", ""},
+		{"pinned tag matches", "1.35", "9.59.0", "v1.35.2", ""},
+		{"pinned tag for an older cluster", "1.33", "9.59.0", "v1.33.4", ""},
+		{"chart default for another minor", "1.34", "9.59.0", "",
+			"must be set to a v1.34.x release: cluster-autoscaler chart 9.59.0 installs v1.35.0, which does not match kubernetesVersion 1.34"},
+		{"unknown chart", "1.35", "9.60.0", "", "must be set (a v1.35.x release): the default image of cluster-autoscaler chart 9.60.0 is not known here"},
+		{"tag of another minor", "1.35", "9.59.0", "v1.34.2", `must be a v1.35.x release to match kubernetesVersion 1.35, got "v1.34.2"`},
+		{"tag of a later minor", "1.33", "9.59.0", "v1.35.0", `must be a v1.33.x release`},
+		{"not a release tag", "1.35", "9.59.0", "1.35", `must be an autoscaler release tag such as v1.35.0, got "1.35"`},
+		{"minor only", "1.35", "9.59.0", "v1.35", `must be an autoscaler release tag`},
+		{"bad Kubernetes version is reported elsewhere", "latest", "9.59.0", "v1.34.0", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := messages(func(p *validate.Problems) {
+				CheckAutoscalerImage(p, "clusterAutoscalerImageTag", tt.version, tt.chart, tt.tag)
+			})
+			assertOne(t, got, tt.want)
+		})
+	}
+	for chart, tag := range AutoscalerChartImageTags {
+		assert.Regexp(t, `^9\.[0-9]+\.[0-9]+$`, chart)
+		assert.Regexp(t, `^v1\.3[2-5]\.[0-9]+$`, tag, chart)
+	}
+}
+
+func TestARNRegion(t *testing.T) {
+	tests := []struct {
+		arn, region string
+		ok          bool
+	}{
+		{"arn:aws:backup:us-west-2:123456789012:backup-vault:dr", "us-west-2", true},
+		{"arn:aws-us-gov:backup:us-gov-west-1:123456789012:backup-vault:dr", "us-gov-west-1", true},
+		{"arn:aws:backup:eu-central-2:123456789012:backup-vault:a:b", "eu-central-2", true},
+		{"arn:aws:iam::123456789012:role/ci", "", false},
+		{"us-west-2", "", false},
+		{"arn:aws:backup:US-WEST-2:123456789012:backup-vault:dr", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		region, ok := ARNRegion(tt.arn)
+		assert.Equal(t, tt.ok, ok, tt.arn)
+		assert.Equal(t, tt.region, region, tt.arn)
+	}
+}

@@ -1,0 +1,37 @@
+// Package awslimits holds what AWS and EKS accept for the values this program hands them, as
+// catalogues and checks that the components' Validate functions call. A mock engine accepts any
+// value; these checks refuse, before anything is created, what the real service would refuse
+// halfway through an update (or would accept and then never work).
+//
+// Every fact carries its source in a comment beside it. The checks record problems through
+// internal/validate, named after the caller's field, so that the stack loader can report them
+// under config keys.
+//
+// What is checked, and where the limit comes from:
+//
+//   - CloudWatch Logs retention: one of the fixed day counts of PutRetentionPolicy
+//     (LogRetentionDays, CheckLogRetention). S3 lifecycle and backup retentions are not
+//     CloudWatch's and have their own rules in their components.
+//   - EC2 instance types: a catalogue of the families the platform can plausibly use, with
+//     architecture, vCPUs, memory and NVIDIA GPU count (InstanceTypes, LookupInstanceType,
+//     CheckInstanceType). A typo is refused with the nearest real type; a retired type (P3) is
+//     refused with its retirement. A real type outside the catalogued families is refused too:
+//     add its family here, with the source, to use it.
+//   - EKS AMI types: the CreateNodegroup amiType enum (AMITypes), which of them this program's
+//     launch template supports, Amazon Linux 2 not published for Kubernetes 1.33 and later, and
+//     the match between instance architecture, GPU and AMI variant (CheckNodeGroupImage).
+//   - Managed node group sizes: EKS's CreateNodegroup scaling rules and the default quota of
+//     nodes per managed node group (CheckScaling).
+//   - Tags: the length and character rules of AWS tags, and the reserved aws: prefix
+//     (CheckTag).
+//   - IPv4 ranges: a VPC range in the private ranges AWS recommends and clear of the ranges EKS
+//     warns about (CheckVPCCIDR); public-endpoint CIDR lists that are canonical, public, within
+//     EKS's count, and that do not together cover the whole internet (CheckPublicAccessCIDRs,
+//     CoversAllIPv4).
+//   - The cluster-autoscaler image: its minor version must be the cluster's, whether the tag is
+//     set or taken from the chart's default (AutoscalerChartImageTags, CheckAutoscalerImage).
+//   - ARN regions, for a backup copy that must leave the stack's region (ARNRegion).
+//
+// The package depends on nothing but the standard library and internal/validate, so that tests
+// and tools can use it without linking a provider SDK.
+package awslimits
