@@ -15,4 +15,9 @@
 // kubernetes.io/role/internal-elb=1 for load-balancer discovery; no subnet assigns public IPs on
 // launch. Resource names derive from the component name and the zone name, so reordering zones
 // does not replace subnets, but renaming the component does.
+//
+// Validate refuses what AWS or EKS would refuse or break on (internal/awslimits): a VPC range
+// outside the private ranges (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10) or
+// overlapping 172.17.0.0/16 or 169.254.0.0/16, and a flow-log retention CloudWatch Logs does not
+// offer.
 package network

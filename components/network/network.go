@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/novacron/platform/internal/awslimits"
 	"github.com/novacron/platform/internal/validate"
 )
 
@@ -21,8 +22,7 @@ const (
 
 // FlowLogRetentionValues are the retention periods CloudWatch Logs accepts (PutRetentionPolicy API
 // reference); 0 (never expire) is deliberately not offered.
-var FlowLogRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-	1096, 1827, 2192, 2557, 2922, 3288, 3653}
+var FlowLogRetentionValues = awslimits.LogRetentionDays
 
 // VpcArgs configures a Vpc.
 type VpcArgs struct {
@@ -32,7 +32,9 @@ type VpcArgs struct {
 	// AvailabilityZones are the zones to spread subnets over, by name (no data-source lookup, so
 	// a preview is deterministic). Between 2 and 6. Required.
 	AvailabilityZones []string
-	// CidrBlock is the VPC's IPv4 range, a /16 to /20. Default: "10.0.0.0/16".
+	// CidrBlock is the VPC's IPv4 range, a /16 to /20 inside 10.0.0.0/8, 172.16.0.0/12,
+	// 192.168.0.0/16 or 100.64.0.0/10, clear of 172.17.0.0/16 (the Docker bridge range EKS warns
+	// about) and 169.254.0.0/16. Default: "10.0.0.0/16".
 	CidrBlock string
 	// SingleNatGateway routes every private subnet through one NAT gateway instead of one per
 	// zone: cheaper, but a zone outage then cuts egress for all zones. Default: false.
@@ -77,9 +79,13 @@ func (a *VpcArgs) Validate() validate.Problems {
 	if prefix, ok := p.CIDR("cidrBlock", args.CidrBlock); ok {
 		if b := prefix.Bits(); b < MinPrefix || b > MaxPrefix {
 			p.Addf("cidrBlock", "must have a prefix between /%d and /%d, got %q", MinPrefix, MaxPrefix, args.CidrBlock)
+		} else {
+			// Private ranges only, clear of the Docker bridge and link-local ranges (awslimits
+			// cites the VPC User Guide and the EKS networking requirements).
+			awslimits.CheckVPCCIDR(&p, "cidrBlock", prefix)
 		}
 	}
-	p.OneOf("flowLogRetentionDays", args.FlowLogRetentionDays, FlowLogRetentionValues)
+	awslimits.CheckLogRetention(&p, "flowLogRetentionDays", args.FlowLogRetentionDays)
 	return p
 }
 
