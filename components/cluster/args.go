@@ -21,11 +21,19 @@ const (
 	// DefaultClusterAutoscalerVersion is the kubernetes/autoscaler cluster-autoscaler chart of
 	// August 2026 (9.59.0); its image should match the cluster's Kubernetes minor version.
 	DefaultClusterAutoscalerVersion = "9.59.0"
-	defaultMaxUnavailablePercent    = 33
 	nvidiaDevicePluginRepository    = "https://nvidia.github.io/k8s-device-plugin"
 	clusterAdminAccessPolicyArn     = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-	fastSsdStorageClassName         = "fast-ssd"
+	// readOnlyAccessPolicyArn reads every object, Secrets included (EKS User Guide, "Review
+	// access policy permissions"). AmazonEKSViewPolicy is not enough for a preview with refresh:
+	// it leaves out Secrets (where Helm keeps its releases), custom resources, StorageClasses
+	// and RBAC objects, all of which the program manages.
+	readOnlyAccessPolicyArn = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"
+	fastSsdStorageClassName = "fast-ssd"
 )
+
+// MaxUnavailablePercent is the share of a node group's nodes a version or launch template
+// update replaces at a time (updateConfig.maxUnavailablePercentage).
+const MaxUnavailablePercent = 33
 
 // ControlPlaneLogTypes are all five EKS control-plane log types; every one is enabled.
 var ControlPlaneLogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
@@ -57,6 +65,13 @@ type NodeGroupArgs struct {
 	// Gpu installs the NVIDIA device plugin on this group's nodes, tolerating its taints.
 	// Default: false.
 	Gpu bool
+	// PerZone builds one managed node group per availability zone (one private subnet each)
+	// instead of one group spanning every zone. MinSize, DesiredSize and MaxSize stay the totals
+	// and are divided among the zones: each zone gets total/zones, and the first total%zones
+	// zones one more, so the totals hold exactly (splitAcrossZones). Groups that run pods with
+	// zonal EBS volumes need it: the cluster autoscaler can only bring such a pod back by growing
+	// a group in the volume's zone. Default: false.
+	PerZone bool
 }
 
 // ClusterArgs configures a Cluster.
@@ -69,6 +84,9 @@ type ClusterArgs struct {
 	VpcId pulumi.StringInput
 	// PrivateSubnetIds hold the control-plane network interfaces and the nodes. Required.
 	PrivateSubnetIds pulumi.StringArrayInput
+	// AvailabilityZones name the zones of PrivateSubnetIds, in the same order (one subnet per
+	// zone). Required when a node group is PerZone. Default: none.
+	AvailabilityZones []string
 	// KubernetesVersion is the EKS minor version. Default: "1.35".
 	KubernetesVersion string
 	// EndpointPublicAccess opens the API server endpoint to the internet, restricted to
@@ -77,9 +95,21 @@ type ClusterArgs struct {
 	// PublicAccessCidrs may reach the public endpoint; required when EndpointPublicAccess is
 	// set, and never 0.0.0.0/0. Default: none.
 	PublicAccessCidrs []string
+	// EndpointAllowedCidrs may reach the private API endpoint on 443: the networks of the
+	// runners, bastions or VPNs that run `pulumi preview` and `pulumi up`. The control-plane
+	// security group otherwise admits only the nodes. With the public endpoint off, this or
+	// EndpointAllowedSecurityGroupIds must admit someone. Default: none.
+	EndpointAllowedCidrs []string
+	// EndpointAllowedSecurityGroupIds may reach the private API endpoint on 443: security groups
+	// of deployers inside the VPC (or a peered VPC in the same region). Default: none.
+	EndpointAllowedSecurityGroupIds []string
 	// AdminRoleArns are IAM roles given cluster-admin through EKS access entries, besides the
 	// identity that creates the cluster. Default: none.
 	AdminRoleArns []string
+	// ReadOnlyRoleArns are IAM roles given read access to every Kubernetes object, Secrets
+	// included, through EKS access entries (AmazonEKSAdminViewPolicy): what `pulumi preview
+	// --refresh` and drift checks need, without the right to change anything. Default: none.
+	ReadOnlyRoleArns []string
 	// SecretsKmsKeyArn encrypts Kubernetes Secrets in etcd. When nil the component creates a
 	// key with rotation. Default: nil.
 	SecretsKmsKeyArn pulumi.StringInput
@@ -135,6 +165,9 @@ var (
 	chartVersionPattern = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
 	imageTagPattern     = regexp.MustCompile(`^v1\.[0-9]+\.[0-9]+$`)
 	roleArnPattern      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$`)
+	// EC2 resource ids: the prefix and 8 (older) or 17 hexadecimal digits (EC2 User Guide,
+	// "Resource IDs").
+	securityGroupIDPattern = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	// amiTypes accepted by EKS managed node groups with an AL2023 root volume at
 	// /dev/xvda; Amazon Linux 2 types are absent on purpose (not offered for current EKS versions).
 	amiTypes = []string{"AL2023_x86_64_STANDARD", "AL2023_x86_64_NVIDIA", "AL2023_x86_64_NEURON",
@@ -152,6 +185,11 @@ func (a *ClusterArgs) Validate() validate.Problems {
 	p.NotEmpty("region", args.Region)
 	if !versionPattern.MatchString(args.KubernetesVersion) {
 		p.Addf("kubernetesVersion", "must be a Kubernetes minor version such as %q, got %q", DefaultKubernetesVersion, args.KubernetesVersion)
+	} else if _, ok := addonVersions[args.KubernetesVersion]; !ok {
+		// Node groups and add-ons are pinned to the cluster's minor (addons.go); a version
+		// without pinned add-ons would upgrade the control plane alone.
+		p.Addf("kubernetesVersion", "must be one with pinned add-on versions %v, got %q (add its row to addonVersions in components/cluster/addons.go first)",
+			SupportedKubernetesVersions(), args.KubernetesVersion)
 	}
 	if args.EndpointPublicAccess && len(args.PublicAccessCidrs) == 0 {
 		p.Addf("publicAccessCidrs", "must list the CIDRs allowed to reach the public endpoint when endpointPublicAccess is true")
@@ -161,9 +199,37 @@ func (a *ClusterArgs) Validate() validate.Problems {
 			p.Addf("publicAccessCidrs", "must not open the API server to the whole internet, got %q", cidr)
 		}
 	}
-	for _, arn := range args.AdminRoleArns {
-		if !roleArnPattern.MatchString(arn) {
-			p.Addf("adminRoleArns", "must be IAM role ARNs (arn:aws:iam::<account>:role/<name>), got %q", arn)
+	// EKS keeps one access entry per principal (CreateAccessEntry fails with
+	// ResourceInUseException for a second one), so a role is listed once across both lists.
+	entries := map[string]string{}
+	for _, list := range []struct {
+		field string
+		arns  []string
+	}{{"adminRoleArns", args.AdminRoleArns}, {"readOnlyRoleArns", args.ReadOnlyRoleArns}} {
+		for _, arn := range list.arns {
+			switch {
+			case !roleArnPattern.MatchString(arn):
+				p.Addf(list.field, "must be IAM role ARNs (arn:aws:iam::<account>:role/<name>), got %q", arn)
+			case entries[arn] != "":
+				p.Addf(list.field, "must not repeat a role already in %s (EKS keeps one access entry per role), got %q", entries[arn], arn)
+			default:
+				entries[arn] = list.field
+			}
+		}
+	}
+	// A private endpoint admits only what its security groups admit (EKS User Guide, "Cluster
+	// API server endpoint"): without a rule for the deployers every Kubernetes call times out.
+	if !args.EndpointPublicAccess && len(args.EndpointAllowedCidrs)+len(args.EndpointAllowedSecurityGroupIds) == 0 {
+		p.Addf("endpointAllowedCidrs", "must list the networks of the runners, bastions or VPNs that deploy (or name their security groups in endpointAllowedSecurityGroupIds): the API endpoint is private and admits only the nodes")
+	}
+	for _, cidr := range args.EndpointAllowedCidrs {
+		if prefix, ok := p.CIDR("endpointAllowedCidrs", cidr); ok && prefix.Bits() == 0 {
+			p.Addf("endpointAllowedCidrs", "must name the deployers' networks, not every address, got %q", cidr)
+		}
+	}
+	for _, id := range args.EndpointAllowedSecurityGroupIds {
+		if !securityGroupIDPattern.MatchString(id) {
+			p.Addf("endpointAllowedSecurityGroupIds", "must be security group ids (sg- and 8 or 17 hex digits), got %q", id)
 		}
 	}
 	p.IntRange("logRetentionDays", args.LogRetentionDays, 1, 3653)
@@ -200,6 +266,35 @@ func (a *ClusterArgs) Validate() validate.Problems {
 		}
 		seen[ng.Name] = true
 		p = append(p, ng.validate().Prefixed(field)...)
+		if ng.PerZone {
+			p = append(p, ng.validateZones(args.ClusterName, args.Region, args.AvailabilityZones).Prefixed(field)...)
+		}
+	}
+	return p
+}
+
+// maxNodeGroupNamePrefix leaves room for the unique suffix the provider appends to
+// nodeGroupNamePrefix (26 characters, terraform-plugin-sdk id.UniqueIDSuffixLength) within
+// EKS's 63-character node group names (EKS API reference, CreateNodegroup).
+const maxNodeGroupNamePrefix = 63 - 26
+
+// validateZones checks a PerZone group against the zones it is split across.
+func (ng NodeGroupArgs) validateZones(clusterName, region string, zones []string) validate.Problems {
+	var p validate.Problems
+	if len(zones) == 0 {
+		p.Addf("perZone", "needs availabilityZones, the zones of privateSubnetIds in order")
+		return p
+	}
+	// Each zone's group needs room for a node: EKS refuses a maxSize below 1, and a zone
+	// without one could never host a pod whose volume lives there.
+	if ng.MaxSize < len(zones) {
+		p.Addf("maxSize", "(%d) must be at least the number of zones (%d): the group is split into one group per zone, each with room for a node", ng.MaxSize, len(zones))
+	}
+	for _, az := range zones {
+		if prefix := nodeGroupNamePrefix(clusterName, ng.Name, zoneSuffix(region, az)); len(prefix) > maxNodeGroupNamePrefix {
+			p.Addf("perZone", "node group name prefix %q is longer than %d characters; shorten the cluster or group name", prefix, maxNodeGroupNamePrefix)
+			break
+		}
 	}
 	return p
 }

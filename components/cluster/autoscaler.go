@@ -80,10 +80,20 @@ func newClusterAutoscaler(ctx *pulumi.Context, c *Cluster, name string, a Cluste
 			"name":        pulumi.String(autoscalerServiceAccount),
 			"annotations": pulumi.Map{"eks.amazonaws.com/role-arn": role.Arn},
 		}},
+		// The chart renders each key as --key=value; a "_N" suffix repeats a flag (chart 9.59.0,
+		// values.yaml extraArgs and templates/deployment.yaml).
 		"extraArgs": pulumi.Map{
-			// Spread across zones evenly and pick the group that wastes least.
+			// A PerZone pool is one group per zone: keep their sizes even on scale-up, while a pod
+			// bound to a zonal volume still grows its own zone's group (cluster-autoscaler FAQ,
+			// "nodes in multiple zones"; AWS cloud provider README on EBS volumes and zones).
 			"balance-similar-node-groups": pulumi.Bool(true),
-			"expander":                    pulumi.String("least-waste"),
+			// Groups are similar when their labels match, ignoring zone and EKS's own node group
+			// label (processors/nodegroupset/aws_nodegroups.go). The zone groups share one launch
+			// template, but a rolling update moves them one at a time, and meanwhile their nodes
+			// differ in these EKS labels (EKS User Guide, "Understand each phase of node updates").
+			"balancing-ignore-label_1": pulumi.String("eks.amazonaws.com/nodegroup-image"),
+			"balancing-ignore-label_2": pulumi.String("eks.amazonaws.com/sourceLaunchTemplateVersion"),
+			"expander":                 pulumi.String("least-waste"),
 		},
 		"replicaCount": pulumi.Int(2),
 	}

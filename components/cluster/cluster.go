@@ -90,20 +90,30 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, err
 	}
 
-	sgs, err := newSecurityGroups(ctx, name, a.VpcId, parent)
+	sgs, err := newSecurityGroups(ctx, name, a, parent)
 	if err != nil {
 		return nil, err
 	}
 
 	accessEntries := map[string]eks.AccessEntryArgs{}
-	for i, arn := range a.AdminRoleArns {
-		accessEntries[fmt.Sprintf("admin-%d", i)] = eks.AccessEntryArgs{
+	entry := func(arn, policyName, policyArn string) eks.AccessEntryArgs {
+		return eks.AccessEntryArgs{
 			PrincipalArn: pulumi.String(arn),
-			AccessPolicies: eks.AccessPolicyAssociationMap{"cluster-admin": eks.AccessPolicyAssociationArgs{
-				PolicyArn:   pulumi.String(clusterAdminAccessPolicyArn),
+			AccessPolicies: eks.AccessPolicyAssociationMap{policyName: eks.AccessPolicyAssociationArgs{
+				PolicyArn:   pulumi.String(policyArn),
 				AccessScope: awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
 			}},
 		}
+	}
+	for i, arn := range a.AdminRoleArns {
+		accessEntries[fmt.Sprintf("admin-%d", i)] = entry(arn, "cluster-admin", clusterAdminAccessPolicyArn)
+	}
+	// Preview and drift roles: read everything (a preview with refresh reads each object the
+	// program manages), change nothing. pulumi-kubernetes falls back to a client-side diff when
+	// the server-side dry run is forbidden (pulumi/pulumi-kubernetes#2419, in v4.32.0's Create
+	// and Update), so a preview still shows in-cluster changes.
+	for i, arn := range a.ReadOnlyRoleArns {
+		accessEntries[fmt.Sprintf("read-only-%d", i)] = entry(arn, "admin-view", readOnlyAccessPolicyArn)
 	}
 
 	// Access entries only: no aws-auth ConfigMap to drift or to be edited by hand.
@@ -154,10 +164,21 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	c.OidcProviderArn = oidc.Arn
 	c.OidcIssuer = oidc.Url
 
-	cni, err := newAddon(ctx, c, name, "vpc-cni", "kube-system", "aws-node",
-		"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+	// Every add-on is pinned to the cluster's minor (addons.go). Networking comes before the
+	// nodes, which need it to become ready; on an upgrade the engine therefore updates the
+	// control plane, then vpc-cni and kube-proxy, then the node groups.
+	versions := addonVersions[a.KubernetesVersion]
+	cni, err := newAddon(ctx, c, name, addonSpec{
+		name: "vpc-cni", version: versions.VpcCni,
+		namespace: "kube-system", serviceAccount: "aws-node", policyArn: "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
 		// Without the network policy agent every NetworkPolicy is silently a no-op on EKS.
-		`{"enableNetworkPolicy":"true"}`, parent, nil)
+		configuration: `{"enableNetworkPolicy":"true"}`,
+	}, parent, nil)
+	if err != nil {
+		return nil, err
+	}
+	// kube-proxy calls no AWS API, so it has no IRSA role.
+	kubeProxy, err := newAddon(ctx, c, name, addonSpec{name: "kube-proxy", version: versions.KubeProxy}, parent, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -170,18 +191,20 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	// system are the groups without a GPU: cluster services run there, so they wait for those
 	// only, and a shortage of GPU capacity does not hold back the rest of the platform.
 	var system []pulumi.Resource
-	gpuGroups := map[string]pulumi.Resource{}
+	gpuGroups := map[string][]pulumi.Resource{}
 	for _, ng := range a.NodeGroups {
-		group, err := newNodeGroup(ctx, name, a, ng, clusterName, nodeRole, sgs.nodes, parent,
-			pulumi.DependsOn([]pulumi.Resource{cni}))
+		groups, err := newNodePool(ctx, name, a, ng, clusterName, nodeRole, sgs.nodes, parent,
+			pulumi.DependsOn([]pulumi.Resource{cni, kubeProxy}))
 		if err != nil {
 			return nil, err
 		}
-		groupNames = append(groupNames, group.NodeGroupName)
-		if ng.Gpu {
-			gpuGroups[ng.Name] = group
-		} else {
-			system = append(system, group)
+		for _, group := range groups {
+			groupNames = append(groupNames, group.NodeGroupName)
+			if ng.Gpu {
+				gpuGroups[ng.Name] = append(gpuGroups[ng.Name], group)
+			} else {
+				system = append(system, group)
+			}
 		}
 	}
 	if len(system) == 0 {
@@ -198,9 +221,16 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, err
 	}
 
-	// The EBS CSI controller runs on nodes: the add-on only becomes active once they exist.
-	ebs, err := newAddon(ctx, c, name, "aws-ebs-csi-driver", "kube-system", "ebs-csi-controller-sa",
-		"arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy", "", parent, system)
+	// CoreDNS and the EBS CSI controller are Deployments: their add-ons only become active
+	// once nodes exist to run them.
+	if _, err := newAddon(ctx, c, name, addonSpec{name: "coredns", version: versions.CoreDNS}, parent, system); err != nil {
+		return nil, err
+	}
+	ebs, err := newAddon(ctx, c, name, addonSpec{
+		name: "aws-ebs-csi-driver", version: versions.EbsCsiDriver,
+		namespace: "kube-system", serviceAccount: "ebs-csi-controller-sa",
+		policyArn: "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+	}, parent, system)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +252,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	for _, ng := range a.NodeGroups {
 		if ng.Gpu {
 			if err := newNvidiaDevicePlugin(ctx, name, a.NvidiaDevicePluginVersion, ng, parent,
-				pulumi.Provider(systemProvider), pulumi.DependsOn([]pulumi.Resource{gpuGroups[ng.Name]})); err != nil {
+				pulumi.Provider(systemProvider), pulumi.DependsOn(gpuGroups[ng.Name])); err != nil {
 				return nil, err
 			}
 		}
@@ -246,36 +276,4 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, err
 	}
 	return c, nil
-}
-
-// newAddon installs an EKS add-on whose service account assumes its own IRSA role with one AWS
-// managed policy, instead of borrowing the node role's permissions.
-func newAddon(ctx *pulumi.Context, c *Cluster, name, addon, namespace, serviceAccount, policyArn, configuration string,
-	parent pulumi.ResourceOption, waitFor []pulumi.Resource,
-) (*awseks.Addon, error) {
-	role, err := iam.NewRole(ctx, name+"-"+addon, &iam.RoleArgs{
-		AssumeRolePolicy: irsa.AssumeRolePolicy(c.IRSA(), namespace, serviceAccount),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	attachment, err := iam.NewRolePolicyAttachment(ctx, name+"-"+addon, &iam.RolePolicyAttachmentArgs{
-		Role: role.Name, PolicyArn: pulumi.String(policyArn),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	args := &awseks.AddonArgs{
-		ClusterName:           c.ClusterName,
-		AddonName:             pulumi.String(addon),
-		ServiceAccountRoleArn: role.Arn,
-		// EKS installs vpc-cni itself when the cluster is created; take it over.
-		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
-		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
-	}
-	if configuration != "" {
-		args.ConfigurationValues = pulumi.String(configuration)
-	}
-	// Only the add-on waits for waitFor; its role does not need to.
-	return awseks.NewAddon(ctx, name+"-"+addon, args, parent, pulumi.DependsOn(append([]pulumi.Resource{attachment}, waitFor...)))
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -14,11 +15,13 @@ import (
 
 func baseArgs() ClusterArgs {
 	return ClusterArgs{
-		ClusterName: "novacron-test",
-		Region:      "us-east-1",
+		ClusterName:          "novacron-test",
+		Region:               "us-east-1",
+		AvailabilityZones:    []string{"us-east-1a", "us-east-1b", "us-east-1c"},
+		EndpointAllowedCidrs: []string{"10.0.0.0/16"},
 		NodeGroups: []NodeGroupArgs{
 			{Name: "general", InstanceTypes: []string{"m5.xlarge"}, MinSize: 3, DesiredSize: 5, MaxSize: 10,
-				Labels: map[string]string{"workload": "general"}},
+				Labels: map[string]string{"workload": "general"}, PerZone: true},
 			{Name: "ml", InstanceTypes: []string{"p3.2xlarge"}, AmiType: "AL2023_x86_64_NVIDIA", MinSize: 0, DesiredSize: 2, MaxSize: 5,
 				Labels: map[string]string{"workload": "ml"}, Taints: []Taint{{Key: "ml-workload", Value: "true", Effect: "NoSchedule"}}, Gpu: true},
 		},
@@ -31,7 +34,7 @@ func run(t *testing.T, args ClusterArgs) (*mock.Engine, error) {
 	err := eng.Run(nil, nil, func(ctx *pulumi.Context) error {
 		a := args
 		a.VpcId = pulumi.String("vpc-1")
-		a.PrivateSubnetIds = pulumi.ToStringArray([]string{"subnet-a", "subnet-b"})
+		a.PrivateSubnetIds = pulumi.ToStringArray([]string{"subnet-a", "subnet-b", "subnet-c"})
 		_, err := NewCluster(ctx, "cluster", &a)
 		return err
 	})
@@ -71,18 +74,27 @@ func TestClusterDefaults(t *testing.T) {
 	assert.Equal(t, []any{"sts.amazonaws.com"}, mocktest.Value(t, oidc, "clientIdLists"))
 
 	// Node groups: launch template with IMDSv2 and encrypted volumes, scaling drift ignored,
-	// after the CNI add-on so that nodes come up with working networking.
+	// the kubelet pinned to the control plane's minor, after the networking add-ons so that
+	// nodes come up with working networking.
 	cni := eng.Find("aws:eks/addon:Addon", "cluster-vpc-cni")
 	require.NotNil(t, cni)
 	assert.JSONEq(t, `{"enableNetworkPolicy":"true"}`, mocktest.Value(t, cni, "configurationValues").(string))
-	for _, name := range []string{"general", "ml"} {
+	kubeProxy := eng.Find("aws:eks/addon:Addon", "cluster-kube-proxy")
+	require.NotNil(t, kubeProxy)
+	groups := []string{"general-us-east-1a", "general-us-east-1b", "general-us-east-1c", "ml"}
+	for _, name := range groups {
 		ng := eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-"+name)
 		require.NotNil(t, ng, name)
 		assert.Contains(t, ng.Dependencies, cni.URN)
+		assert.Contains(t, ng.Dependencies, kubeProxy.URN)
 		assert.Contains(t, ng.Dependencies, c.URN, "node groups wait for the control plane")
 		assert.Equal(t, []string{"scalingConfig.desiredSize"}, ng.IgnoreChanges)
 		assert.Equal(t, "ON_DEMAND", mocktest.Value(t, ng, "capacityType"))
-		lt := eng.Find("aws:ec2/launchTemplate:LaunchTemplate", "cluster-"+name)
+		assert.Equal(t, "1.35", mocktest.Value(t, ng, "version"), "%s follows the control plane", name)
+	}
+	assert.Len(t, eng.ByType("aws:eks/nodeGroup:NodeGroup"), len(groups))
+	for _, pool := range []string{"general", "ml"} {
+		lt := eng.Find("aws:ec2/launchTemplate:LaunchTemplate", "cluster-"+pool)
 		require.NotNil(t, lt)
 		assert.Equal(t, "required", mocktest.Value(t, lt, "metadataOptions.httpTokens"))
 		assert.Equal(t, 1.0, mocktest.Value(t, lt, "metadataOptions.httpPutResponseHopLimit"))
@@ -91,9 +103,11 @@ func TestClusterDefaults(t *testing.T) {
 		assert.Equal(t, "gp3", ebs["volumeType"])
 		assert.Equal(t, 100.0, ebs["volumeSize"])
 	}
+	assert.Len(t, eng.ByType("aws:ec2/launchTemplate:LaunchTemplate"), 2, "the zone groups of a pool share its launch template")
 	ml := eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-ml")
 	assert.Equal(t, []any{map[string]any{"key": "ml-workload", "value": "true", "effect": "NO_SCHEDULE"}}, mocktest.Value(t, ml, "taints"))
 	assert.Equal(t, "AL2023_x86_64_NVIDIA", mocktest.Value(t, ml, "amiType"))
+	assert.Equal(t, []any{"subnet-a", "subnet-b", "subnet-c"}, mocktest.Value(t, ml, "subnetIds"), "the GPU pool spans every zone")
 
 	tags := map[string]map[string]string{}
 	for _, tag := range eng.ByType("aws:autoscaling/tag:Tag") {
@@ -103,8 +117,11 @@ func TestClusterDefaults(t *testing.T) {
 		}
 		tags[asg][mocktest.Value(t, tag, "tag.key").(string)] = mocktest.Value(t, tag, "tag.value").(string)
 	}
+	general := map[string]string{"k8s.io/cluster-autoscaler/node-template/label/workload": "general"}
 	assert.Equal(t, map[string]map[string]string{
-		"eks-cluster-general-asg": {"k8s.io/cluster-autoscaler/node-template/label/workload": "general"},
+		"eks-cluster-general-us-east-1a-asg": general,
+		"eks-cluster-general-us-east-1b-asg": general,
+		"eks-cluster-general-us-east-1c-asg": general,
 		"eks-cluster-ml-asg": {
 			"k8s.io/cluster-autoscaler/node-template/label/workload":    "ml",
 			"k8s.io/cluster-autoscaler/node-template/taint/ml-workload": "true:NoSchedule",
@@ -117,17 +134,18 @@ func TestClusterDefaults(t *testing.T) {
 	role := eng.Find("aws:iam/role:Role", "cluster-aws-ebs-csi-driver")
 	require.NotNil(t, role)
 	assert.Contains(t, mocktest.Value(t, role, "assumeRolePolicy"), "system:serviceaccount:kube-system:ebs-csi-controller-sa")
-	general := eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-general")
+	generalA := eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-general-us-east-1a")
+	generalC := eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-general-us-east-1c")
 	gpu := eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-ml")
-	assert.Contains(t, ebsAddon.Dependencies, general.URN, "the EBS CSI controller needs nodes to run on")
+	assert.Subset(t, ebsAddon.Dependencies, []string{generalA.URN, generalC.URN}, "the EBS CSI controller needs nodes to run on")
 	assert.NotContains(t, ebsAddon.Dependencies, gpu.URN, "GPU capacity does not hold back cluster services")
 	system := eng.Find("pulumi:providers:kubernetes", "cluster-k8s-system")
 	require.NotNil(t, system)
-	assert.Contains(t, system.Dependencies, general.URN)
+	assert.Contains(t, system.Dependencies, generalA.URN)
 	assert.NotContains(t, system.Dependencies, gpu.URN)
 	workloads := eng.Find("pulumi:providers:kubernetes", "cluster-k8s")
 	require.NotNil(t, workloads)
-	assert.Subset(t, workloads.Dependencies, []string{general.URN, eng.Find("kubernetes:storage.k8s.io/v1:StorageClass", "cluster-fast-ssd").URN},
+	assert.Subset(t, workloads.Dependencies, []string{generalA.URN, generalC.URN, eng.Find("kubernetes:storage.k8s.io/v1:StorageClass", "cluster-fast-ssd").URN},
 		"workloads wait for the system nodes and the storage class")
 	assert.NotContains(t, workloads.Dependencies, gpu.URN)
 
@@ -235,6 +253,29 @@ func TestClusterInvalidArgs(t *testing.T) {
 			"nodeGroups must include a group without a GPU for the cluster's own services"},
 		{"autoscaler chart range", func(a *ClusterArgs) { a.ClusterAutoscalerVersion = "^9" },
 			`clusterAutoscalerVersion must be an exact chart version such as 1.2.3, got "^9"`},
+		{"private endpoint nobody can reach", func(a *ClusterArgs) { a.EndpointAllowedCidrs = nil },
+			"endpointAllowedCidrs must list the networks of the runners, bastions or VPNs that deploy"},
+		{"deployers from anywhere", func(a *ClusterArgs) { a.EndpointAllowedCidrs = []string{"0.0.0.0/0"} },
+			`endpointAllowedCidrs must name the deployers' networks, not every address, got "0.0.0.0/0"`},
+		{"deployer CIDR not a network", func(a *ClusterArgs) { a.EndpointAllowedCidrs = []string{"10.0.0.1/16"} },
+			`endpointAllowedCidrs must be a network address (10.0.0.0/16), got "10.0.0.1/16"`},
+		{"deployer group not an id", func(a *ClusterArgs) { a.EndpointAllowedSecurityGroupIds = []string{"runners"} },
+			`endpointAllowedSecurityGroupIds must be security group ids (sg- and 8 or 17 hex digits), got "runners"`},
+		{"read-only not a role", func(a *ClusterArgs) { a.ReadOnlyRoleArns = []string{"arn:aws:iam::123456789012:user/ci"} },
+			`readOnlyRoleArns must be IAM role ARNs`},
+		{"role in both lists", func(a *ClusterArgs) {
+			a.AdminRoleArns = []string{"arn:aws:iam::123456789012:role/ci"}
+			a.ReadOnlyRoleArns = []string{"arn:aws:iam::123456789012:role/ci"}
+		}, `readOnlyRoleArns must not repeat a role already in adminRoleArns (EKS keeps one access entry per role), got "arn:aws:iam::123456789012:role/ci"`},
+		{"version without pinned add-ons", func(a *ClusterArgs) { a.KubernetesVersion = "1.39" },
+			`kubernetesVersion must be one with pinned add-on versions [1.33 1.34 1.35], got "1.39"`},
+		{"zone groups without room in every zone", func(a *ClusterArgs) {
+			a.NodeGroups[0].MinSize, a.NodeGroups[0].DesiredSize, a.NodeGroups[0].MaxSize = 1, 1, 2
+		}, "nodeGroups.general.maxSize (2) must be at least the number of zones (3)"},
+		{"zone groups without zones", func(a *ClusterArgs) { a.AvailabilityZones = nil },
+			"nodeGroups.general.perZone needs availabilityZones, the zones of privateSubnetIds in order"},
+		{"zone group name too long", func(a *ClusterArgs) { a.ClusterName = "novacron-a-rather-long-cluster-name" },
+			`nodeGroups.general.perZone node group name prefix "novacron-a-rather-long-cluster-name-general-a-" is longer than 37 characters`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,4 +288,162 @@ func TestClusterInvalidArgs(t *testing.T) {
 			assert.Empty(t, eng.Resources(), "nothing is registered when the arguments are invalid")
 		})
 	}
+}
+
+func TestAddonsPinnedToKubernetesMinor(t *testing.T) {
+	for _, version := range []string{"1.35", "1.34"} {
+		t.Run(version, func(t *testing.T) {
+			args := baseArgs()
+			args.KubernetesVersion = version
+			eng, err := run(t, args)
+			require.NoError(t, err)
+			want, ok := AddonVersionsFor(version)
+			require.True(t, ok)
+			addons := map[string]string{}
+			for _, addon := range eng.ByType("aws:eks/addon:Addon") {
+				addons[mocktest.Str(t, addon, "addonName")] = mocktest.Str(t, addon, "addonVersion")
+				assert.Equal(t, "OVERWRITE", mocktest.Value(t, addon, "resolveConflictsOnUpdate"))
+			}
+			assert.Equal(t, map[string]string{
+				"vpc-cni": want.VpcCni, "kube-proxy": want.KubeProxy, "coredns": want.CoreDNS, "aws-ebs-csi-driver": want.EbsCsiDriver,
+			}, addons, "every add-on is managed and pinned")
+			for _, ng := range eng.ByType("aws:eks/nodeGroup:NodeGroup") {
+				assert.Equal(t, version, mocktest.Value(t, ng, "version"), ng.Name)
+			}
+			assert.Equal(t, version, mocktest.Value(t, eng.Find("eks:index:Cluster", "cluster"), "version"))
+
+			// kube-proxy and CoreDNS call no AWS API: no IRSA role, and so no role to wait for.
+			for _, name := range []string{"kube-proxy", "coredns"} {
+				addon := eng.Find("aws:eks/addon:Addon", "cluster-"+name)
+				_, hasRole := addon.Input("serviceAccountRoleArn")
+				assert.False(t, hasRole, name)
+				assert.Nil(t, eng.Find("aws:iam/role:Role", "cluster-"+name))
+			}
+			coredns := eng.Find("aws:eks/addon:Addon", "cluster-coredns")
+			assert.Contains(t, coredns.Dependencies, eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-general-us-east-1b").URN,
+				"CoreDNS runs on nodes: its add-on becomes active only once they exist")
+			assert.NotContains(t, coredns.Dependencies, eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-ml").URN)
+		})
+	}
+}
+
+func TestAddonVersionTable(t *testing.T) {
+	require.Contains(t, SupportedKubernetesVersions(), DefaultKubernetesVersion)
+	for minor, v := range addonVersions {
+		assert.Regexp(t, versionPattern, minor)
+		// kube-proxy must not be newer than the API server, and EKS builds one per minor.
+		assert.Truef(t, strings.HasPrefix(v.KubeProxy, "v"+minor+"."), "kube-proxy %s for %s", v.KubeProxy, minor)
+		for name, version := range map[string]string{"vpc-cni": v.VpcCni, "coredns": v.CoreDNS, "aws-ebs-csi-driver": v.EbsCsiDriver, "kube-proxy": v.KubeProxy} {
+			assert.Regexpf(t, `^v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+$`, version, "%s for %s", name, minor)
+		}
+	}
+}
+
+func TestSplitAcrossZones(t *testing.T) {
+	tests := []struct {
+		total, zones int
+		want         []int
+	}{
+		{10, 3, []int{4, 3, 3}},
+		{5, 3, []int{2, 2, 1}},
+		{3, 3, []int{1, 1, 1}},
+		{2, 3, []int{1, 1, 0}},
+		{0, 3, []int{0, 0, 0}},
+		{7, 2, []int{4, 3}},
+	}
+	for _, tt := range tests {
+		got := splitAcrossZones(tt.total, tt.zones)
+		assert.Equal(t, tt.want, got, "%d over %d zones", tt.total, tt.zones)
+		sum := 0
+		for _, n := range got {
+			sum += n
+		}
+		assert.Equal(t, tt.total, sum, "the parts add up to the total")
+	}
+	// Splitting min, desired and max the same way keeps min <= desired <= max in each zone.
+	for lo := 0; lo <= 12; lo++ {
+		for hi := lo; hi <= 12; hi++ {
+			a, b := splitAcrossZones(lo, 3), splitAcrossZones(hi, 3)
+			for i := range a {
+				require.LessOrEqual(t, a[i], b[i], "%d and %d, zone %d", lo, hi, i)
+			}
+		}
+	}
+}
+
+// TestGeneralPoolOneGroupPerZone holds the zonal design: a pod whose EBS volume lives in one
+// zone can only come back if a group in that zone can grow, so the general pool is one group
+// per zone, each in its own subnet, balanced by the autoscaler.
+func TestGeneralPoolOneGroupPerZone(t *testing.T) {
+	eng, err := run(t, baseArgs())
+	require.NoError(t, err)
+	want := []struct {
+		zone, subnet, prefix string
+		min, desired, max    float64
+	}{
+		{"us-east-1a", "subnet-a", "novacron-test-general-a-", 1, 2, 4},
+		{"us-east-1b", "subnet-b", "novacron-test-general-b-", 1, 2, 3},
+		{"us-east-1c", "subnet-c", "novacron-test-general-c-", 1, 1, 3},
+	}
+	lt := eng.Find("aws:ec2/launchTemplate:LaunchTemplate", "cluster-general")
+	require.NotNil(t, lt)
+	for _, w := range want {
+		ng := eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-general-"+w.zone)
+		require.NotNil(t, ng, w.zone)
+		assert.Equal(t, []any{w.subnet}, mocktest.Value(t, ng, "subnetIds"), "one zone's subnet only")
+		assert.Equal(t, w.prefix, mocktest.Value(t, ng, "nodeGroupNamePrefix"))
+		assert.Equal(t, w.min, mocktest.Value(t, ng, "scalingConfig.minSize"))
+		assert.Equal(t, w.desired, mocktest.Value(t, ng, "scalingConfig.desiredSize"))
+		assert.Equal(t, w.max, mocktest.Value(t, ng, "scalingConfig.maxSize"))
+		assert.Equal(t, map[string]any{"workload": "general"}, mocktest.Value(t, ng, "labels"), "same labels: similar groups")
+		assert.Equal(t, float64(MaxUnavailablePercent), mocktest.Value(t, ng, "updateConfig.maxUnavailablePercentage"))
+		assert.Contains(t, ng.Dependencies, lt.URN, "the zone groups share the pool's launch template")
+	}
+	assert.Nil(t, eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-general"), "no group spans the zones")
+
+	release := eng.Find("kubernetes:helm.sh/v3:Release", "cluster-cluster-autoscaler")
+	require.NotNil(t, release)
+	assert.Equal(t, map[string]any{
+		"balance-similar-node-groups": true,
+		"balancing-ignore-label_1":    "eks.amazonaws.com/nodegroup-image",
+		"balancing-ignore-label_2":    "eks.amazonaws.com/sourceLaunchTemplateVersion",
+		"expander":                    "least-waste",
+	}, mocktest.Value(t, release, "values.extraArgs"))
+}
+
+func TestDeployersReachThePrivateEndpoint(t *testing.T) {
+	args := baseArgs()
+	args.EndpointAllowedCidrs = []string{"10.20.0.0/24"}
+	args.EndpointAllowedSecurityGroupIds = []string{"sg-0123456789abcdef0"}
+	args.ReadOnlyRoleArns = []string{"arn:aws:iam::123456789012:role/github-ci-preview"}
+	eng, err := run(t, args)
+	require.NoError(t, err)
+
+	controlPlane := eng.Find("aws:ec2/securityGroup:SecurityGroup", "cluster-control-plane")
+	require.NotNil(t, controlPlane)
+	rules := map[string]map[string]any{}
+	for _, r := range eng.ByType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+		if strings.HasPrefix(r.Name, "cluster-api-from-") && r.Name != "cluster-api-from-nodes" {
+			rules[r.Name] = map[string]any{
+				"port": mocktest.Value(t, r, "fromPort"), "to": mocktest.Value(t, r, "toPort"), "protocol": mocktest.Value(t, r, "ipProtocol"),
+			}
+			if v, ok := r.Input("cidrIpv4"); ok {
+				rules[r.Name]["source"] = v.StringValue()
+			}
+			if v, ok := r.Input("referencedSecurityGroupId"); ok {
+				rules[r.Name]["source"] = v.StringValue()
+			}
+			assert.Contains(t, r.Dependencies, controlPlane.URN, "the rule is on the control-plane group")
+		}
+	}
+	assert.Equal(t, map[string]map[string]any{
+		"cluster-api-from-10-20-0-0-24":         {"port": 443.0, "to": 443.0, "protocol": "tcp", "source": "10.20.0.0/24"},
+		"cluster-api-from-sg-0123456789abcdef0": {"port": 443.0, "to": 443.0, "protocol": "tcp", "source": "sg-0123456789abcdef0"},
+	}, rules)
+
+	c := eng.Find("eks:index:Cluster", "cluster")
+	assert.Equal(t, "arn:aws:iam::123456789012:role/github-ci-preview", mocktest.Value(t, c, "accessEntries.read-only-0.principalArn"))
+	assert.Equal(t, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy",
+		mocktest.Value(t, c, "accessEntries.read-only-0.accessPolicies.admin-view.policyArn"))
+	assert.Equal(t, "cluster", mocktest.Value(t, c, "accessEntries.read-only-0.accessPolicies.admin-view.accessScope.type"))
 }

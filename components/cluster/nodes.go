@@ -25,7 +25,11 @@ type securityGroups struct {
 // newSecurityGroups creates the control-plane and node groups with only the traffic EKS needs:
 // nodes to the API server on 443, the API server to kubelets and webhooks on 443 and 1025-65535,
 // node to node for pod networking, and node egress for images and AWS APIs.
-func newSecurityGroups(ctx *pulumi.Context, name string, vpcID pulumi.StringInput, parent pulumi.ResourceOption) (*securityGroups, error) {
+//
+// Deployers (runners, bastions, VPNs named by CIDR or security group) reach the API server on
+// 443 too: with the public endpoint off, they have no other way in.
+func newSecurityGroups(ctx *pulumi.Context, name string, a ClusterArgs, parent pulumi.ResourceOption) (*securityGroups, error) {
+	vpcID := a.VpcId
 	controlPlane, err := ec2.NewSecurityGroup(ctx, name+"-control-plane", &ec2.SecurityGroupArgs{
 		VpcId: vpcID, Description: pulumi.String("EKS control plane " + name),
 	}, parent)
@@ -66,6 +70,26 @@ func newSecurityGroups(ctx *pulumi.Context, name string, vpcID pulumi.StringInpu
 			return nil, err
 		}
 	}
+	// Named after the source rather than its position, so that reordering the list replaces
+	// nothing.
+	deployer := func(source string, args *vpc.SecurityGroupIngressRuleArgs) error {
+		args.SecurityGroupId = controlPlane.ID()
+		args.IpProtocol = pulumi.String("tcp")
+		args.FromPort, args.ToPort = pulumi.Int(443), pulumi.Int(443)
+		args.Description = pulumi.String("deployers (runners, bastions, VPN) to the API server")
+		_, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-api-from-"+sanitize(strings.ReplaceAll(source, "/", "-")), args, parent)
+		return err
+	}
+	for _, cidr := range a.EndpointAllowedCidrs {
+		if err := deployer(cidr, &vpc.SecurityGroupIngressRuleArgs{CidrIpv4: pulumi.String(cidr)}); err != nil {
+			return nil, err
+		}
+	}
+	for _, id := range a.EndpointAllowedSecurityGroupIds {
+		if err := deployer(id, &vpc.SecurityGroupIngressRuleArgs{ReferencedSecurityGroupId: pulumi.String(id)}); err != nil {
+			return nil, err
+		}
+	}
 	egress := []struct {
 		suffix string
 		group  *ec2.SecurityGroup
@@ -102,9 +126,76 @@ func taintEffect(effect string) string {
 	}
 }
 
-func newNodeGroup(ctx *pulumi.Context, name string, a ClusterArgs, ng NodeGroupArgs, clusterName pulumi.StringOutput,
+// nodeGroupNamePrefix is the physical name prefix of a managed node group; zone is "" for a
+// group that spans every zone.
+func nodeGroupNamePrefix(clusterName, group, zone string) string {
+	if zone == "" {
+		return clusterName + "-" + group + "-"
+	}
+	return clusterName + "-" + group + "-" + zone + "-"
+}
+
+// zoneSuffix shortens a zone name to what follows its region ("us-east-1a" → "a"), which keeps
+// node group names within EKS's limit.
+func zoneSuffix(region, az string) string {
+	if s := strings.TrimLeft(strings.TrimPrefix(az, region), "-"); s != "" {
+		return s
+	}
+	return az
+}
+
+// splitAcrossZones divides a total among n zones: total/n each, and one more for each of the
+// first total%n zones. The parts add up to the total, and splitting min, desired and max the
+// same way keeps min <= desired <= max in every zone.
+func splitAcrossZones(total, n int) []int {
+	parts := make([]int, n)
+	for i := range parts {
+		parts[i] = total / n
+		if i < total%n {
+			parts[i]++
+		}
+	}
+	return parts
+}
+
+// nodeGroupSpec is one managed node group of a pool: the whole pool, or its share in one zone.
+type nodeGroupSpec struct {
+	resourceName, namePrefix string
+	subnets                  pulumi.StringArrayInput
+	min, desired, max        int
+}
+
+// poolGroups lists the managed node groups of a pool: one across every private subnet, or one
+// per zone (PerZone), each in its zone's subnet with its share of the sizes.
+func poolGroups(name string, a ClusterArgs, ng NodeGroupArgs) []nodeGroupSpec {
+	groupName := name + "-" + ng.Name
+	if !ng.PerZone {
+		return []nodeGroupSpec{{
+			resourceName: groupName, namePrefix: nodeGroupNamePrefix(a.ClusterName, ng.Name, ""),
+			subnets: a.PrivateSubnetIds, min: ng.MinSize, desired: ng.DesiredSize, max: ng.MaxSize,
+		}}
+	}
+	n := len(a.AvailabilityZones)
+	mins, desired, maxes := splitAcrossZones(ng.MinSize, n), splitAcrossZones(ng.DesiredSize, n), splitAcrossZones(ng.MaxSize, n)
+	subnets := a.PrivateSubnetIds.ToStringArrayOutput()
+	specs := make([]nodeGroupSpec, n)
+	for i, az := range a.AvailabilityZones {
+		specs[i] = nodeGroupSpec{
+			resourceName: groupName + "-" + az,
+			namePrefix:   nodeGroupNamePrefix(a.ClusterName, ng.Name, zoneSuffix(a.Region, az)),
+			subnets:      pulumi.StringArray{subnets.Index(pulumi.Int(i))},
+			min:          mins[i], desired: desired[i], max: maxes[i],
+		}
+	}
+	return specs
+}
+
+// newNodePool creates a pool's launch template and its managed node groups. The groups of a
+// PerZone pool share the launch template, so their nodes carry the same
+// eks.amazonaws.com/sourceLaunchTemplateId label and the autoscaler sees them as similar.
+func newNodePool(ctx *pulumi.Context, name string, a ClusterArgs, ng NodeGroupArgs, clusterName pulumi.StringOutput,
 	nodeRole *nodeRole, nodeSG *ec2.SecurityGroup, parent pulumi.ResourceOption, deps pulumi.ResourceOption,
-) (*awseks.NodeGroup, error) {
+) ([]*awseks.NodeGroup, error) {
 	groupName := name + "-" + ng.Name
 	lt, err := ec2.NewLaunchTemplate(ctx, groupName, &ec2.LaunchTemplateArgs{
 		Description: pulumi.Sprintf("Nodes of group %s in cluster %s", ng.Name, a.ClusterName),
@@ -141,33 +232,51 @@ func newNodeGroup(ctx *pulumi.Context, name string, a ClusterArgs, ng NodeGroupA
 			Key: pulumi.String(t.Key), Value: pulumi.String(t.Value), Effect: pulumi.String(taintEffect(t.Effect)),
 		})
 	}
-	group, err := awseks.NewNodeGroup(ctx, groupName, &awseks.NodeGroupArgs{
-		ClusterName:         clusterName,
-		NodeGroupNamePrefix: pulumi.String(a.ClusterName + "-" + ng.Name + "-"),
-		NodeRoleArn:         nodeRole.role.Arn,
-		SubnetIds:           a.PrivateSubnetIds,
-		InstanceTypes:       pulumi.ToStringArray(ng.InstanceTypes),
-		AmiType:             pulumi.String(ng.AmiType),
-		CapacityType:        pulumi.String("ON_DEMAND"),
-		ScalingConfig: awseks.NodeGroupScalingConfigArgs{
-			MinSize: pulumi.Int(ng.MinSize), DesiredSize: pulumi.Int(ng.DesiredSize), MaxSize: pulumi.Int(ng.MaxSize),
-		},
-		Labels: pulumi.ToStringMap(ng.Labels),
-		Taints: taints,
-		LaunchTemplate: awseks.NodeGroupLaunchTemplateArgs{
-			Id:      lt.ID(),
-			Version: lt.LatestVersion.ApplyT(strconv.Itoa).(pulumi.StringOutput),
-		},
-		UpdateConfig: awseks.NodeGroupUpdateConfigArgs{MaxUnavailablePercentage: pulumi.Int(defaultMaxUnavailablePercent)},
-	}, parent, deps, pulumi.DependsOn(nodeRole.attachments),
-		// The cluster autoscaler owns the desired size once the group exists.
-		pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}))
-	if err != nil {
-		return nil, err
+	var groups []*awseks.NodeGroup
+	for _, spec := range poolGroups(name, a, ng) {
+		group, err := awseks.NewNodeGroup(ctx, spec.resourceName, &awseks.NodeGroupArgs{
+			ClusterName:         clusterName,
+			NodeGroupNamePrefix: pulumi.String(spec.namePrefix),
+			NodeRoleArn:         nodeRole.role.Arn,
+			SubnetIds:           spec.subnets,
+			// The kubelet follows the control plane: without a version the provider never
+			// upgrades the group, and EKS refuses the next control-plane upgrade while managed
+			// nodes lag a minor behind (EKS User Guide, "Update existing cluster to new
+			// Kubernetes version"). The AMI comes from the version because the launch template
+			// names none.
+			Version:       pulumi.String(a.KubernetesVersion),
+			InstanceTypes: pulumi.ToStringArray(ng.InstanceTypes),
+			AmiType:       pulumi.String(ng.AmiType),
+			CapacityType:  pulumi.String("ON_DEMAND"),
+			ScalingConfig: awseks.NodeGroupScalingConfigArgs{
+				MinSize: pulumi.Int(spec.min), DesiredSize: pulumi.Int(spec.desired), MaxSize: pulumi.Int(spec.max),
+			},
+			Labels: pulumi.ToStringMap(ng.Labels),
+			Taints: taints,
+			LaunchTemplate: awseks.NodeGroupLaunchTemplateArgs{
+				Id:      lt.ID(),
+				Version: lt.LatestVersion.ApplyT(strconv.Itoa).(pulumi.StringOutput),
+			},
+			UpdateConfig: awseks.NodeGroupUpdateConfigArgs{MaxUnavailablePercentage: pulumi.Int(MaxUnavailablePercent)},
+		}, parent, deps, pulumi.DependsOn(nodeRole.attachments),
+			// The cluster autoscaler owns the desired size once the group exists.
+			pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}))
+		if err != nil {
+			return nil, err
+		}
+		if err := tagAutoscalingGroup(ctx, spec.resourceName, ng, group, parent); err != nil {
+			return nil, err
+		}
+		groups = append(groups, group)
 	}
+	return groups, nil
+}
 
-	// EKS tags the group's Auto Scaling group for autoscaler discovery, but not with the labels
-	// and taints, which the autoscaler needs to scale a group up from zero nodes.
+// tagAutoscalingGroup adds the cluster-autoscaler node-template tags to a group's Auto Scaling
+// group. EKS tags it for autoscaler discovery, but not with the labels and taints, which the
+// autoscaler needs to scale a group up from zero nodes. The zone label comes from the Auto
+// Scaling group's own zone (cluster-autoscaler AWS cloud provider, buildGenericLabels).
+func tagAutoscalingGroup(ctx *pulumi.Context, groupName string, ng NodeGroupArgs, group *awseks.NodeGroup, parent pulumi.ResourceOption) error {
 	asgName := group.Resources.ApplyT(func(rs []awseks.NodeGroupResource) (string, error) {
 		if len(rs) == 0 || len(rs[0].AutoscalingGroups) == 0 || rs[0].AutoscalingGroups[0].Name == nil {
 			return "", fmt.Errorf("node group %s: EKS reported no Auto Scaling group", groupName)
@@ -181,10 +290,10 @@ func newNodeGroup(ctx *pulumi.Context, name string, a ClusterArgs, ng NodeGroupA
 				Key: pulumi.String(tag.key), Value: pulumi.String(tag.value), PropagateAtLaunch: pulumi.Bool(false),
 			},
 		}, parent); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return group, nil
+	return nil
 }
 
 type asgTag struct{ id, key, value string }
