@@ -3,11 +3,13 @@ package database
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/novacron/platform/internal/awslimits"
 	"github.com/novacron/platform/internal/validate"
 )
 
@@ -16,7 +18,7 @@ type PostgresArgs struct {
 	// VpcId is the VPC the database security group is created in. Required.
 	VpcId pulumi.StringInput
 	// SubnetIds are the database subnets, in at least two availability zones (RDS requires two
-	// even for a single-AZ instance). Required.
+	// even for a single-AZ instance) and in three for a Multi-AZ DB cluster. Required.
 	SubnetIds pulumi.StringArrayInput
 	// AllowedSecurityGroupIds are the security groups that may reach PostgreSQL on 5432/tcp (for
 	// example the EKS nodes' group); nothing else can. It is a slice of inputs rather than an
@@ -28,22 +30,44 @@ type PostgresArgs struct {
 	// user secret with. When nil, the component creates a key with yearly rotation and an alias.
 	// Default: nil (a key is created).
 	KmsKeyArn pulumi.StringInput
+	// LogsKmsKeyArn is the customer managed key of the CloudWatch log groups the database
+	// exports to (the platform's logs key; its policy must let logs.<region>.amazonaws.com use
+	// it). Required unless AllowLogsWithoutKmsKey. Default: nil.
+	LogsKmsKeyArn pulumi.StringInput
+	// AllowLogsWithoutKmsKey opts out of LogsKmsKeyArn: the log groups are then encrypted with
+	// CloudWatch Logs' own key only. Default: false.
+	AllowLogsWithoutKmsKey bool
 
-	// EngineVersion is the PostgreSQL version, a major ("17") or major.minor ("17.4"). With a
-	// major only, RDS picks its default minor and automatic minor upgrades keep it current; the
-	// parameter group family is postgres<major>. Default: "17".
+	// Deployment is the topology: DeploymentInstance ("instance": one DB instance, Multi-AZ with
+	// a standby that serves no reads unless SingleAz) or DeploymentCluster ("cluster": a Multi-AZ
+	// DB cluster, a writer and two readable standbys in three zones behind a reader endpoint).
+	// Default: "instance".
+	Deployment string
+	// EngineVersion is the PostgreSQL version. An instance takes a major ("17") or major.minor
+	// ("17.4"); with a major only, RDS picks its default minor and automatic minor upgrades keep
+	// it current. A Multi-AZ DB cluster takes an exact major.minor ("17.9"). The parameter group
+	// family is postgres<major>. Default: "17".
 	EngineVersion string
-	// InstanceClass is the RDS instance class of the primary and of every read replica.
+	// InstanceClass is the RDS instance class: of the instance, or of each of the cluster's three
+	// instances (a Multi-AZ DB cluster accepts only the families of clusterClassFamilies).
 	// Default: "db.r6g.xlarge".
 	InstanceClass string
-	// AllocatedStorageGb is the initial gp3 storage in GiB (20 to 65536 for PostgreSQL).
-	// Default: 1000.
+	// StorageType is "gp3", "io1" or "io2". Default: "gp3".
+	StorageType string
+	// AllocatedStorageGb is the initial storage in GiB: 20 to 65536 for gp3, 100 to 65536 for
+	// io1 and io2, and at least 400 for gp3 in a Multi-AZ DB cluster (which needs provisioned
+	// IOPS). Default: 1000.
 	AllocatedStorageGb int
-	// MaxAllocatedStorageGb is the storage autoscaling ceiling in GiB. RDS requires it to be at
-	// least 10% above the allocated storage. Default: 2 × AllocatedStorageGb.
+	// MaxAllocatedStorageGb is the storage autoscaling ceiling in GiB of an instance. RDS requires
+	// it to be at least 10% above the allocated storage; a Multi-AZ DB cluster has no storage
+	// autoscaling and takes 0. Default: 2 × AllocatedStorageGb for an instance, 0 for a cluster.
 	MaxAllocatedStorageGb int
-	// SingleAz opts out of a Multi-AZ deployment (no standby in a second zone, no automatic
-	// failover). Default: false (Multi-AZ).
+	// Iops is the provisioned IOPS. 0 means the gp3 baseline on an instance; io1 and io2 need a
+	// value. A Multi-AZ DB cluster always sends one: 0 then means 12,000, the gp3 baseline from
+	// 400 GiB on, at no extra charge. Default: 0.
+	Iops int
+	// SingleAz opts out of a Multi-AZ instance (no standby in a second zone, no automatic
+	// failover). A Multi-AZ DB cluster is always multi-zone. Default: false (Multi-AZ).
 	SingleAz bool
 	// BackupRetentionDays is how long automated backups are kept, 1 to 35. Default: 30.
 	BackupRetentionDays int
@@ -63,7 +87,13 @@ type PostgresArgs struct {
 	// PerformanceInsightsRetentionDays is 7 (free tier), a multiple of 31 up to 713, or 731.
 	// Default: 7.
 	PerformanceInsightsRetentionDays int
-	// ReadReplicaCount is the number of same-region read replicas, 0 to 5. Default: 0.
+	// LogRetentionDays is how long the exported PostgreSQL logs are kept in CloudWatch Logs, one
+	// of CloudWatch's retention values. Default: 90.
+	LogRetentionDays int
+	// ReadReplicaCount must be 0: RDS refuses a read replica of an instance whose master
+	// password Secrets Manager manages, and this component always lets RDS manage it. Readable
+	// copies come from Deployment "cluster". The field stays so that a configuration asking for
+	// replicas gets that explanation instead of a failed update. Default: 0.
 	ReadReplicaCount int
 	// DatabaseName is the database created with the instance. Default: "novacron".
 	DatabaseName string
@@ -71,13 +101,16 @@ type PostgresArgs struct {
 	// Manager and never exists in config or code. Default: "novacron_admin".
 	MasterUsername string
 	// AllowDestroy is for disposable environments: it turns deletion protection off, skips the
-	// final snapshot, deletes automated backups with the instance and drops pulumi protect from
-	// the instance and its KMS key. Default: false.
+	// final snapshot, deletes automated backups with the database and drops pulumi protect from
+	// the database and its KMS key. Default: false.
 	AllowDestroy bool
 }
 
 // Defaults, as documented on the fields.
 const (
+	defaultDeployment             = DeploymentInstance
+	defaultStorageType            = StorageGP3
+	defaultLogRetentionDays       = 90
 	defaultEngineVersion          = "17"
 	defaultInstanceClass          = "db.r6g.xlarge"
 	defaultAllocatedStorageGb     = 1000
@@ -92,13 +125,9 @@ const (
 
 // Limits from the RDS API reference (CreateDBInstance) and the RDS user guide.
 const (
-	// gp3 storage for RDS for PostgreSQL: 20 to 65536 GiB (CreateDBInstance, AllocatedStorage).
-	minStorageGb = 20
-	maxStorageGb = 65536
 	// Storage autoscaling: the ceiling must be at least 10% above the allocated storage
 	// (RDS user guide, "Managing capacity automatically with Amazon RDS storage autoscaling").
 	minAutoscalingHeadroomPercent = 110
-	maxReadReplicas               = 5
 	// Both windows must be at least 30 minutes (CreateDBInstance, PreferredBackupWindow and
 	// PreferredMaintenanceWindow).
 	minWindowMinutes = 30
@@ -115,13 +144,13 @@ var (
 	databaseNameRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,62}$`)
 	// CreateDBInstance: master username 1-16 letters, digits or underscores, starting with a letter.
 	masterUsernameRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,15}$`)
-	// Component names become RDS identifiers and subnet/parameter group names (with a suffix
-	// added by autonaming), which RDS wants lowercase, without "--" and not ending with "-".
+	// Component names become part of RDS identifiers and subnet/parameter group names, which RDS
+	// wants lowercase, without "--" and not ending with "-".
 	componentNameRe = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 )
 
-// maxComponentNameLen keeps "<name>-replica-5" plus the 8 characters of autonaming within the
-// 63 characters of an RDS identifier.
+// maxComponentNameLen keeps child names ("<name>-postgresql-logs") short; the RDS identifier is
+// derived from project, stack and name and shortened to fit on its own (dbIdentifier).
 const maxComponentNameLen = 40
 
 // reservedUsernames are names RDS or PostgreSQL keep for themselves or that every scanner tries
@@ -142,6 +171,15 @@ var reservedDatabaseNames = []string{"postgres", "rdsadmin", "template0", "templ
 // withDefaults returns a copy with every zero value replaced by its default and the maintenance
 // window lowercased.
 func (a PostgresArgs) withDefaults() PostgresArgs {
+	if a.Deployment == "" {
+		a.Deployment = defaultDeployment
+	}
+	if a.StorageType == "" {
+		a.StorageType = defaultStorageType
+	}
+	if a.LogRetentionDays == 0 {
+		a.LogRetentionDays = defaultLogRetentionDays
+	}
 	if a.EngineVersion == "" {
 		a.EngineVersion = defaultEngineVersion
 	}
@@ -151,8 +189,12 @@ func (a PostgresArgs) withDefaults() PostgresArgs {
 	if a.AllocatedStorageGb == 0 {
 		a.AllocatedStorageGb = defaultAllocatedStorageGb
 	}
-	if a.MaxAllocatedStorageGb == 0 {
+	cluster := a.Deployment == DeploymentCluster
+	if a.MaxAllocatedStorageGb == 0 && !cluster {
 		a.MaxAllocatedStorageGb = 2 * a.AllocatedStorageGb
+	}
+	if a.Iops == 0 && cluster && a.StorageType == StorageGP3 {
+		a.Iops = defaultClusterGP3Iops
 	}
 	if a.BackupRetentionDays == 0 {
 		a.BackupRetentionDays = defaultBackupRetentionDays
@@ -195,14 +237,12 @@ func (a *PostgresArgs) Validate() validate.Problems {
 		p.Addf("instanceClass", `must be an RDS instance class such as "db.r6g.xlarge", got %q`, d.InstanceClass)
 	}
 
-	p.IntRange("allocatedStorageGb", d.AllocatedStorageGb, minStorageGb, maxStorageGb)
-	if d.AllocatedStorageGb >= minStorageGb && d.AllocatedStorageGb <= maxStorageGb {
-		// Integer ceiling of 110%, the smallest ceiling RDS accepts.
-		floor := (d.AllocatedStorageGb*minAutoscalingHeadroomPercent + 99) / 100
-		if d.MaxAllocatedStorageGb < floor || d.MaxAllocatedStorageGb > maxStorageGb {
-			p.Addf("maxAllocatedStorageGb", "must be between %d (allocatedStorageGb + 10%%) and %d, got %d",
-				floor, maxStorageGb, d.MaxAllocatedStorageGb)
-		}
+	if !slices.Contains(Deployments, d.Deployment) {
+		p.Addf("deployment", "must be one of %v, got %q", Deployments, d.Deployment)
+	}
+	validateStorage(&p, d)
+	if d.Deployment == DeploymentCluster {
+		validateCluster(&p, d)
 	}
 
 	p.IntRange("backupRetentionDays", d.BackupRetentionDays, 1, 35)
@@ -227,12 +267,20 @@ func (a *PostgresArgs) Validate() validate.Problems {
 		p.Addf("performanceInsightsRetentionDays", "must be 7, 731 or a multiple of 31 below 731, got %d", r)
 	}
 
-	p.IntRange("readReplicaCount", d.ReadReplicaCount, 0, maxReadReplicas)
+	// RDS User Guide, "Limitations for Secrets Manager integration with Amazon RDS": creating a
+	// read replica of an instance whose master password Secrets Manager manages is not supported
+	// (every engine but SQL Server). The master password is always managed here.
+	if d.ReadReplicaCount != 0 {
+		p.Addf("readReplicaCount", `must be 0: RDS refuses read replicas of an instance whose master password Secrets Manager manages; use deployment %q for two readable standbys, got %d`,
+			DeploymentCluster, d.ReadReplicaCount)
+	}
+
+	awslimits.CheckLogRetention(&p, "logRetentionDays", d.LogRetentionDays)
 
 	switch {
 	case !databaseNameRe.MatchString(d.DatabaseName):
 		p.Addf("databaseName", "must start with a letter and hold 1 to 63 letters, digits or underscores, got %q", d.DatabaseName)
-	case contains(reservedDatabaseNames, strings.ToLower(d.DatabaseName)):
+	case slices.Contains(reservedDatabaseNames, strings.ToLower(d.DatabaseName)):
 		p.Addf("databaseName", "must not be %q, which exists on every RDS for PostgreSQL instance", d.DatabaseName)
 	}
 
@@ -240,7 +288,7 @@ func (a *PostgresArgs) Validate() validate.Problems {
 	switch {
 	case !masterUsernameRe.MatchString(d.MasterUsername):
 		p.Addf("masterUsername", "must start with a letter and hold 1 to 16 letters, digits or underscores, got %q", d.MasterUsername)
-	case contains(reservedUsernames, lower):
+	case slices.Contains(reservedUsernames, lower):
 		p.Addf("masterUsername", "must not be a reserved or well-known name, got %q", d.MasterUsername)
 	default:
 		for _, prefix := range reservedUsernamePrefixes {
@@ -274,6 +322,9 @@ func (a *PostgresArgs) validateInputs(name string) validate.Problems {
 			p.Addf(fmt.Sprintf("allowedSecurityGroupIds[%d]", i), "must be set")
 		}
 	}
+	if a.LogsKmsKeyArn == nil && !a.AllowLogsWithoutKmsKey {
+		p.Addf("logsKmsKeyArn", "must be set (the key of the database's CloudWatch log groups), or allowLogsWithoutKmsKey set to opt out")
+	}
 	return p
 }
 
@@ -281,13 +332,4 @@ func (a *PostgresArgs) validateInputs(name string) validate.Problems {
 func parameterFamily(engineVersion string) string {
 	major, _, _ := strings.Cut(engineVersion, ".")
 	return "postgres" + major
-}
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }

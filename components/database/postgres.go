@@ -3,8 +3,6 @@ package database
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
-	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -15,26 +13,28 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Port is the PostgreSQL port the security group opens and the instance listens on.
+// Port is the PostgreSQL port the security group opens and the database listens on.
 const Port = 5432
 
 // caCertIdentifier is the RSA 2048 CA valid until 2061 (RDS user guide, "Using SSL/TLS to
 // encrypt a connection to a DB instance"); rds-ca-2019 expired in 2024.
 const caCertIdentifier = "rds-ca-rsa2048-g1"
 
-// logExports are the RDS for PostgreSQL log types CloudWatch Logs can receive (CreateDBInstance,
-// EnableCloudwatchLogsExports).
-var logExports = []string{"postgresql", "upgrade"}
-
-// Postgres is an RDS for PostgreSQL instance with its network, encryption, parameters,
-// monitoring role and read replicas.
+// Postgres is an RDS for PostgreSQL database (an instance or a Multi-AZ DB cluster) with its
+// network, encryption, parameters, log groups and monitoring role.
 type Postgres struct {
 	pulumi.ResourceState
 
-	// Endpoint is the primary's "address:port".
+	// Identifier is the RDS identifier of the instance or cluster.
+	Identifier pulumi.StringOutput
+	// Endpoint is the writer's "address:port".
 	Endpoint pulumi.StringOutput
-	// Address is the primary's DNS name.
+	// Address is the writer's DNS name.
 	Address pulumi.StringOutput
+	// ReaderEndpoint is where read-only clients connect, "address:port": the cluster's reader
+	// endpoint (spread over the two readable standbys), or the instance's own endpoint, which has
+	// no readable copy.
+	ReaderEndpoint pulumi.StringOutput
 	// MasterSecretArn is the Secrets Manager secret RDS keeps the master credentials in.
 	MasterSecretArn pulumi.StringOutput
 	// SecurityGroupId is the database security group; add ingress rules to it to let more
@@ -42,8 +42,18 @@ type Postgres struct {
 	SecurityGroupId pulumi.StringOutput
 	// KmsKeyArn is the key storage, Performance Insights and the master secret are encrypted with.
 	KmsKeyArn pulumi.StringOutput
-	// ReplicaEndpoints are the read replicas' "address:port", in replica order.
-	ReplicaEndpoints pulumi.StringArrayOutput
+}
+
+// shared are the children both deployments use.
+type shared struct {
+	keyArn             pulumi.StringOutput
+	subnetGroupName    pulumi.StringOutput
+	securityGroupID    pulumi.StringOutput
+	monitoringRoleArn  pulumi.StringPtrInput
+	monitoringInterval pulumi.Int
+	// deps must exist before the database: the monitoring policy (RDS checks the role when
+	// monitoring is turned on) and the log groups (or RDS creates its own, without retention).
+	deps []pulumi.Resource
 }
 
 // NewPostgres validates args, then creates the database and its supporting resources as
@@ -65,10 +75,55 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 	parent := pulumi.Parent(x)
 	protect := pulumi.Protect(!a.AllowDestroy)
 
+	s, err := newShared(ctx, name, &a, parent, protect)
+	if err != nil {
+		return nil, err
+	}
+
+	maxLen := maxInstanceIdentifierLen
+	if a.Deployment == DeploymentCluster {
+		maxLen = maxClusterIdentifierLen
+	}
+	identifier := dbIdentifier(ctx.Project(), ctx.Stack(), name, maxLen)
+	logGroups, err := newLogGroups(ctx, name, &a, identifier, parent)
+	if err != nil {
+		return nil, err
+	}
+	s.deps = append(s.deps, logGroups...)
+
+	if a.Deployment == DeploymentCluster {
+		err = x.newCluster(ctx, name, identifier, &a, s, parent, protect)
+	} else {
+		err = x.newInstance(ctx, name, identifier, &a, s, parent, protect)
+	}
+	if err != nil {
+		return nil, err
+	}
+	x.SecurityGroupId = s.securityGroupID
+	x.KmsKeyArn = s.keyArn
+
+	if err := ctx.RegisterResourceOutputs(x, pulumi.Map{
+		"identifier":      x.Identifier,
+		"endpoint":        x.Endpoint,
+		"address":         x.Address,
+		"readerEndpoint":  x.ReaderEndpoint,
+		"masterSecretArn": x.MasterSecretArn,
+		"securityGroupId": x.SecurityGroupId,
+		"kmsKeyArn":       x.KmsKeyArn,
+	}); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// newShared creates the key (unless brought), the subnet group, the security group and its
+// rules, and the enhanced monitoring role.
+func newShared(ctx *pulumi.Context, name string, a *PostgresArgs, parent pulumi.ResourceOrInvokeOption, protect pulumi.ResourceOption) (*shared, error) {
+	s := &shared{}
+
 	// Encryption key: bring your own, or one per database with rotation.
-	var keyArn pulumi.StringOutput
 	if a.KmsKeyArn != nil {
-		keyArn = a.KmsKeyArn.ToStringOutput()
+		s.keyArn = a.KmsKeyArn.ToStringOutput()
 	} else {
 		key, err := kms.NewKey(ctx, name+"-kms", &kms.KeyArgs{
 			Description:       pulumi.String(fmt.Sprintf("RDS PostgreSQL %s: storage, Performance Insights, master user secret", name)),
@@ -85,7 +140,7 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 		}, parent); err != nil {
 			return nil, err
 		}
-		keyArn = key.Arn
+		s.keyArn = key.Arn
 	}
 
 	subnetGroup, err := rds.NewSubnetGroup(ctx, name+"-subnets", &rds.SubnetGroupArgs{
@@ -95,6 +150,7 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 	if err != nil {
 		return nil, err
 	}
+	s.subnetGroupName = subnetGroup.Name
 
 	// No inline rules: the rules are separate resources so that other components can add their
 	// own without fighting over the group. The AWS provider removes the default allow-all egress
@@ -106,9 +162,10 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 	if err != nil {
 		return nil, err
 	}
+	s.securityGroupID = sg.ID().ToStringOutput()
 	for i, source := range a.AllowedSecurityGroupIds {
 		if _, err := vpc.NewSecurityGroupIngressRule(ctx, fmt.Sprintf("%s-ingress-%d", name, i), &vpc.SecurityGroupIngressRuleArgs{
-			SecurityGroupId:           sg.ID().ToStringOutput(),
+			SecurityGroupId:           s.securityGroupID,
 			ReferencedSecurityGroupId: source,
 			IpProtocol:                pulumi.String("tcp"),
 			FromPort:                  pulumi.Int(Port),
@@ -119,153 +176,26 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 		}
 	}
 
-	params, err := rds.NewParameterGroup(ctx, name+"-params", &rds.ParameterGroupArgs{
-		Family:      pulumi.String(parameterFamily(a.EngineVersion)),
-		Description: pulumi.String(fmt.Sprintf("PostgreSQL %s: TLS only, connection and slow query logging", name)),
-		Parameters:  parameters(),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-
-	var monitoringRoleArn pulumi.StringPtrInput
-	var instanceDeps []pulumi.Resource
 	if !a.DisableEnhancedMonitoring {
 		role, attachment, err := newMonitoringRole(ctx, name, parent)
 		if err != nil {
 			return nil, err
 		}
-		monitoringRoleArn = role.Arn
-		// RDS checks the role's permissions when monitoring is turned on: wait for the policy.
-		instanceDeps = append(instanceDeps, attachment)
+		s.monitoringRoleArn = role.Arn
+		s.monitoringInterval = pulumi.Int(a.MonitoringIntervalSeconds)
+		s.deps = append(s.deps, attachment)
 	}
-	monitoringInterval := pulumi.Int(0)
-	if !a.DisableEnhancedMonitoring {
-		monitoringInterval = pulumi.Int(a.MonitoringIntervalSeconds)
-	}
-
-	primaryArgs := &rds.InstanceArgs{
-		Engine:        pulumi.String("postgres"),
-		EngineVersion: pulumi.String(a.EngineVersion),
-		// Changing EngineVersion to a new major is then the only step of a major upgrade.
-		AllowMajorVersionUpgrade: pulumi.Bool(true),
-		AutoMinorVersionUpgrade:  pulumi.Bool(true),
-		InstanceClass:            pulumi.String(a.InstanceClass),
-		MultiAz:                  pulumi.Bool(!a.SingleAz),
-
-		StorageType:         pulumi.String("gp3"),
-		AllocatedStorage:    pulumi.Int(a.AllocatedStorageGb),
-		MaxAllocatedStorage: pulumi.Int(a.MaxAllocatedStorageGb),
-		StorageEncrypted:    pulumi.Bool(true),
-		KmsKeyId:            keyArn,
-
-		DbName:   pulumi.String(a.DatabaseName),
-		Username: pulumi.String(a.MasterUsername),
-		// RDS generates the password into Secrets Manager, encrypted with our key, and rotates it.
-		ManageMasterUserPassword:         pulumi.Bool(true),
-		MasterUserSecretKmsKeyId:         keyArn,
-		IamDatabaseAuthenticationEnabled: pulumi.Bool(true),
-
-		DbSubnetGroupName:   subnetGroup.Name,
-		VpcSecurityGroupIds: pulumi.StringArray{sg.ID()},
-		PubliclyAccessible:  pulumi.Bool(false),
-		Port:                pulumi.Int(Port),
-		ParameterGroupName:  params.Name,
-		CaCertIdentifier:    pulumi.String(caCertIdentifier),
-
-		BackupRetentionPeriod: pulumi.Int(a.BackupRetentionDays),
-		BackupWindow:          pulumi.String(a.BackupWindow),
-		MaintenanceWindow:     pulumi.String(a.MaintenanceWindow),
-		CopyTagsToSnapshot:    pulumi.Bool(true),
-		DeletionProtection:    pulumi.Bool(!a.AllowDestroy),
-		SkipFinalSnapshot:     pulumi.Bool(a.AllowDestroy),
-		// Keep automated backups after deletion unless the environment is disposable.
-		DeleteAutomatedBackups: pulumi.Bool(a.AllowDestroy),
-
-		EnabledCloudwatchLogsExports:       pulumi.ToStringArray(logExports),
-		PerformanceInsightsEnabled:         pulumi.Bool(true),
-		PerformanceInsightsKmsKeyId:        keyArn,
-		PerformanceInsightsRetentionPeriod: pulumi.Int(a.PerformanceInsightsRetentionDays),
-		MonitoringInterval:                 monitoringInterval,
-		MonitoringRoleArn:                  monitoringRoleArn,
-
-		// AWS Backup plans select resources by this tag.
-		Tags: pulumi.StringMap{"backup": pulumi.String("true")},
-	}
-	if !a.AllowDestroy {
-		primaryArgs.FinalSnapshotIdentifier = pulumi.String(finalSnapshotID(ctx.Project(), ctx.Stack(), name))
-	}
-	primary, err := rds.NewInstance(ctx, name, primaryArgs, parent, protect, pulumi.DependsOn(instanceDeps))
-	if err != nil {
-		return nil, err
-	}
-
-	replicaEndpoints := make([]pulumi.StringOutput, 0, a.ReadReplicaCount)
-	for i := 1; i <= a.ReadReplicaCount; i++ {
-		replica, err := rds.NewInstance(ctx, fmt.Sprintf("%s-replica-%d", name, i), &rds.InstanceArgs{
-			// Same region: the source is named by identifier, and the replica inherits engine,
-			// version, subnet group, database and master user from it.
-			ReplicateSourceDb:       primary.Identifier,
-			InstanceClass:           pulumi.String(a.InstanceClass),
-			AutoMinorVersionUpgrade: pulumi.Bool(true),
-
-			StorageType:         pulumi.String("gp3"),
-			MaxAllocatedStorage: pulumi.Int(a.MaxAllocatedStorageGb),
-			StorageEncrypted:    pulumi.Bool(true),
-			KmsKeyId:            keyArn,
-
-			IamDatabaseAuthenticationEnabled: pulumi.Bool(true),
-			VpcSecurityGroupIds:              pulumi.StringArray{sg.ID()},
-			PubliclyAccessible:               pulumi.Bool(false),
-			Port:                             pulumi.Int(Port),
-			ParameterGroupName:               params.Name,
-			CaCertIdentifier:                 pulumi.String(caCertIdentifier),
-
-			MaintenanceWindow:  pulumi.String(a.MaintenanceWindow),
-			CopyTagsToSnapshot: pulumi.Bool(true),
-			DeletionProtection: pulumi.Bool(!a.AllowDestroy),
-			// RDS takes no final snapshot of a read replica.
-			SkipFinalSnapshot: pulumi.Bool(true),
-
-			EnabledCloudwatchLogsExports:       pulumi.ToStringArray(logExports),
-			PerformanceInsightsEnabled:         pulumi.Bool(true),
-			PerformanceInsightsKmsKeyId:        keyArn,
-			PerformanceInsightsRetentionPeriod: pulumi.Int(a.PerformanceInsightsRetentionDays),
-			MonitoringInterval:                 monitoringInterval,
-			MonitoringRoleArn:                  monitoringRoleArn,
-		}, parent, pulumi.DependsOn(instanceDeps))
-		if err != nil {
-			return nil, err
-		}
-		replicaEndpoints = append(replicaEndpoints, replica.Endpoint)
-	}
-
-	x.Endpoint = primary.Endpoint
-	x.Address = primary.Address
-	x.MasterSecretArn = primary.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
-	x.SecurityGroupId = sg.ID().ToStringOutput()
-	x.KmsKeyArn = keyArn
-	x.ReplicaEndpoints = pulumi.ToStringArrayOutput(replicaEndpoints)
-
-	if err := ctx.RegisterResourceOutputs(x, pulumi.Map{
-		"endpoint":         x.Endpoint,
-		"address":          x.Address,
-		"masterSecretArn":  x.MasterSecretArn,
-		"securityGroupId":  x.SecurityGroupId,
-		"kmsKeyArn":        x.KmsKeyArn,
-		"replicaEndpoints": x.ReplicaEndpoints,
-	}); err != nil {
-		return nil, err
-	}
-	return x, nil
+	return s, nil
 }
 
-// parameters are the instance parameters beyond the RDS defaults; all are dynamic, so they
+// parameters are the database parameters beyond the RDS defaults; all are dynamic, so they
 // apply without a reboot. Names and semantics: PostgreSQL documentation, "Error Reporting and
 // Logging" and "Connections and Authentication"; rds.force_ssl: RDS user guide, "Requiring an
-// SSL/TLS connection to a PostgreSQL DB instance".
-func parameters() rds.ParameterGroupParameterArray {
-	values := []struct{ name, value string }{
+// SSL/TLS connection to a PostgreSQL DB instance". A Multi-AZ DB cluster takes the same
+// parameters in its DB cluster parameter group, which applies to all three instances (RDS User
+// Guide, "Parameter groups for Multi-AZ DB clusters").
+func parameters() [][2]string {
+	return [][2]string{
 		// Refuse connections without TLS, and TLS older than 1.2.
 		{"rds.force_ssl", "1"},
 		{"ssl_min_protocol_version", "TLSv1.2"},
@@ -279,11 +209,6 @@ func parameters() rds.ParameterGroupParameterArray {
 		// Lock waits longer than deadlock_timeout, the usual cause of sudden latency.
 		{"log_lock_waits", "1"},
 	}
-	out := make(rds.ParameterGroupParameterArray, len(values))
-	for i, v := range values {
-		out[i] = rds.ParameterGroupParameterArgs{Name: pulumi.String(v.name), Value: pulumi.String(v.value)}
-	}
-	return out
 }
 
 // newMonitoringRole creates the role RDS enhanced monitoring assumes to write OS metrics to
@@ -332,26 +257,4 @@ func monitoringTrustPolicy(accountID string) (string, error) {
 	}
 	b, err := json.Marshal(doc)
 	return string(b), err
-}
-
-var (
-	nonAliasChars    = regexp.MustCompile(`[^A-Za-z0-9/_-]+`)
-	nonSnapshotChars = regexp.MustCompile(`[^a-z0-9]+`)
-)
-
-// kmsAliasName is unique per project, stack and component, so two stacks in one account do not
-// collide. KMS allows letters, digits, "/", "_" and "-" after "alias/".
-func kmsAliasName(project, stack, name string) string {
-	return "alias/" + nonAliasChars.ReplaceAllString(project+"/"+stack+"/"+name, "-")
-}
-
-// finalSnapshotID names the snapshot RDS takes when the instance is deleted. It must start with
-// a letter and hold only letters, digits and single hyphens. It is fixed, so a second deletion of
-// a recreated instance needs the first snapshot renamed or removed first.
-func finalSnapshotID(project, stack, name string) string {
-	id := strings.Trim(nonSnapshotChars.ReplaceAllString(strings.ToLower(project+"-"+stack+"-"+name), "-"), "-")
-	if id == "" || id[0] < 'a' || id[0] > 'z' {
-		id = "db-" + id
-	}
-	return id + "-final"
 }

@@ -20,6 +20,9 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 const (
 	instanceType   = "aws:rds/instance:Instance"
+	clusterType    = "aws:rds/cluster:Cluster"
+	clusterPGType  = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+	logGroupType   = "aws:cloudwatch/logGroup:LogGroup"
 	keyType        = "aws:kms/key:Key"
 	aliasType      = "aws:kms/alias:Alias"
 	sgType         = "aws:ec2/securityGroup:SecurityGroup"
@@ -31,10 +34,12 @@ const (
 	componentType  = "novacron:database:Postgres"
 )
 
+// logsKeyArn stands in for the platform's logs key.
+const logsKeyArn = "arn:aws:kms:us-east-1:123456789012:key/logs"
+
 // outputs are the component's outputs once resolved.
 type outputs struct {
-	Endpoint, Address, MasterSecretArn, SecurityGroupID, KmsKeyArn string
-	ReplicaEndpoints                                               []string
+	Identifier, Endpoint, Address, ReaderEndpoint, MasterSecretArn, SecurityGroupID, KmsKeyArn string
 }
 
 // baseArgs are the required inputs, as the stack wires them from the network and the cluster.
@@ -43,32 +48,34 @@ func baseArgs() *PostgresArgs {
 		VpcId:                   pulumi.String("vpc-0123"),
 		SubnetIds:               pulumi.ToStringArray([]string{"subnet-db-a", "subnet-db-b", "subnet-db-c"}),
 		AllowedSecurityGroupIds: pulumi.StringArray{pulumi.String("sg-eks-nodes")},
+		LogsKmsKeyArn:           pulumi.String(logsKeyArn),
 	}
 }
 
-// autonamedIdentifier stands in for the identifier the AWS provider generates for an instance
-// whose identifier is not set (a random suffix), so the test can tell it from the name.
-func autonamedIdentifier(args pulumi.MockResourceArgs, out resource.PropertyMap) {
-	if args.TypeToken == instanceType {
-		out["identifier"] = resource.NewStringProperty(args.Name + "-a1b2c3d")
-	}
+// clusterArgs are the production shape: a Multi-AZ DB cluster on the nearest class to the plan's.
+func clusterArgs() *PostgresArgs {
+	a := baseArgs()
+	a.Deployment = DeploymentCluster
+	a.InstanceClass = "db.r6gd.xlarge"
+	a.EngineVersion = "17.9"
+	return a
 }
 
 // run constructs one component named "main" under the mock engine.
 func run(t *testing.T, args *PostgresArgs) (*mock.Engine, outputs, error) {
 	t.Helper()
-	eng := mock.NewEngine("novacron-platform", "test", autonamedIdentifier)
+	eng := mock.NewEngine("novacron-platform", "test", nil)
 	var got outputs
 	err := eng.Run(nil, nil, func(ctx *pulumi.Context) error {
 		db, err := NewPostgres(ctx, "main", args)
 		if err != nil {
 			return err
 		}
-		pulumi.All(db.Endpoint, db.Address, db.MasterSecretArn, db.SecurityGroupId, db.KmsKeyArn, db.ReplicaEndpoints).
+		pulumi.All(db.Identifier, db.Endpoint, db.Address, db.ReaderEndpoint, db.MasterSecretArn, db.SecurityGroupId, db.KmsKeyArn).
 			ApplyT(func(vs []any) error {
 				got = outputs{
-					Endpoint: vs[0].(string), Address: vs[1].(string), MasterSecretArn: vs[2].(string),
-					SecurityGroupID: vs[3].(string), KmsKeyArn: vs[4].(string), ReplicaEndpoints: vs[5].([]string),
+					Identifier: vs[0].(string), Endpoint: vs[1].(string), Address: vs[2].(string), ReaderEndpoint: vs[3].(string),
+					MasterSecretArn: vs[4].(string), SecurityGroupID: vs[5].(string), KmsKeyArn: vs[6].(string),
 				}
 				return nil
 			})
@@ -155,11 +162,24 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", mocktest.Str(t, attachment, "policyArn"))
 	assert.Equal(t, "main-monitoring", mocktest.Str(t, attachment, "role"))
 
-	// Primary instance.
+	// Log groups, created before the instance with our retention and key: RDS would otherwise
+	// create them itself, kept forever and without our key.
 	db := mocktest.Find(t, eng, instanceType, "main")
+	groups := eng.ByType(logGroupType)
+	require.Len(t, groups, 2)
+	for _, logType := range []string{"postgresql", "upgrade"} {
+		g := mocktest.Find(t, eng, logGroupType, "main-"+logType+"-logs")
+		assert.Equal(t, "/aws/rds/instance/novacron-platform-test-main/"+logType, mocktest.Str(t, g, "name"))
+		assert.Equal(t, 90.0, mocktest.Num(t, g, "retentionInDays"))
+		assert.Equal(t, logsKeyArn, mocktest.Str(t, g, "kmsKeyId"))
+		assert.Contains(t, db.Dependencies, g.URN, "the instance must wait for log group %s", logType)
+	}
+
+	// The instance.
 	assert.True(t, db.Protect, "the instance must be protected")
 	assert.Contains(t, db.Dependencies, attachment.URN, "the instance must wait for the monitoring policy")
 	for path, want := range map[string]string{
+		"identifier":                  "novacron-platform-test-main",
 		"engine":                      "postgres",
 		"engineVersion":               "17",
 		"instanceClass":               "db.r6g.xlarge",
@@ -208,31 +228,140 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, []string{"main-sg-id"}, mocktest.Strs(t, db, "vpcSecurityGroupIds"))
 	assert.Equal(t, []string{"postgresql", "upgrade"}, mocktest.Strs(t, db, "enabledCloudwatchLogsExports"))
 	assert.Len(t, db.Inputs["tags"].ObjectValue(), 1, "only the functional backup tag; the rest come from default tags")
-	assert.Empty(t, eng.ByType(instanceType)[1:], "no read replica by default")
+	assert.False(t, has(db, "iops"), "gp3 below 400 GiB or at its baseline: no IOPS")
+	assert.Len(t, eng.ByType(instanceType), 1, "one instance, no read replica")
+	assert.Empty(t, eng.ByType(clusterType))
 
-	// Outputs.
+	// Outputs: an instance has no readable copy, so readers use the writer's endpoint.
 	assert.Equal(t, outputs{
-		Endpoint:         "main.c0ffee.us-east-1.rds.amazonaws.com:5432",
-		Address:          "main.c0ffee.us-east-1.rds.amazonaws.com",
-		MasterSecretArn:  "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!main",
-		SecurityGroupID:  "main-sg-id",
-		KmsKeyArn:        keyArn,
-		ReplicaEndpoints: []string{},
+		Identifier:      "novacron-platform-test-main",
+		Endpoint:        "main.c0ffee.us-east-1.rds.amazonaws.com:5432",
+		Address:         "main.c0ffee.us-east-1.rds.amazonaws.com",
+		ReaderEndpoint:  "main.c0ffee.us-east-1.rds.amazonaws.com:5432",
+		MasterSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!main",
+		SecurityGroupID: "main-sg-id",
+		KmsKeyArn:       keyArn,
 	}, out)
+}
+
+// TestCluster is the production shape: a Multi-AZ DB cluster whose two readable standbys replace
+// the read replica RDS refuses for a managed master password.
+func TestCluster(t *testing.T) {
+	eng, out := mustRun(t, clusterArgs())
+	keyArn := "arn:aws:kms:us-east-1:123456789012:main-kms"
+
+	assert.Empty(t, eng.ByType(instanceType), "no DB instance is created for a cluster")
+	assert.Empty(t, eng.ByType(paramsType), "a cluster takes a DB cluster parameter group")
+	c := mocktest.Find(t, eng, clusterType, "main")
+	assert.True(t, c.Protect, "the cluster must be protected")
+
+	cpg := mocktest.Find(t, eng, clusterPGType, "main-params")
+	assert.Equal(t, "postgres17", mocktest.Str(t, cpg, "family"))
+	pm := parameterMap(t, cpg)
+	assert.Equal(t, "1", pm["rds.force_ssl"])
+	assert.Equal(t, "TLSv1.2", pm["ssl_min_protocol_version"])
+
+	// One log group, the only type the cluster exports, before the cluster.
+	groups := eng.ByType(logGroupType)
+	require.Len(t, groups, 1)
+	g := mocktest.Find(t, eng, logGroupType, "main-postgresql-logs")
+	assert.Equal(t, "/aws/rds/cluster/novacron-platform-test-main/postgresql", mocktest.Str(t, g, "name"))
+	assert.Equal(t, logsKeyArn, mocktest.Str(t, g, "kmsKeyId"))
+	assert.Contains(t, c.Dependencies, g.URN)
+	attachment := mocktest.Find(t, eng, attachmentType, "main-monitoring-policy")
+	assert.Contains(t, c.Dependencies, attachment.URN)
+
+	for path, want := range map[string]string{
+		"clusterIdentifier":           "novacron-platform-test-main",
+		"engine":                      "postgres",
+		"engineVersion":               "17.9",
+		"dbClusterInstanceClass":      "db.r6gd.xlarge",
+		"storageType":                 "gp3",
+		"kmsKeyId":                    keyArn,
+		"masterUserSecretKmsKeyId":    keyArn,
+		"performanceInsightsKmsKeyId": keyArn,
+		"databaseName":                "novacron",
+		"masterUsername":              "novacron_admin",
+		"dbSubnetGroupName":           "main-subnets",
+		"dbClusterParameterGroupName": "main-params",
+		"caCertificateIdentifier":     "rds-ca-rsa2048-g1",
+		"preferredBackupWindow":       "03:00-04:00",
+		"preferredMaintenanceWindow":  "sun:04:00-sun:05:00",
+		"monitoringRoleArn":           "arn:aws:iam:us-east-1:123456789012:main-monitoring",
+		"finalSnapshotIdentifier":     "novacron-platform-test-main-final",
+		"tags.backup":                 "true",
+	} {
+		assert.Equal(t, want, mocktest.Str(t, c, path), path)
+	}
+	for path, want := range map[string]float64{
+		"allocatedStorage":                   1000,
+		"iops":                               12000, // the gp3 baseline from 400 GiB, which a cluster must state
+		"backupRetentionPeriod":              30,
+		"monitoringInterval":                 60,
+		"performanceInsightsRetentionPeriod": 7,
+		"port":                               5432,
+	} {
+		assert.Equal(t, want, mocktest.Num(t, c, path), path)
+	}
+	for path, want := range map[string]bool{
+		"storageEncrypted":                 true,
+		"manageMasterUserPassword":         true,
+		"iamDatabaseAuthenticationEnabled": true,
+		"performanceInsightsEnabled":       true,
+		"copyTagsToSnapshot":               true,
+		"deletionProtection":               true,
+		"skipFinalSnapshot":                false,
+		"allowMajorVersionUpgrade":         true,
+	} {
+		assert.Equal(t, want, mocktest.Bool(t, c, path), path)
+	}
+	assert.Equal(t, []string{"postgresql"}, mocktest.Strs(t, c, "enabledCloudwatchLogsExports"))
+	assert.Equal(t, []string{"main-sg-id"}, mocktest.Strs(t, c, "vpcSecurityGroupIds"))
+	// RDS refuses storage autoscaling on a Multi-AZ DB cluster.
+	assert.False(t, has(c, "maxAllocatedStorage"))
+
+	assert.Equal(t, outputs{
+		Identifier:      "novacron-platform-test-main",
+		Endpoint:        "main.cluster-c0ffee.us-east-1.rds.amazonaws.com:5432",
+		Address:         "main.cluster-c0ffee.us-east-1.rds.amazonaws.com",
+		ReaderEndpoint:  "main.cluster-ro-c0ffee.us-east-1.rds.amazonaws.com:5432",
+		MasterSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-main",
+		SecurityGroupID: "main-sg-id",
+		KmsKeyArn:       keyArn,
+	}, out)
+}
+
+// TestNoReplicaOfManagedPassword holds the RDS rule the old design broke: a read replica of an
+// instance whose master password Secrets Manager manages is refused (RDS User Guide,
+// "Limitations for Secrets Manager integration with Amazon RDS"). Asking for one is an error
+// before anything is registered, and no configuration produces one.
+func TestNoReplicaOfManagedPassword(t *testing.T) {
+	args := baseArgs()
+	args.ReadReplicaCount = 1
+	eng, _, err := run(t, args)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `database "main": readReplicaCount must be 0: RDS refuses read replicas of an instance whose master password Secrets Manager manages`)
+	assert.Empty(t, eng.Resources())
+
+	for _, a := range []*PostgresArgs{baseArgs(), clusterArgs()} {
+		eng, _ := mustRun(t, a)
+		for _, r := range eng.ByType(instanceType) {
+			assert.False(t, has(r, "replicateSourceDb"), "%s is a read replica", r.Name)
+		}
+	}
 }
 
 // TestNoPasswordAnywhere proves the master password never passes through the program: RDS
 // generates it, and no resource carries a password input.
 func TestNoPasswordAnywhere(t *testing.T) {
-	eng, _ := mustRun(t, &PostgresArgs{
-		VpcId: pulumi.String("vpc-0123"), SubnetIds: pulumi.ToStringArray([]string{"a", "b"}),
-		AllowedSecurityGroupIds: pulumi.StringArray{pulumi.String("sg-1")}, ReadReplicaCount: 1,
-	})
-	require.NotEmpty(t, eng.Resources())
-	for _, r := range eng.Resources() {
-		for _, k := range []resource.PropertyKey{"password", "passwordWo", "masterPassword"} {
-			_, ok := r.Inputs[k]
-			assert.False(t, ok, "%s %s has input %s", r.Type, r.Name, k)
+	for _, args := range []*PostgresArgs{baseArgs(), clusterArgs()} {
+		eng, _ := mustRun(t, args)
+		require.NotEmpty(t, eng.Resources())
+		for _, r := range eng.Resources() {
+			for _, k := range []resource.PropertyKey{"password", "passwordWo", "masterPassword", "masterPasswordWo"} {
+				_, ok := r.Inputs[k]
+				assert.False(t, ok, "%s %s has input %s", r.Type, r.Name, k)
+			}
 		}
 	}
 }
@@ -277,46 +406,69 @@ func TestOverrides(t *testing.T) {
 			},
 		},
 		{
-			name: "two read replicas",
-			args: func(a *PostgresArgs) { a.ReadReplicaCount = 2 },
-			check: func(t *testing.T, eng *mock.Engine, out outputs) {
-				primary := mocktest.Find(t, eng, instanceType, "main")
-				require.Len(t, eng.ByType(instanceType), 3)
-				for _, n := range []string{"main-replica-1", "main-replica-2"} {
-					r := mocktest.Find(t, eng, instanceType, n)
-					assert.Equal(t, "main-a1b2c3d", mocktest.Str(t, r, "replicateSourceDb"), n)
-					assert.Contains(t, r.Dependencies, primary.URN, n)
-					assert.Equal(t, "db.r6g.xlarge", mocktest.Str(t, r, "instanceClass"), n)
-					assert.True(t, mocktest.Bool(t, r, "storageEncrypted"), n)
-					assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:main-kms", mocktest.Str(t, r, "kmsKeyId"), n)
-					assert.True(t, mocktest.Bool(t, r, "performanceInsightsEnabled"), n)
-					assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:main-kms", mocktest.Str(t, r, "performanceInsightsKmsKeyId"), n)
-					assert.Equal(t, 60.0, mocktest.Num(t, r, "monitoringInterval"), n)
-					assert.Equal(t, "arn:aws:iam:us-east-1:123456789012:main-monitoring", mocktest.Str(t, r, "monitoringRoleArn"), n)
-					assert.False(t, mocktest.Bool(t, r, "publiclyAccessible"), n)
-					assert.Equal(t, "main-params", mocktest.Str(t, r, "parameterGroupName"), n)
-					assert.Equal(t, []string{"main-sg-id"}, mocktest.Strs(t, r, "vpcSecurityGroupIds"), n)
-					assert.True(t, mocktest.Bool(t, r, "deletionProtection"), n)
-					// Inherited from the source; RDS rejects them on a replica.
-					for _, forbidden := range []string{"username", "dbName", "manageMasterUserPassword", "dbSubnetGroupName", "finalSnapshotIdentifier"} {
-						assert.False(t, has(r, forbidden), "%s must not set %s", n, forbidden)
-					}
-				}
-				assert.Equal(t, []string{
-					"main-replica-1.c0ffee.us-east-1.rds.amazonaws.com:5432",
-					"main-replica-2.c0ffee.us-east-1.rds.amazonaws.com:5432",
-				}, out.ReplicaEndpoints)
-			},
-		},
-		{
 			name: "enhanced monitoring disabled",
-			args: func(a *PostgresArgs) { a.DisableEnhancedMonitoring = true; a.ReadReplicaCount = 1 },
+			args: func(a *PostgresArgs) { a.DisableEnhancedMonitoring = true },
 			check: func(t *testing.T, eng *mock.Engine, _ outputs) {
 				assert.Empty(t, eng.ByType(roleType), "no monitoring role")
 				assert.Empty(t, eng.ByType(attachmentType), "no policy attachment")
-				for _, r := range eng.ByType(instanceType) {
-					assert.Equal(t, 0.0, mocktest.Num(t, r, "monitoringInterval"), r.Name)
-					assert.False(t, has(r, "monitoringRoleArn"), r.Name)
+				db := mocktest.Find(t, eng, instanceType, "main")
+				assert.Equal(t, 0.0, mocktest.Num(t, db, "monitoringInterval"))
+				assert.False(t, has(db, "monitoringRoleArn"))
+			},
+		},
+		{
+			name: "disposable cluster",
+			args: func(a *PostgresArgs) { asCluster(a); a.AllowDestroy = true },
+			check: func(t *testing.T, eng *mock.Engine, _ outputs) {
+				c := mocktest.Find(t, eng, clusterType, "main")
+				assert.False(t, c.Protect, "cluster not protected")
+				assert.False(t, mocktest.Bool(t, c, "deletionProtection"))
+				assert.True(t, mocktest.Bool(t, c, "skipFinalSnapshot"))
+				assert.False(t, has(c, "finalSnapshotIdentifier"))
+			},
+		},
+		{
+			name: "cluster on io2",
+			args: func(a *PostgresArgs) {
+				asCluster(a)
+				a.StorageType = StorageIO2
+				a.AllocatedStorageGb = 200
+				a.Iops = 5000
+			},
+			check: func(t *testing.T, eng *mock.Engine, _ outputs) {
+				c := mocktest.Find(t, eng, clusterType, "main")
+				assert.Equal(t, "io2", mocktest.Str(t, c, "storageType"))
+				assert.Equal(t, 200.0, mocktest.Num(t, c, "allocatedStorage"))
+				assert.Equal(t, 5000.0, mocktest.Num(t, c, "iops"))
+			},
+		},
+		{
+			name: "io1 storage with provisioned IOPS",
+			args: func(a *PostgresArgs) { a.StorageType = StorageIO1; a.Iops = 3000 },
+			check: func(t *testing.T, eng *mock.Engine, _ outputs) {
+				db := mocktest.Find(t, eng, instanceType, "main")
+				assert.Equal(t, "io1", mocktest.Str(t, db, "storageType"))
+				assert.Equal(t, 3000.0, mocktest.Num(t, db, "iops"))
+			},
+		},
+		{
+			name: "gp3 IOPS above the baseline from 400 GiB",
+			args: func(a *PostgresArgs) { a.Iops = 16000 },
+			check: func(t *testing.T, eng *mock.Engine, _ outputs) {
+				assert.Equal(t, 16000.0, mocktest.Num(t, mocktest.Find(t, eng, instanceType, "main"), "iops"))
+			},
+		},
+		{
+			name: "log groups without a customer managed key, opted out",
+			args: func(a *PostgresArgs) {
+				a.LogsKmsKeyArn = nil
+				a.AllowLogsWithoutKmsKey = true
+				a.LogRetentionDays = 30
+			},
+			check: func(t *testing.T, eng *mock.Engine, _ outputs) {
+				for _, g := range eng.ByType(logGroupType) {
+					assert.False(t, has(g, "kmsKeyId"), g.Name)
+					assert.Equal(t, 30.0, mocktest.Num(t, g, "retentionInDays"), g.Name)
 				}
 			},
 		},
@@ -395,10 +547,66 @@ func TestInvalidArgs(t *testing.T) {
 			`database "main": performanceInsightsRetentionDays must be 7, 731 or a multiple of 31 below 731, got 40`},
 		{"performance insights retention 744", "", func(a *PostgresArgs) { a.PerformanceInsightsRetentionDays = 744 },
 			`database "main": performanceInsightsRetentionDays must be 7, 731 or a multiple of 31 below 731, got 744`},
-		{"too many replicas", "", func(a *PostgresArgs) { a.ReadReplicaCount = 6 },
-			`database "main": readReplicaCount must be between 0 and 5, got 6`},
+		{"read replica of a managed-password instance", "", func(a *PostgresArgs) { a.ReadReplicaCount = 1 },
+			`database "main": readReplicaCount must be 0: RDS refuses read replicas of an instance whose master password Secrets Manager manages; use deployment "cluster" for two readable standbys, got 1`},
+		{"read replica of a cluster", "", func(a *PostgresArgs) { asCluster(a); a.ReadReplicaCount = 2 },
+			`database "main": readReplicaCount must be 0: RDS refuses read replicas of an instance whose master password Secrets Manager manages; use deployment "cluster" for two readable standbys, got 2`},
+		{"unknown deployment", "", func(a *PostgresArgs) { a.Deployment = "aurora" },
+			`database "main": deployment must be one of [instance cluster], got "aurora"`},
 		{"storage too small", "", func(a *PostgresArgs) { a.AllocatedStorageGb = 10 },
-			`database "main": allocatedStorageGb must be between 20 and 65536, got 10`},
+			`database "main": allocatedStorageGb must be between 20 and 65536 for gp3 storage, got 10`},
+		{"io1 below its minimum size", "", func(a *PostgresArgs) { a.StorageType = StorageIO1; a.AllocatedStorageGb = 50; a.Iops = 1000 },
+			`database "main": allocatedStorageGb must be between 100 and 65536 for io1 storage, got 50`},
+		{"unknown storage type", "", func(a *PostgresArgs) { a.StorageType = "gp2" },
+			`database "main": storageType must be one of [gp3 io1 io2], got "gp2"`},
+		{"io1 without IOPS", "", func(a *PostgresArgs) { a.StorageType = StorageIO1 },
+			`database "main": iops must be set for io1 storage (1000 to 256000 IOPS), got 0`},
+		{"io1 IOPS below half an IOPS per GiB of the autoscaling ceiling", "", func(a *PostgresArgs) {
+			a.StorageType = StorageIO1
+			a.MaxAllocatedStorageGb = 4000
+			a.Iops = 1000
+		}, `database "main": iops must be between 0.5 and 50 IOPS per GiB of storage (4000 GiB), got 1000`},
+		{"io1 IOPS above 50 per GiB", "", func(a *PostgresArgs) {
+			a.StorageType = StorageIO1
+			a.AllocatedStorageGb = 100
+			a.MaxAllocatedStorageGb = 200
+			a.Iops = 6000
+		}, `database "main": iops must be between 0.5 and 50 IOPS per GiB of storage (100 GiB), got 6000`},
+		{"io1 IOPS above the small-volume ceiling", "", func(a *PostgresArgs) {
+			a.StorageType = StorageIO1
+			a.AllocatedStorageGb = 399
+			a.Iops = 19951
+		}, `database "main": iops must be between 1000 and 19950 for io1 storage of 399 GiB, got 19951`},
+		{"gp3 IOPS below 400 GiB", "", func(a *PostgresArgs) { a.AllocatedStorageGb = 100; a.Iops = 3000 },
+			`database "main": iops must be 0 for gp3 storage below 400 GiB (3,000 IOPS baseline, not provisionable), got 3000`},
+		{"gp3 IOPS below the striped baseline", "", func(a *PostgresArgs) { a.Iops = 3000 },
+			`database "main": iops must be between 12000 and 64000 for gp3 storage of 1000 GiB, got 3000`},
+		{"negative IOPS", "", func(a *PostgresArgs) { a.Iops = -1 },
+			`database "main": iops must be 0 (the storage type's baseline) or a positive number of IOPS, got -1`},
+		{"log retention not a CloudWatch value", "", func(a *PostgresArgs) { a.LogRetentionDays = 100 },
+			`database "main": logRetentionDays must be a CloudWatch Logs retention, one of [1 3 5 7 14 30 60 90 120 150 180 365 400 545 731 1096 1827 2192 2557 2922 3288 3653], got 100`},
+		{"no logs key", "", func(a *PostgresArgs) { a.LogsKmsKeyArn = nil },
+			`database "main": logsKmsKeyArn must be set (the key of the database's CloudWatch log groups), or allowLogsWithoutKmsKey set to opt out`},
+		{"cluster on the plan's class", "", func(a *PostgresArgs) { asCluster(a); a.InstanceClass = "db.r6g.xlarge" },
+			`database "main": instanceClass must be a class a Multi-AZ DB cluster runs on (families db.c6gd, db.m5d, db.m6gd, db.m6id, db.m6idn, db.m8gd, db.r5d, db.r6gd, db.r6id, db.r6idn, db.r8gd, db.x2iedn), got "db.r6g.xlarge"`},
+		{"cluster medium outside c6gd", "", func(a *PostgresArgs) { asCluster(a); a.InstanceClass = "db.m6gd.medium" },
+			`database "main": instanceClass must be a large or larger size for a Multi-AZ DB cluster (medium only for db.c6gd), got "db.m6gd.medium"`},
+		{"cluster on a major version only", "", func(a *PostgresArgs) { asCluster(a); a.EngineVersion = "17" },
+			`database "main": engineVersion must be an exact major.minor version such as "17.9" for a Multi-AZ DB cluster, got "17"`},
+		{"cluster on PostgreSQL 12", "", func(a *PostgresArgs) { asCluster(a); a.EngineVersion = "12.22" },
+			`database "main": engineVersion must be PostgreSQL 13 or later for a Multi-AZ DB cluster, got "12.22"`},
+		{"cluster on 13.5", "", func(a *PostgresArgs) { asCluster(a); a.EngineVersion = "13.5" },
+			`database "main": engineVersion must be 13.4, 13.7 or later, or 14.5 or later, for a Multi-AZ DB cluster, got "13.5"`},
+		{"cluster on 14.4", "", func(a *PostgresArgs) { asCluster(a); a.EngineVersion = "14.4" },
+			`database "main": engineVersion must be 13.4, 13.7 or later, or 14.5 or later, for a Multi-AZ DB cluster, got "14.4"`},
+		{"single-AZ cluster", "", func(a *PostgresArgs) { asCluster(a); a.SingleAz = true },
+			`database "main": singleAz must be false for a Multi-AZ DB cluster, which always runs a writer and two readers in three zones`},
+		{"cluster with storage autoscaling", "", func(a *PostgresArgs) { asCluster(a); a.MaxAllocatedStorageGb = 2000 },
+			`database "main": maxAllocatedStorageGb must be unset (0) for a Multi-AZ DB cluster, which has no storage autoscaling (scale storage by raising allocatedStorageGb), got 2000`},
+		{"cluster on small gp3", "", func(a *PostgresArgs) { asCluster(a); a.AllocatedStorageGb = 100 },
+			`database "main": allocatedStorageGb must be at least 400 GiB for gp3 storage in a Multi-AZ DB cluster, which needs provisioned IOPS (RDS provisions gp3 IOPS from 400 GiB on), got 100`},
+		{"cluster IOPS above 50 per GiB", "", func(a *PostgresArgs) { asCluster(a); a.AllocatedStorageGb = 400; a.Iops = 24000 },
+			`database "main": iops must be between 0.5 and 50 IOPS per GiB of storage (400 GiB), got 24000`},
 		{"autoscaling ceiling below 110%", "", func(a *PostgresArgs) { a.MaxAllocatedStorageGb = 1050 },
 			`database "main": maxAllocatedStorageGb must be between 1100 (allocatedStorageGb + 10%) and 65536, got 1050`},
 		{"autoscaling ceiling below allocated", "", func(a *PostgresArgs) { a.AllocatedStorageGb = 500; a.MaxAllocatedStorageGb = 400 },
@@ -459,7 +667,7 @@ func TestInvalidArgs(t *testing.T) {
 			a.ReadReplicaCount = 9
 			a.MasterUsername = "root"
 		}, `database "main": vpcId must be set` + "\n" +
-			`database "main": readReplicaCount must be between 0 and 5, got 9` + "\n" +
+			`database "main": readReplicaCount must be 0: RDS refuses read replicas of an instance whose master password Secrets Manager manages; use deployment "cluster" for two readable standbys, got 9` + "\n" +
 			`database "main": masterUsername must not be a reserved or well-known name, got "root"`},
 	}
 	for _, tt := range tests {
@@ -487,10 +695,26 @@ func TestInvalidArgs(t *testing.T) {
 // (no inputs) and reports fields, not rendered errors.
 func TestValidateConfigOnly(t *testing.T) {
 	assert.Empty(t, (&PostgresArgs{}).Validate(), "the defaults are valid and inputs are not Validate's business")
+	assert.Empty(t, (&PostgresArgs{Deployment: DeploymentCluster, InstanceClass: "db.r6gd.xlarge", EngineVersion: "17.9"}).Validate(),
+		"the production shape is valid")
 	assert.Equal(t, validate.Problems{
 		{Field: "maxAllocatedStorageGb", Message: "must be between 1100 (allocatedStorageGb + 10%) and 65536, got 1000"},
-		{Field: "readReplicaCount", Message: "must be between 0 and 5, got 9"},
+		{Field: "readReplicaCount", Message: `must be 0: RDS refuses read replicas of an instance whose master password Secrets Manager manages; use deployment "cluster" for two readable standbys, got 9`},
 	}, (&PostgresArgs{MaxAllocatedStorageGb: 1000, ReadReplicaCount: 9}).Validate())
+}
+
+// TestClusterClasses walks the Multi-AZ DB cluster class rules over classes RDS offers and
+// refuses.
+func TestClusterClasses(t *testing.T) {
+	for class, ok := range map[string]bool{
+		"db.r6gd.xlarge": true, "db.r6gd.large": true, "db.m6gd.16xlarge": true, "db.c6gd.medium": true,
+		"db.r8gd.2xlarge": true, "db.x2iedn.xlarge": true, "db.r5d.large": true,
+		"db.r6g.xlarge": false, "db.r7g.large": false, "db.t4g.medium": false, "db.m6gd.medium": false,
+		"db.r6gd.small": false,
+	} {
+		args := &PostgresArgs{Deployment: DeploymentCluster, InstanceClass: class, EngineVersion: "17.9"}
+		assert.Equal(t, ok, len(args.Validate()) == 0, "%s: %v", class, args.Validate())
+	}
 }
 
 func TestWindowOverlap(t *testing.T) {
@@ -520,6 +744,14 @@ func TestWindowOverlap(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
+	assert.Equal(t, "novacron-platform-production-postgres", dbIdentifier("novacron-platform", "production", "postgres", maxClusterIdentifierLen))
+	assert.Equal(t, "db-1proj-stage-main", dbIdentifier("1proj", "stage", "main", maxInstanceIdentifierLen))
+	long := dbIdentifier("novacron-platform", "organisation-wide-production-eu-west", "postgres", maxClusterIdentifierLen)
+	assert.Len(t, long, maxClusterIdentifierLen)
+	assert.Regexp(t, `^novacron-platform-organisation-wide-product-[0-9a-f]{8}$`, long, "cut, with a hash of the full name")
+	assert.NotEqual(t, long, dbIdentifier("novacron-platform", "organisation-wide-production-eu-east", "postgres", maxClusterIdentifierLen))
+	assert.Equal(t, "/aws/rds/instance/db-1/postgresql", logGroupName(DeploymentInstance, "db-1", "postgresql"))
+	assert.Equal(t, "/aws/rds/cluster/db-1/postgresql", logGroupName(DeploymentCluster, "db-1", "postgresql"))
 	assert.Equal(t, "alias/novacron-platform/production/main", kmsAliasName("novacron-platform", "production", "main"))
 	assert.Equal(t, "alias/novacron-platform/org-prod-1/main", kmsAliasName("novacron-platform", "org.prod 1", "main"))
 	assert.Equal(t, "novacron-platform-production-main-final", finalSnapshotID("novacron-platform", "production", "main"))
@@ -527,6 +759,13 @@ func TestNames(t *testing.T) {
 	assert.Equal(t, "db-1proj-stage-main-final", finalSnapshotID("1proj", "stage", "main"))
 	assert.Equal(t, "postgres17", parameterFamily("17"))
 	assert.Equal(t, "postgres16", parameterFamily("16.4"))
+}
+
+// asCluster turns base arguments into the production cluster shape.
+func asCluster(a *PostgresArgs) {
+	a.Deployment = DeploymentCluster
+	a.InstanceClass = "db.r6gd.xlarge"
+	a.EngineVersion = "17.9"
 }
 
 // assertGoldenJSON compares a rendered JSON document with testdata/<name>.

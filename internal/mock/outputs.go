@@ -45,6 +45,16 @@ func defaultOutputs(args pulumi.MockResourceArgs, id string) resource.PropertyMa
 			"secretArn":    "arn:aws:secretsmanager:" + Region + ":" + AccountID + ":secret:rds!" + args.Name,
 			"secretStatus": "active",
 		}})
+	case "aws:rds/cluster:Cluster":
+		// Writer and reader endpoints are DNS names without the port, as RDS returns them.
+		set("clusterIdentifier", args.Name)
+		set("endpoint", args.Name+".cluster-c0ffee."+Region+".rds.amazonaws.com")
+		set("readerEndpoint", args.Name+".cluster-ro-c0ffee."+Region+".rds.amazonaws.com")
+		set("port", 5432)
+		set("masterUserSecrets", []any{map[string]any{
+			"secretArn":    "arn:aws:secretsmanager:" + Region + ":" + AccountID + ":secret:rds!cluster-" + args.Name,
+			"secretStatus": "active",
+		}})
 	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
 		if url, ok := args.Inputs["url"]; ok && url.IsString() {
 			out["arn"] = resource.NewProperty("arn:aws:iam::" + AccountID + ":oidc-provider/" + strings.TrimPrefix(url.StringValue(), "https://"))
