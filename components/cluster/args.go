@@ -6,6 +6,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/novacron/platform/internal/awslimits"
 	"github.com/novacron/platform/internal/validate"
 )
 
@@ -49,12 +50,16 @@ type Taint struct {
 type NodeGroupArgs struct {
 	// Name identifies the group ("general", "ml"); it names the child resources. Required.
 	Name string
-	// InstanceTypes are the EC2 instance types, first preferred. Required.
+	// InstanceTypes are the EC2 instance types, first preferred: catalogued types EC2 still
+	// offers (awslimits), NVIDIA GPU types exactly when Gpu is set. Required.
 	InstanceTypes []string
-	// AmiType is the EKS AMI type; GPU groups use AL2023_x86_64_NVIDIA. Default: "AL2023_x86_64_STANDARD".
+	// AmiType is the EKS AMI type, an Amazon Linux 2023 one of the instance types' architecture:
+	// AL2023_x86_64_STANDARD or AL2023_ARM_64_STANDARD, and for GPU groups AL2023_x86_64_NVIDIA
+	// (AL2023_ARM_64_NVIDIA on g5g). Default: "AL2023_x86_64_STANDARD".
 	AmiType string
 	// MinSize, DesiredSize and MaxSize bound the group; the cluster autoscaler moves DesiredSize
-	// after creation and the program ignores that drift. Default: 0, 0, and MaxSize is required.
+	// after creation and the program ignores that drift. MaxSize is 1 to 450 per managed node
+	// group (EKS's default quota). Default: 0, 0, and MaxSize is required.
 	MinSize, DesiredSize, MaxSize int
 	// DiskSizeGb is the size of each node's encrypted gp3 root volume. Default: 100.
 	DiskSizeGb int
@@ -93,7 +98,8 @@ type ClusterArgs struct {
 	// PublicAccessCidrs. The private endpoint is always on. Default: false.
 	EndpointPublicAccess bool
 	// PublicAccessCidrs may reach the public endpoint; required when EndpointPublicAccess is
-	// set, and never 0.0.0.0/0. Default: none.
+	// set: at most 40 canonical public IPv4 blocks that together do not cover the internet (no
+	// 0.0.0.0/0, nor 0.0.0.0/1 with 128.0.0.0/1). Default: none.
 	PublicAccessCidrs []string
 	// EndpointAllowedCidrs may reach the private API endpoint on 443: the networks of the
 	// runners, bastions or VPNs that run `pulumi preview` and `pulumi up`. The control-plane
@@ -113,7 +119,8 @@ type ClusterArgs struct {
 	// SecretsKmsKeyArn encrypts Kubernetes Secrets in etcd. When nil the component creates a
 	// key with rotation. Default: nil.
 	SecretsKmsKeyArn pulumi.StringInput
-	// LogRetentionDays keeps control-plane logs this long in CloudWatch Logs. Default: 90.
+	// LogRetentionDays keeps control-plane logs this long in CloudWatch Logs; one of
+	// awslimits.LogRetentionDays. Default: 90.
 	LogRetentionDays int
 	// NodeGroups are the managed node groups; at least one. Required.
 	NodeGroups []NodeGroupArgs
@@ -122,8 +129,10 @@ type ClusterArgs struct {
 	// ClusterAutoscalerVersion pins the cluster-autoscaler chart, which moves each node group's
 	// size between its bounds. Default: "9.59.0".
 	ClusterAutoscalerVersion string
-	// ClusterAutoscalerImageTag overrides the autoscaler image tag; it should be the latest
-	// v<kubernetesVersion>.x release. Default: "" (the chart's own).
+	// ClusterAutoscalerImageTag overrides the autoscaler image tag: a v<kubernetesVersion>.<patch>
+	// release, preferably the latest. Required when the chart's default image is of another
+	// Kubernetes minor, or not known (awslimits.AutoscalerChartImageTags). Default: "" (the
+	// chart's own).
 	ClusterAutoscalerImageTag string
 }
 
@@ -159,20 +168,14 @@ func (a *ClusterArgs) withDefaults(name string) ClusterArgs {
 
 var (
 	versionPattern      = regexp.MustCompile(`^1\.[0-9]{2}$`)
-	instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
 	clusterNamePattern  = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$`)
 	namePattern         = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
 	chartVersionPattern = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
-	imageTagPattern     = regexp.MustCompile(`^v1\.[0-9]+\.[0-9]+$`)
 	roleArnPattern      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$`)
 	// EC2 resource ids: the prefix and 8 (older) or 17 hexadecimal digits (EC2 User Guide,
 	// "Resource IDs").
 	securityGroupIDPattern = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
-	// amiTypes accepted by EKS managed node groups with an AL2023 root volume at
-	// /dev/xvda; Amazon Linux 2 types are absent on purpose (not offered for current EKS versions).
-	amiTypes = []string{"AL2023_x86_64_STANDARD", "AL2023_x86_64_NVIDIA", "AL2023_x86_64_NEURON",
-		"AL2023_ARM_64_STANDARD", "AL2023_ARM_64_NVIDIA"}
-	taintEffects = []string{"NoSchedule", "PreferNoSchedule", "NoExecute"}
+	taintEffects           = []string{"NoSchedule", "PreferNoSchedule", "NoExecute"}
 )
 
 // Validate reports every problem with the plain arguments, after defaults are applied.
@@ -194,11 +197,9 @@ func (a *ClusterArgs) Validate() validate.Problems {
 	if args.EndpointPublicAccess && len(args.PublicAccessCidrs) == 0 {
 		p.Addf("publicAccessCidrs", "must list the CIDRs allowed to reach the public endpoint when endpointPublicAccess is true")
 	}
-	for _, cidr := range args.PublicAccessCidrs {
-		if prefix, ok := p.CIDR("publicAccessCidrs", cidr); ok && prefix.Bits() == 0 {
-			p.Addf("publicAccessCidrs", "must not open the API server to the whole internet, got %q", cidr)
-		}
-	}
+	// Canonical public IPv4 blocks, within EKS's count, that together do not cover the internet
+	// (0.0.0.0/1 + 128.0.0.0/1 is 0.0.0.0/0); sources in awslimits.
+	awslimits.CheckPublicAccessCIDRs(&p, "publicAccessCidrs", args.PublicAccessCidrs)
 	// EKS keeps one access entry per principal (CreateAccessEntry fails with
 	// ResourceInUseException for a second one), so a role is listed once across both lists.
 	entries := map[string]string{}
@@ -232,7 +233,7 @@ func (a *ClusterArgs) Validate() validate.Problems {
 			p.Addf("endpointAllowedSecurityGroupIds", "must be security group ids (sg- and 8 or 17 hex digits), got %q", id)
 		}
 	}
-	p.IntRange("logRetentionDays", args.LogRetentionDays, 1, 3653)
+	awslimits.CheckLogRetention(&p, "logRetentionDays", args.LogRetentionDays)
 	for _, chart := range []struct{ field, version string }{
 		{"nvidiaDevicePluginVersion", args.NvidiaDevicePluginVersion},
 		{"clusterAutoscalerVersion", args.ClusterAutoscalerVersion},
@@ -241,8 +242,11 @@ func (a *ClusterArgs) Validate() validate.Problems {
 			p.Addf(chart.field, "must be an exact chart version such as 1.2.3, got %q", chart.version)
 		}
 	}
-	if tag := args.ClusterAutoscalerImageTag; tag != "" && !imageTagPattern.MatchString(tag) {
-		p.Addf("clusterAutoscalerImageTag", "must be an autoscaler release tag such as v1.35.0, got %q", tag)
+	// The autoscaler supports the cluster's own Kubernetes minor: a pinned tag must be of it, and
+	// without one the chart's default image must be (awslimits.AutoscalerChartImageTags).
+	if chartVersionPattern.MatchString(args.ClusterAutoscalerVersion) {
+		awslimits.CheckAutoscalerImage(&p, "clusterAutoscalerImageTag", args.KubernetesVersion,
+			args.ClusterAutoscalerVersion, args.ClusterAutoscalerImageTag)
 	}
 	if gpuOnly := len(args.NodeGroups) > 0; gpuOnly {
 		for _, ng := range args.NodeGroups {
@@ -265,7 +269,11 @@ func (a *ClusterArgs) Validate() validate.Problems {
 			p.Addf("nodeGroups", "names must be unique, got %q twice", ng.Name)
 		}
 		seen[ng.Name] = true
-		p = append(p, ng.validate().Prefixed(field)...)
+		groups := 1
+		if ng.PerZone {
+			groups = len(args.AvailabilityZones)
+		}
+		p = append(p, ng.validate(args.KubernetesVersion, groups).Prefixed(field)...)
 		if ng.PerZone {
 			p = append(p, ng.validateZones(args.ClusterName, args.Region, args.AvailabilityZones).Prefixed(field)...)
 		}
@@ -299,34 +307,31 @@ func (ng NodeGroupArgs) validateZones(clusterName, region string, zones []string
 	return p
 }
 
-func (ng NodeGroupArgs) validate() validate.Problems {
+// validate checks a group for a cluster of kubernetesVersion, its sizes spread over groups
+// managed node groups (one per zone when PerZone).
+func (ng NodeGroupArgs) validate(kubernetesVersion string, groups int) validate.Problems {
 	var p validate.Problems
 	if len(ng.InstanceTypes) == 0 {
 		p.Addf("instanceTypes", "must name at least one EC2 instance type")
 	}
-	for _, it := range ng.InstanceTypes {
-		if !instanceTypePattern.MatchString(it) {
-			p.Addf("instanceTypes", "must be EC2 instance types such as m5.xlarge, got %q", it)
-		}
+	// Instance types that exist and are still offered, an AMI type EKS publishes for this
+	// Kubernetes minor, and the two matching: architecture, and an NVIDIA GPU with the NVIDIA AMI
+	// exactly when the group is meant for GPUs (sources in awslimits).
+	types, typesOK := make([]awslimits.InstanceType, 0, len(ng.InstanceTypes)), true
+	for _, name := range ng.InstanceTypes {
+		it, ok := awslimits.CheckInstanceType(&p, "instanceTypes", name)
+		typesOK = typesOK && ok && it.Retired == ""
+		types = append(types, it)
 	}
-	if !slices.Contains(amiTypes, ng.AmiType) {
-		p.Addf("amiType", "must be one of %v, got %q", amiTypes, ng.AmiType)
-	}
-	if ng.MinSize < 0 {
-		p.Addf("minSize", "must be 0 or more, got %d", ng.MinSize)
-	}
-	switch {
-	case ng.MaxSize < 1:
-		p.Addf("maxSize", "must be at least 1, got %d", ng.MaxSize)
-	case ng.MaxSize < ng.MinSize:
-		p.Addf("maxSize", "(%d) must not be below minSize (%d)", ng.MaxSize, ng.MinSize)
-	case ng.DesiredSize < ng.MinSize || ng.DesiredSize > ng.MaxSize:
-		p.Addf("desiredSize", "(%d) must be between minSize (%d) and maxSize (%d)", ng.DesiredSize, ng.MinSize, ng.MaxSize)
+	amiOK := awslimits.CheckAMIType(&p, "amiType", ng.AmiType, kubernetesVersion)
+	if typesOK && amiOK && len(types) > 0 {
+		awslimits.CheckNodeGroupImage(&p, "instanceTypes", "amiType", types, ng.AmiType, ng.Gpu)
 	}
 	p.IntRange("diskSizeGb", ng.DiskSizeGb, 20, 16384)
 	for _, t := range ng.Taints {
 		if t.Key == "" {
 			p.Addf("taints", "must have a key")
+	awslimits.CheckScaling(&p, "minSize", "desiredSize", "maxSize", ng.MinSize, ng.DesiredSize, ng.MaxSize, groups)
 		}
 		if !slices.Contains(taintEffects, t.Effect) {
 			p.Addf("taints", "effect must be one of %v, got %q", taintEffects, t.Effect)

@@ -22,7 +22,7 @@ func baseArgs() ClusterArgs {
 		NodeGroups: []NodeGroupArgs{
 			{Name: "general", InstanceTypes: []string{"m5.xlarge"}, MinSize: 3, DesiredSize: 5, MaxSize: 10,
 				Labels: map[string]string{"workload": "general"}, PerZone: true},
-			{Name: "ml", InstanceTypes: []string{"p3.2xlarge"}, AmiType: "AL2023_x86_64_NVIDIA", MinSize: 0, DesiredSize: 2, MaxSize: 5,
+			{Name: "ml", InstanceTypes: []string{"g5.2xlarge"}, AmiType: "AL2023_x86_64_NVIDIA", MinSize: 0, DesiredSize: 2, MaxSize: 5,
 				Labels: map[string]string{"workload": "ml"}, Taints: []Taint{{Key: "ml-workload", Value: "true", Effect: "NoSchedule"}}, Gpu: true},
 		},
 	}
@@ -206,10 +206,12 @@ func TestNodeTemplateTags(t *testing.T) {
 func TestClusterOverrides(t *testing.T) {
 	args := baseArgs()
 	args.EndpointPublicAccess = true
-	args.PublicAccessCidrs = []string{"203.0.113.0/24"}
+	args.PublicAccessCidrs = []string{"203.0.114.0/24"} // public; the documentation ranges are refused
 	args.AdminRoleArns = []string{"arn:aws:iam::123456789012:role/platform-admins"}
 	args.SecretsKmsKeyArn = pulumi.String("arn:aws:kms:us-east-1:123456789012:key/byo")
 	args.KubernetesVersion = "1.34"
+	// Chart 9.59.0 installs v1.35.0 by default; a 1.34 cluster needs a 1.34 autoscaler.
+	args.ClusterAutoscalerImageTag = "v1.34.2"
 	args.NodeGroups = args.NodeGroups[:1]
 	eng, err := run(t, args)
 	require.NoError(t, err)
@@ -217,7 +219,7 @@ func TestClusterOverrides(t *testing.T) {
 	c := eng.Find("eks:index:Cluster", "cluster")
 	require.NotNil(t, c)
 	assert.Equal(t, true, mocktest.Value(t, c, "endpointPublicAccess"))
-	assert.Equal(t, []any{"203.0.113.0/24"}, mocktest.Value(t, c, "publicAccessCidrs"))
+	assert.Equal(t, []any{"203.0.114.0/24"}, mocktest.Value(t, c, "publicAccessCidrs"))
 	assert.Equal(t, "1.34", mocktest.Value(t, c, "version"))
 	assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:key/byo", mocktest.Value(t, c, "encryptionConfigKeyArn"))
 	assert.Equal(t, "arn:aws:iam::123456789012:role/platform-admins", mocktest.Value(t, c, "accessEntries.admin-0.principalArn"))
@@ -243,8 +245,45 @@ func TestClusterInvalidArgs(t *testing.T) {
 		{"desired above max", func(a *ClusterArgs) { a.NodeGroups[0].DesiredSize = 11 },
 			"nodeGroups.general.desiredSize (11) must be between minSize (3) and maxSize (10)"},
 		{"no instance type", func(a *ClusterArgs) { a.NodeGroups[0].InstanceTypes = nil }, "nodeGroups.general.instanceTypes must name at least one EC2 instance type"},
-		{"bad instance type", func(a *ClusterArgs) { a.NodeGroups[0].InstanceTypes = []string{"large"} }, `nodeGroups.general.instanceTypes must be EC2 instance types such as m5.xlarge, got "large"`},
-		{"Amazon Linux 2 AMI", func(a *ClusterArgs) { a.NodeGroups[1].AmiType = "AL2_x86_64_GPU" }, `nodeGroups.ml.amiType must be one of`},
+		{"bad instance type", func(a *ClusterArgs) { a.NodeGroups[0].InstanceTypes = []string{"large"} },
+			`nodeGroups.general.instanceTypes must be an EC2 instance type of a catalogued family (c5, c6a`},
+		{"misspelt instance type", func(a *ClusterArgs) { a.NodeGroups[0].InstanceTypes = []string{"m5.xlage"} },
+			`nodeGroups.general.instanceTypes must be an EC2 instance type, got "m5.xlage" (did you mean "m5.xlarge"?)`},
+		{"abbreviated GPU type", func(a *ClusterArgs) { a.NodeGroups[1].InstanceTypes = []string{"p3.2xl"} },
+			`nodeGroups.ml.instanceTypes must be an EC2 instance type, got "p3.2xl" (did you mean "p3.2xlarge", which is retired by AWS`},
+		{"retired GPU type", func(a *ClusterArgs) { a.NodeGroups[1].InstanceTypes = []string{"p3.2xlarge"} },
+			`nodeGroups.ml.instanceTypes "p3.2xlarge" is retired by AWS: P3 instances are no longer offered`},
+		{"GPU pool on CPU nodes", func(a *ClusterArgs) { a.NodeGroups[1].InstanceTypes = []string{"m5.xlarge"} },
+			`nodeGroups.ml.instanceTypes must be an NVIDIA GPU instance type for a GPU group`},
+		{"GPU pool with the standard AMI", func(a *ClusterArgs) { a.NodeGroups[1].AmiType = "AL2023_x86_64_STANDARD" },
+			`nodeGroups.ml.amiType must be an NVIDIA AMI type (AL2023_x86_64_NVIDIA, or AL2023_ARM_64_NVIDIA for g5g) for a GPU group`},
+		{"GPU type in the general pool", func(a *ClusterArgs) { a.NodeGroups[0].InstanceTypes = []string{"g6.xlarge"} },
+			`nodeGroups.general.instanceTypes must not be a GPU instance type in a group without GPU support: g6.xlarge (1 L4)`},
+		{"Graviton type on an x86 AMI", func(a *ClusterArgs) { a.NodeGroups[0].InstanceTypes = []string{"m7g.xlarge"} },
+			`nodeGroups.general.amiType must match the arm64 architecture of m7g.xlarge, got "AL2023_x86_64_STANDARD"`},
+		{"Amazon Linux 2 AMI", func(a *ClusterArgs) { a.NodeGroups[1].AmiType = "AL2_x86_64_GPU" },
+			`nodeGroups.ml.amiType must be an Amazon Linux 2023 type (one of [AL2023_x86_64_STANDARD AL2023_ARM_64_STANDARD AL2023_x86_64_NVIDIA AL2023_ARM_64_NVIDIA]): EKS publishes no Amazon Linux 2 AMI for Kubernetes 1.33 and later, got "AL2_x86_64_GPU"`},
+		{"unknown AMI type", func(a *ClusterArgs) { a.NodeGroups[1].AmiType = "AL2023_NVIDIA" },
+			`nodeGroups.ml.amiType must be an EKS AMI type such as AL2023_x86_64_STANDARD`},
+		{"more nodes than EKS's quota", func(a *ClusterArgs) { a.NodeGroups[1].MaxSize = 451 },
+			`nodeGroups.ml.maxSize must be at most 450, EKS's quota of nodes per managed node group, got 451`},
+		{"log retention CloudWatch lacks", func(a *ClusterArgs) { a.LogRetentionDays = 100 },
+			`logRetentionDays must be a CloudWatch Logs retention, one of [1 3 5 7`},
+		{"public to the world in halves", func(a *ClusterArgs) {
+			a.EndpointPublicAccess, a.PublicAccessCidrs = true, []string{"0.0.0.0/1", "128.0.0.0/1"}
+		}, `publicAccessCidrs must not open the API server to the whole internet: together 0.0.0.0/1, 128.0.0.0/1 cover every public IPv4 address`},
+		{"private range on the public endpoint", func(a *ClusterArgs) {
+			a.EndpointPublicAccess, a.PublicAccessCidrs = true, []string{"10.0.0.0/8"}
+		}, `publicAccessCidrs must be public address ranges: "10.0.0.0/8" is RFC 1918 private`},
+		{"public CIDR with host bits", func(a *ClusterArgs) {
+			a.EndpointPublicAccess, a.PublicAccessCidrs = true, []string{"203.0.114.9/24"}
+		}, `publicAccessCidrs must be a network address (203.0.114.0/24), got "203.0.114.9/24"`},
+		{"autoscaler image of another minor", func(a *ClusterArgs) { a.ClusterAutoscalerImageTag = "v1.34.2" },
+			`clusterAutoscalerImageTag must be a v1.35.x release to match kubernetesVersion 1.35, got "v1.34.2"`},
+		{"chart default image of another minor", func(a *ClusterArgs) { a.KubernetesVersion = "1.34" },
+			`clusterAutoscalerImageTag must be set to a v1.34.x release: cluster-autoscaler chart 9.59.0 installs v1.35.0, which does not match kubernetesVersion 1.34`},
+		{"chart whose default image is unknown", func(a *ClusterArgs) { a.ClusterAutoscalerVersion = "9.99.0" },
+			`clusterAutoscalerImageTag must be set (a v1.35.x release): the default image of cluster-autoscaler chart 9.99.0 is not known here`},
 		{"bad taint effect", func(a *ClusterArgs) { a.NodeGroups[1].Taints[0].Effect = "NO_SCHEDULE" }, `nodeGroups.ml.taints effect must be one of [NoSchedule PreferNoSchedule NoExecute], got "NO_SCHEDULE"`},
 		{"duplicate group", func(a *ClusterArgs) { a.NodeGroups[1].Name = "general" }, `nodeGroups names must be unique, got "general" twice`},
 		{"admin not a role", func(a *ClusterArgs) { a.AdminRoleArns = []string{"arn:aws:iam::123456789012:user/bob"} }, `adminRoleArns must be IAM role ARNs`},
@@ -295,6 +334,9 @@ func TestAddonsPinnedToKubernetesMinor(t *testing.T) {
 		t.Run(version, func(t *testing.T) {
 			args := baseArgs()
 			args.KubernetesVersion = version
+			if version != DefaultKubernetesVersion {
+				args.ClusterAutoscalerImageTag = "v" + version + ".0" // the chart's default image is 1.35's
+			}
 			eng, err := run(t, args)
 			require.NoError(t, err)
 			want, ok := AddonVersionsFor(version)
