@@ -222,25 +222,28 @@ func TestCheckNodeGroupImage(t *testing.T) {
 
 func TestCheckScaling(t *testing.T) {
 	tests := []struct {
-		name               string
-		minN, desired, max int
-		want               string
+		name                       string
+		minN, desired, max, groups int
+		want                       string
 	}{
-		{"production general", 3, 5, 10, ""},
-		{"scale to zero", 0, 0, 2, ""},
-		{"at the quota", 0, 1, 450, ""},
-		{"above the quota", 0, 1, 451, "max must be at most 450, EKS's quota of nodes per managed node group, got 451"},
-		{"max zero", 0, 0, 0, "max must be at least 1, got 0"},
-		{"max below min", 6, 6, 5, "max (5) must not be below minSize (6)"},
-		{"desired above max", 3, 11, 10, "desired (11) must be between minSize (3) and maxSize (10)"},
-		{"desired below min", 3, 2, 10, "desired (2) must be between minSize (3) and maxSize (10)"},
-		{"negative min", -1, 0, 3, "min must be 0 or more, got -1"},
-		{"negative desired", 0, -2, 3, "desired must be 0 or more, got -2"},
+		{"production general", 3, 5, 10, 1, ""},
+		{"scale to zero", 0, 0, 2, 1, ""},
+		{"at the quota", 0, 1, 450, 1, ""},
+		{"above the quota", 0, 1, 451, 1, "max must be at most 450, EKS's quota of nodes per managed node group, got 451"},
+		{"max zero", 0, 0, 0, 1, "max must be at least 1, got 0"},
+		{"max below min", 6, 6, 5, 1, "max (5) must not be below minSize (6)"},
+		{"desired above max", 3, 11, 10, 1, "desired (11) must be between minSize (3) and maxSize (10)"},
+		{"desired below min", 3, 2, 10, 1, "desired (2) must be between minSize (3) and maxSize (10)"},
+		{"negative min", -1, 0, 3, 1, "min must be 0 or more, got -1"},
+		{"negative desired", 0, -2, 3, 1, "desired must be 0 or more, got -2"},
+		{"three zones within the quota", 0, 3, 1350, 3, ""},
+		{"three zones above the quota", 0, 3, 1351, 3, "max must be at most 450 per zone, EKS's quota of nodes per managed node group, got 1351 over 3 zonal groups (451 in the largest)"},
+		{"groups 0 counts as one", 0, 0, 451, 0, "max must be at most 450, EKS's quota"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := messages(func(p *validate.Problems) {
-				CheckScaling(p, "min", "desired", "max", tt.minN, tt.desired, tt.max)
+				CheckScaling(p, "min", "desired", "max", tt.minN, tt.desired, tt.max, tt.groups)
 			})
 			assertOne(t, got, tt.want)
 		})
