@@ -116,7 +116,9 @@ type StackArgs struct {
 	PagerDutyRoutingKey pulumi.StringInput
 	// SlackWebhookURL is the Slack incoming webhook for warnings (secret). Required.
 	SlackWebhookURL pulumi.StringInput
-	// SlackChannel receives the warnings. Default: "#novacron-alerts".
+	// SlackChannel receives the warnings: "#" and a Slack channel name (up to 80 lowercase
+	// letters, digits, '-' or '_'), or a channel ID such as C0123456789. Default:
+	// "#novacron-alerts".
 	SlackChannel string
 	// WebhookURL receives every alert that is neither critical nor warning (http or https).
 	// When empty, those alerts are kept in Alertmanager but delivered nowhere. Default: "".
@@ -262,7 +264,7 @@ func (a *StackArgs) Validate() validate.Problems {
 			}
 		}
 	}
-	p.NotEmpty("slackChannel", d.SlackChannel)
+	checkSlackChannel(&p, "slackChannel", d.SlackChannel)
 	if d.WebhookURL != "" {
 		if err := checkURL(d.WebhookURL, "http", "https"); err != nil {
 			p.Addf("webhookUrl", "%s, got %q", err.Error(), d.WebhookURL)
