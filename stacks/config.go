@@ -126,10 +126,13 @@ func Load(stack string, src Source) (*Config, error) {
 
 	monitoring := r.integer("dbMonitoringIntervalSeconds")
 	cfg.Database = database.PostgresArgs{
+		Deployment:                       r.str("dbDeployment"),
 		EngineVersion:                    r.str("dbEngineVersion"),
 		InstanceClass:                    r.str("dbInstanceClass"),
+		StorageType:                      r.str("dbStorageType"),
 		AllocatedStorageGb:               r.positive("dbAllocatedStorageGb"),
 		MaxAllocatedStorageGb:            r.integer("dbMaxAllocatedStorageGb"),
+		Iops:                             r.integer("dbIops"),
 		SingleAz:                         !r.boolean("dbMultiAz"),
 		BackupRetentionDays:              r.positive("dbBackupRetentionDays"),
 		BackupWindow:                     r.str("dbBackupWindow"),
@@ -137,6 +140,7 @@ func Load(stack string, src Source) (*Config, error) {
 		MonitoringIntervalSeconds:        monitoring,
 		DisableEnhancedMonitoring:        monitoring == 0,
 		PerformanceInsightsRetentionDays: r.positive("dbPerformanceInsightsRetentionDays"),
+		LogRetentionDays:                 r.positive("dbLogRetentionDays"),
 		ReadReplicaCount:                 r.integer("dbReadReplicaCount"),
 		DatabaseName:                     r.str("dbName"),
 		MasterUsername:                   r.str("dbUsername"),
@@ -145,6 +149,13 @@ func Load(stack string, src Source) (*Config, error) {
 	if monitoring == 0 {
 		// RDS's own convention: an interval of 0 turns enhanced monitoring off.
 		cfg.Database.MonitoringIntervalSeconds = 0
+	}
+	// A Multi-AZ DB cluster places its three instances in three zones: its DB subnet group must
+	// cover at least three (RDS User Guide, "Creating a Multi-AZ DB cluster", prerequisites). The
+	// database subnets are one per zone of availabilityZones.
+	if cfg.Database.Deployment == database.DeploymentCluster && len(zones) < 3 {
+		r.fail("dbDeployment", "%q needs database subnets in at least three zones, got %d in availabilityZones",
+			database.DeploymentCluster, len(zones))
 	}
 
 	cfg.Services = r.services(cfg)

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -14,8 +15,9 @@ import (
 )
 
 const (
-	nodeGroupType = "aws:eks/nodeGroup:NodeGroup"
-	rdsType       = "aws:rds/instance:Instance"
+	nodeGroupType  = "aws:eks/nodeGroup:NodeGroup"
+	rdsType        = "aws:rds/instance:Instance"
+	rdsClusterType = "aws:rds/cluster:Cluster"
 )
 
 type taint struct{ Key, Value, Effect string }
@@ -92,51 +94,78 @@ func TestNodeGroups(t *testing.T) {
 	}
 }
 
-type dbWant struct {
-	class              string
-	storage, retention float64
-	replicas           int
-	protected          bool
-}
-
+// TestDatabase checks each stack's database. Production is a Multi-AZ DB cluster: its two
+// readable standbys replace the read replica RDS refuses for an instance whose master password
+// Secrets Manager manages, which production asked for before.
 func TestDatabase(t *testing.T) {
 	tests := []struct {
-		stack string
-		want  dbWant
+		stack, typ, class, classPath string
+		storage, retention, logDays  float64
+		logs                         []string
+		protected                    bool
 	}{
-		{"production", dbWant{"db.r6g.xlarge", 1000, 30, 1, true}},
-		{"staging", dbWant{"db.r6g.large", 100, 7, 0, false}},
+		{"production", rdsClusterType, "db.r6gd.xlarge", "dbClusterInstanceClass", 1000, 30, 90,
+			[]string{"/aws/rds/cluster/novacron-platform-production-postgres/postgresql"}, true},
+		{"staging", rdsType, "db.r6g.large", "instanceClass", 100, 7, 30,
+			[]string{
+				"/aws/rds/instance/novacron-platform-staging-postgres/postgresql",
+				"/aws/rds/instance/novacron-platform-staging-postgres/upgrade",
+			}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.stack, func(t *testing.T) {
 			eng := runStack(t, tt.stack)
-			db := mocktest.Find(t, eng, rdsType, "postgres")
-			assert.True(t, mocktest.Bool(t, db, "multiAz"))
-			assert.Equal(t, tt.want.class, mocktest.Str(t, db, "instanceClass"))
+			db := mocktest.Find(t, eng, tt.typ, "postgres")
+			assert.Equal(t, tt.class, mocktest.Str(t, db, tt.classPath))
 			assert.Equal(t, "gp3", mocktest.Str(t, db, "storageType"))
-			assert.Equal(t, tt.want.storage, mocktest.Num(t, db, "allocatedStorage"))
-			assert.Equal(t, tt.want.retention, mocktest.Num(t, db, "backupRetentionPeriod"))
-			assert.Equal(t, "03:00-04:00", mocktest.Str(t, db, "backupWindow"))
-			assert.Equal(t, "sun:04:00-sun:05:00", mocktest.Str(t, db, "maintenanceWindow"))
+			assert.Equal(t, tt.storage, mocktest.Num(t, db, "allocatedStorage"))
+			assert.Equal(t, tt.retention, mocktest.Num(t, db, "backupRetentionPeriod"))
 			assert.Equal(t, 60.0, mocktest.Num(t, db, "monitoringInterval"))
 			assert.True(t, mocktest.Bool(t, db, "performanceInsightsEnabled"))
 			assert.True(t, mocktest.Bool(t, db, "storageEncrypted"))
 			assert.True(t, mocktest.Bool(t, db, "manageMasterUserPassword"), "RDS owns the password")
-			assert.False(t, mocktest.Bool(t, db, "publiclyAccessible"))
 			assert.True(t, mocktest.Bool(t, db, "iamDatabaseAuthenticationEnabled"))
 
-			assert.Equal(t, tt.want.protected, db.Protect, "protect")
-			assert.Equal(t, tt.want.protected, mocktest.Bool(t, db, "deletionProtection"), "deletion protection")
+			assert.Equal(t, tt.protected, db.Protect, "protect")
+			assert.Equal(t, tt.protected, mocktest.Bool(t, db, "deletionProtection"), "deletion protection")
 			key := mocktest.Find(t, eng, "aws:kms/key:Key", "postgres-kms")
-			assert.Equal(t, tt.want.protected, key.Protect, "the database key is protected with the data")
+			assert.Equal(t, tt.protected, key.Protect, "the database key is protected with the data")
 
-			replicas := 0
+			// No stack may ask RDS for what it refuses: a read replica of an instance whose
+			// master password Secrets Manager manages.
 			for _, r := range eng.ByType(rdsType) {
-				if _, ok := r.Input("replicateSourceDb"); ok {
-					replicas++
-				}
+				_, replica := r.Input("replicateSourceDb")
+				assert.False(t, replica, "%s is a read replica of a managed-password instance", r.Name)
 			}
-			assert.Equal(t, tt.want.replicas, replicas)
+
+			// The log groups RDS writes to exist first, with the stack's retention and the
+			// platform's logs key.
+			var names []string
+			for _, g := range eng.ByType("aws:cloudwatch/logGroup:LogGroup") {
+				name := mocktest.Str(t, g, "name")
+				if !strings.HasPrefix(name, "/aws/rds/") {
+					continue
+				}
+				names = append(names, name)
+				assert.Equal(t, tt.logDays, mocktest.Num(t, g, "retentionInDays"), name)
+				assert.NotEmpty(t, mocktest.Str(t, g, "kmsKeyId"), "%s is encrypted with the logs key", name)
+				assert.Contains(t, db.Dependencies, g.URN, "the database waits for %s", name)
+			}
+			assert.ElementsMatch(t, tt.logs, names)
+
+			if tt.typ == rdsClusterType {
+				assert.Empty(t, eng.ByType(rdsType), "no DB instance besides the cluster")
+				assert.Equal(t, "17.9", mocktest.Str(t, db, "engineVersion"))
+				assert.Equal(t, 12000.0, mocktest.Num(t, db, "iops"))
+				assert.Equal(t, "03:00-04:00", mocktest.Str(t, db, "preferredBackupWindow"))
+				assert.Equal(t, "sun:04:00-sun:05:00", mocktest.Str(t, db, "preferredMaintenanceWindow"))
+			} else {
+				assert.Len(t, eng.ByType(rdsType), 1, "one instance")
+				assert.True(t, mocktest.Bool(t, db, "multiAz"))
+				assert.False(t, mocktest.Bool(t, db, "publiclyAccessible"))
+				assert.Equal(t, "03:00-04:00", mocktest.Str(t, db, "backupWindow"))
+				assert.Equal(t, "sun:04:00-sun:05:00", mocktest.Str(t, db, "maintenanceWindow"))
+			}
 
 			// Port 5432 is open to the cluster's nodes only.
 			rules := 0
