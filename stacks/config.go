@@ -12,6 +12,7 @@ import (
 	"github.com/novacron/platform/components/cluster"
 	"github.com/novacron/platform/components/database"
 	"github.com/novacron/platform/components/network"
+	"github.com/novacron/platform/internal/awslimits"
 	"github.com/novacron/platform/internal/validate"
 )
 
@@ -95,6 +96,7 @@ func Load(stack string, src Source) (*Config, error) {
 		"Owner":       owner,
 		"CostCenter":  costCenter,
 	}
+	r.checkTags(cfg.Tags)
 	zones := r.strings("availabilityZones")
 	cfg.ProtectData = r.boolean("protectData")
 
@@ -389,6 +391,29 @@ func (r *reader) component(problems validate.Problems, keyFor func(field string)
 func keysRead() []string {
 	rec := recordingSource{}
 	_, _ = Load("keys", rec)
+// tagKeys are the config keys the default tags' values come from; the other tags are constants.
+var tagKeys = map[string]string{"Environment": "environment", "Owner": "owner", "CostCenter": "costCenter"}
+
+// checkTags holds the default tags to AWS's tag rules (length, characters, the reserved "aws:"
+// prefix; sources in awslimits): the provider puts them on every resource, so one bad value
+// fails every create of the update.
+func (r *reader) checkTags(tags map[string]string) {
+	var p validate.Problems
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		field, ok := tagKeys[k]
+		if !ok {
+			field = "tag " + k
+		}
+		awslimits.CheckTag(&p, field, k, tags[k])
+	}
+	r.component(p, func(field string) string { return field })
+}
+
 	seen := map[string]bool(rec)
 	keys := make([]string, 0, len(seen))
 	for k := range seen {

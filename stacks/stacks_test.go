@@ -50,7 +50,7 @@ func TestNodeGroups(t *testing.T) {
 	}{
 		{"production",
 			pool{"m5.xlarge", "AL2023_x86_64_STANDARD", 3, 5, 10, nil},
-			pool{"p3.2xlarge", "AL2023_x86_64_NVIDIA", 0, 2, 5, mlTaint}},
+			pool{"g5.2xlarge", "AL2023_x86_64_NVIDIA", 0, 2, 5, mlTaint}},
 		{"staging",
 			pool{"m5.large", "AL2023_x86_64_STANDARD", 2, 2, 4, nil},
 			pool{"g5.xlarge", "AL2023_x86_64_NVIDIA", 0, 0, 2, mlTaint}},

@@ -122,7 +122,7 @@ func TestProductionCost(t *testing.T) {
 	}{
 		{"cluster", "EKS control plane", 73.00},
 		{"cluster-general", "Node group instances (m5.xlarge)", 700.80},        // 5 × 0.192 × 730
-		{"cluster-ml", "Node group instances (p3.2xlarge)", 4467.60},           // 2 × 3.06 × 730
+		{"cluster-ml", "Node group instances (g5.2xlarge)", 1769.52},           // 2 × 1.212 × 730
 		{"cluster-general", "Node root volumes (gp3)", 40.00},                  // 5 × 100 GB × 0.08
 		{"cluster-ml", "Node root volumes (gp3)", 32.00},                       // 2 × 200 GB × 0.08
 		{"postgres", "RDS postgres db.r6g.xlarge, Multi-AZ (primary)", 656.27}, // 0.899 × 730
