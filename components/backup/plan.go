@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,10 +26,12 @@ const (
 )
 
 // SelectionTagKey and SelectionTagValue select what is backed up; storage.BackupTagKey and
-// storage.BackupTagValue put buckets into the selection with the same pair.
+// storage.BackupTagValue put buckets into the selection with the same pair. EnvironmentTagKey is
+// the tag (a provider default tag of every stack) whose value must equal PlanArgs.Environment.
 const (
 	SelectionTagKey   = "backup"
 	SelectionTagValue = "true"
+	EnvironmentTagKey = "Environment"
 )
 
 // maxRetentionDays is the longest retention AWS Backup and Vault Lock accept (100 years), and
@@ -56,9 +59,23 @@ type PlanArgs struct {
 	// MonthlyRetentionMonths is how long monthly recovery points are kept, in months of 365/12
 	// days rounded up (12 months = 365 days); must exceed the daily retention. Default: 12.
 	MonthlyRetentionMonths int
-	// CopyDestinationVaultArn is a vault (usually in another region) that receives a copy of every
-	// recovery point, kept as long as the original. Default: none (no copy).
-	CopyDestinationVaultArn pulumi.StringInput
+	// Environment is the value of the Environment tag of this stack's resources. The selection
+	// only takes resources that carry it (and backup=true): tag selections are account-wide, and
+	// without it the stacks sharing an account back up each other. Required.
+	Environment string
+	// BucketArns are the S3 buckets to back up (each must also carry both tags). Default: none.
+	BucketArns pulumi.StringArrayInput
+	// Region is the stack's region; required with CopyDestinationVaultArn, which must name a
+	// vault in another region. Default: "".
+	Region string
+	// CopyDestinationVaultArn is a vault in another region that receives a copy of every recovery
+	// point, kept as long as the original. Default: "" (no copy).
+	CopyDestinationVaultArn string
+	// ForceDestroy deletes every recovery point in the vault when the vault is deleted, so that a
+	// disposable stack can be destroyed and created again: AWS Backup deletes only empty vaults
+	// (AWS Backup API Reference, DeleteBackupVault). Not with a compliance-mode lock.
+	// Default: false.
+	ForceDestroy bool
 	// VaultLock locks the vault so that recovery points cannot be deleted before
 	// VaultLockMinRetentionDays nor kept beyond VaultLockMaxRetentionDays. Default: false.
 	VaultLock bool
@@ -104,6 +121,10 @@ func (a *PlanArgs) Validate() validate.Problems {
 	if a.VaultName != "" && !validVaultName(a.VaultName) {
 		p.Addf("vaultName", "must be 2 to 50 letters, digits, hyphens or underscores, got %q", a.VaultName)
 	}
+	if strings.TrimSpace(a.Environment) == "" {
+		p.Addf("environment", "must be set: it keeps the selection to this stack's resources")
+	}
+	checkCopyDestination(&p, a.CopyDestinationVaultArn, a.Region)
 	checkSchedule(&p, "dailySchedule", d.DailySchedule)
 	checkSchedule(&p, "monthlySchedule", d.MonthlySchedule)
 	p.IntRange("dailyRetentionDays", d.DailyRetentionDays, 1, maxRetentionDays)
@@ -112,6 +133,13 @@ func (a *PlanArgs) Validate() validate.Problems {
 	if d.MonthlyRetentionMonths > 0 && d.DailyRetentionDays > 0 && monthlyDays <= d.DailyRetentionDays {
 		p.Addf("monthlyRetentionMonths", "must keep monthly recovery points longer than daily ones (%d days), got %d months (%d days)",
 			d.DailyRetentionDays, d.MonthlyRetentionMonths, monthlyDays)
+	}
+	if a.ForceDestroy && a.VaultLock && a.VaultLockChangeableForDays != 0 {
+		// A compliance-mode lock cannot be removed once its grace period ends, and the recovery
+		// points under it cannot be deleted before their retention ends (AWS Backup Developer
+		// Guide, "AWS Backup Vault Lock").
+		p.Addf("forceDestroy", "must not be set with a compliance-mode vault lock (vaultLockChangeableForDays %d): its recovery points cannot be deleted",
+			a.VaultLockChangeableForDays)
 	}
 	if !a.VaultLock {
 		for _, f := range []struct {
@@ -145,6 +173,29 @@ func (a *PlanArgs) Validate() validate.Problems {
 
 // vaultNamePattern is the BackupVaultName pattern of the AWS Backup API (CreateBackupVault).
 var vaultNamePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{2,50}$`)
+
+// vaultArnPattern is a backup vault's ARN, arn:<partition>:backup:<region>:<account>:backup-vault:<name>
+// (Service Authorization Reference, "Resource types defined by AWS Backup"); group 1 is the region.
+var vaultArnPattern = regexp.MustCompile(`^arn:aws[a-z-]*:backup:([a-z]{2}(?:-[a-z]+)+-[0-9]+):[0-9]{12}:backup-vault:[A-Za-z0-9_-]{2,50}$`)
+
+// checkCopyDestination accepts an empty destination or a vault ARN in another region than the
+// stack's: the copy exists to survive the loss of the stack's region, which a vault in the same
+// region does not.
+func checkCopyDestination(p *validate.Problems, arn, region string) {
+	if arn == "" {
+		return
+	}
+	m := vaultArnPattern.FindStringSubmatch(arn)
+	switch {
+	case m == nil:
+		p.Addf("copyDestinationVaultArn", "must be an AWS Backup vault ARN, got %q", arn)
+	case region == "":
+		p.Addf("region", "must be set with copyDestinationVaultArn: the copy must go to another region")
+	case m[1] == region:
+		p.Addf("copyDestinationVaultArn", "must be a vault in another region than the stack's (%s), got one in %s: a copy in the same region does not survive the loss of the region",
+			region, m[1])
+	}
+}
 
 func validVaultName(s string) bool {
 	return vaultNamePattern.MatchString(s)
@@ -190,6 +241,43 @@ func (a PlanArgs) withDefaults() PlanArgs {
 	return a
 }
 
+// selectionResources are the resource types the plan may back up: this account's RDS DB
+// instances and DB clusters in the stack's region, and the stack's buckets. AWS Backup ORs the
+// entries of Resources with each other, ANDs the result with every Conditions entry, but ORs
+// ListOfTags (selectionTags) with Resources, which would widen the selection to every resource
+// so tagged (AWS Backup Developer Guide, "Assign resources with AWS CLI" and BackupSelection;
+// AWS re:Post knowledge center, "backup-assign-resources", examples 1 and 2). So the selection
+// uses Resources and Conditions only.
+func selectionResources(partition, region, account string, buckets pulumi.StringArrayInput) pulumi.StringArrayOutput {
+	rds := []string{
+		"arn:" + partition + ":rds:" + region + ":" + account + ":db:*",
+		"arn:" + partition + ":rds:" + region + ":" + account + ":cluster:*",
+	}
+	if buckets == nil {
+		return pulumi.ToStringArray(rds).ToStringArrayOutput()
+	}
+	return buckets.ToStringArrayOutput().ApplyT(func(arns []string) []string {
+		return append(slices.Clone(rds), arns...)
+	}).(pulumi.StringArrayOutput)
+}
+
+// selectionConditions require both tags: backup=true and the stack's environment. Condition keys
+// name tags as aws:ResourceTag/<key> (AWS Backup API Reference, BackupSelection, Conditions).
+func selectionConditions(environment string) backup.SelectionConditionArray {
+	return backup.SelectionConditionArray{&backup.SelectionConditionArgs{
+		StringEquals: backup.SelectionConditionStringEqualArray{
+			&backup.SelectionConditionStringEqualArgs{
+				Key:   pulumi.String("aws:ResourceTag/" + SelectionTagKey),
+				Value: pulumi.String(SelectionTagValue),
+			},
+			&backup.SelectionConditionStringEqualArgs{
+				Key:   pulumi.String("aws:ResourceTag/" + EnvironmentTagKey),
+				Value: pulumi.String(environment),
+			},
+		},
+	}}
+}
+
 // managedPolicies are the AWS managed policies of the backup role. The general pair does not
 // cover S3, which has its own pair (AWS Backup Developer Guide, "Managed policies for AWS
 // Backup"; note the S3 ones live outside the service-role/ path).
@@ -214,7 +302,7 @@ func assumeRolePolicy() (string, error) {
 }
 
 // NewPlan creates the vault, the optional vault lock, the plan, the service role and the
-// tag-based selection.
+// selection of this stack's databases and buckets.
 func NewPlan(ctx *pulumi.Context, name string, args *PlanArgs, opts ...pulumi.ResourceOption) (*Plan, error) {
 	if args == nil {
 		args = &PlanArgs{}
@@ -235,6 +323,9 @@ func NewPlan(ctx *pulumi.Context, name string, args *PlanArgs, opts ...pulumi.Re
 	parent := pulumi.Parent(pl)
 
 	vaultArgs := &backup.VaultArgs{KmsKeyArn: a.KmsKeyArn}
+	if a.ForceDestroy {
+		vaultArgs.ForceDestroy = pulumi.Bool(true)
+	}
 	if a.VaultName != "" {
 		vaultArgs.Name = pulumi.String(a.VaultName)
 	}
@@ -264,9 +355,9 @@ func NewPlan(ctx *pulumi.Context, name string, args *PlanArgs, opts ...pulumi.Re
 			Schedule:        pulumi.String(schedule),
 			Lifecycle:       &backup.PlanRuleLifecycleArgs{DeleteAfter: pulumi.Int(days)},
 		}
-		if a.CopyDestinationVaultArn != nil {
+		if a.CopyDestinationVaultArn != "" {
 			r.CopyActions = backup.PlanRuleCopyActionArray{&backup.PlanRuleCopyActionArgs{
-				DestinationVaultArn: a.CopyDestinationVaultArn,
+				DestinationVaultArn: pulumi.String(a.CopyDestinationVaultArn),
 				Lifecycle:           &backup.PlanRuleCopyActionLifecycleArgs{DeleteAfter: pulumi.Int(days)},
 			}}
 		}
@@ -305,17 +396,24 @@ func NewPlan(ctx *pulumi.Context, name string, args *PlanArgs, opts ...pulumi.Re
 		attachments = append(attachments, att)
 	}
 
+	region, err := aws.GetRegion(ctx, nil, parent)
+	if err != nil {
+		return nil, err
+	}
+	caller, err := aws.GetCallerIdentity(ctx, nil, parent)
+	if err != nil {
+		return nil, err
+	}
 	// After the attachments: AWS Backup checks the role's permissions when the selection is created.
+	// A selection holds no data, and every change to it replaces it: delete first, so that the
+	// old and the new one never coexist in the plan.
 	if _, err := backup.NewSelection(ctx, name+"-tagged", &backup.SelectionArgs{
-		Name:       pulumi.String("tag-" + SelectionTagKey + "-" + SelectionTagValue),
+		Name:       pulumi.String("tag-" + SelectionTagKey + "-" + SelectionTagValue + "-and-environment"),
 		PlanId:     plan.ID().ToStringOutput(),
 		IamRoleArn: role.Arn,
-		SelectionTags: backup.SelectionSelectionTagArray{&backup.SelectionSelectionTagArgs{
-			Type:  pulumi.String("STRINGEQUALS"),
-			Key:   pulumi.String(SelectionTagKey),
-			Value: pulumi.String(SelectionTagValue),
-		}},
-	}, parent, pulumi.DependsOn(attachments)); err != nil {
+		Resources:  selectionResources(partition.Partition, region.Name, caller.AccountId, a.BucketArns),
+		Conditions: selectionConditions(a.Environment),
+	}, parent, pulumi.DependsOn(attachments), pulumi.DeleteBeforeReplace(true)); err != nil {
 		return nil, err
 	}
 
