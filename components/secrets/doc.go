@@ -13,18 +13,30 @@
 //     never part of the declaration: a secret is created empty (filled later by its owner or its
 //     rotation function), or from a pulumi.StringInput that is always stored as a Pulumi secret;
 //   - a secretsmanager.SecretRotation for each secret that names a rotation Lambda function;
-//   - when the cluster's OIDC provider is given, the External Secrets Operator (Helm chart
-//     external-secrets, pinned) in its own namespace (Pod Security "restricted"), an IRSA role
-//     that may only read the declared secrets (plus any extra ARNs given) and decrypt with the
-//     secrets key through Secrets Manager, a service account carrying that role, and a
+//   - with InstallExternalSecrets, called once the cluster exists, the External Secrets
+//     Operator (Helm chart external-secrets, pinned) in its own namespace (Pod Security
+//     "restricted"), an IRSA role that may only read the declared secrets (plus any extra ARNs
+//     given) and decrypt with the secrets key through Secrets Manager, a service account
+//     carrying that role, and a
 //     ClusterSecretStore (external-secrets.io/v1) for Secrets Manager in the region that
 //     authenticates with that service account's token (JWT auth). The operator's own pods run
 //     without AWS credentials; only the store's service account can assume the role.
 //
-// Providers: the component mixes AWS and Kubernetes resources. The caller passes both providers
-// with pulumi.Providers(awsProvider, k8sProvider) (or only the Kubernetes one when the default AWS
-// provider is meant); each child inherits, through pulumi.Parent, the provider of its own package,
-// and the data-source calls (region, partition, account) use the same AWS provider.
+// Two steps: NewSecrets creates the keys and the secrets, and needs no cluster, so that the
+// network, the cluster and the database can encrypt their log groups with the logs key;
+// InstallExternalSecrets then adds the operator's resources as children of the same component,
+// so every resource keeps the name and URN it had when the component created all of them at
+// once.
+//
+// Providers: the component mixes AWS and Kubernetes resources. The caller passes the AWS
+// provider to NewSecrets with pulumi.Providers(awsProvider) (nothing for the default one), and
+// the cluster's Kubernetes provider to InstallExternalSecrets the same way; each child uses the
+// provider of its own package, and the data-source calls (region, partition, account) use the
+// component's AWS provider.
+//
+// With DeleteSecretsWithoutRecovery (disposable stacks), a deleted secret is gone at once
+// instead of being scheduled for deletion, which would keep its name taken for 7 to 30 days and
+// make creating the stack again fail.
 //
 // With Protect, the keys and the secrets are protected resources: a deleted key makes everything
 // it encrypted unreadable, so removing one takes an explicit `pulumi state unprotect` first. The

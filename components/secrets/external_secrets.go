@@ -1,6 +1,8 @@
 package secrets
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -9,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/novacron/platform/internal/irsa"
+	"github.com/novacron/platform/internal/validate"
 )
 
 // External Secrets Operator facts this component relies on.
@@ -60,28 +63,73 @@ func clusterSecretStoreSpec(region, namespace string) pulumi.Map {
 	}
 }
 
-// newExternalSecrets installs the operator, its IRSA role and the ClusterSecretStore, and returns
-// the role's ARN.
-func newExternalSecrets(ctx *pulumi.Context, name string, s *Secrets, a SecretsArgs, region string,
-	secretArns pulumi.StringArray, secretsKeyArn pulumi.StringOutput) (pulumi.StringOutput, error) {
-	parent := pulumi.Parent(s)
+// ExternalSecretsArgs connects the External Secrets Operator to the cluster.
+type ExternalSecretsArgs struct {
+	// OidcProviderArn is the ARN of the cluster's IAM OIDC provider. Required.
+	OidcProviderArn pulumi.StringInput
+	// OidcIssuer is the cluster's OIDC issuer URL. Required.
+	OidcIssuer pulumi.StringInput
+	// ExtraReadableSecretArns are secrets created elsewhere that the operator may also read (for
+	// example the RDS-managed master user secret). Default: none.
+	ExtraReadableSecretArns pulumi.StringArrayInput
+}
+
+// ExternalSecrets is what InstallExternalSecrets created.
+type ExternalSecrets struct {
+	// RoleArn is the operator's IRSA role ARN.
+	RoleArn pulumi.StringOutput
+	// ClusterSecretStoreName is the name ExternalSecrets use in secretStoreRef.
+	ClusterSecretStoreName string
+}
+
+// Validate reports every problem with the arguments.
+func (e *ExternalSecretsArgs) Validate() validate.Problems {
+	var p validate.Problems
+	if e.OidcProviderArn == nil {
+		p.Addf("oidcProviderArn", "must be set: the operator's role trusts the cluster's OIDC provider")
+	}
+	if e.OidcIssuer == nil {
+		p.Addf("oidcIssuer", "must be set: the operator's role is limited to one service account of the cluster's issuer")
+	}
+	return p
+}
+
+// InstallExternalSecrets installs the External Secrets Operator, its IRSA role and the
+// ClusterSecretStore, as children of the component (so their names and URNs do not depend on
+// when they are created). opts are added to each of them: pass the cluster's Kubernetes provider
+// with pulumi.Providers. The AWS resources use the component's AWS provider.
+func (s *Secrets) InstallExternalSecrets(ctx *pulumi.Context, args *ExternalSecretsArgs,
+	opts ...pulumi.ResourceOption) (*ExternalSecrets, error) {
+	name := s.name
+	if args == nil {
+		args = &ExternalSecretsArgs{}
+	}
+	if err := args.Validate().Err("secrets", name); err != nil {
+		return nil, err
+	}
+	if s.installed {
+		return nil, fmt.Errorf("secrets %q: the External Secrets Operator is already installed", name)
+	}
+	s.installed = true
+	a := s.args
+	parent := append([]pulumi.ResourceOption{pulumi.Parent(s)}, opts...)
 	ns := a.ExternalSecretsNamespace
 
 	role, err := iam.NewRole(ctx, name+"-external-secrets", &iam.RoleArgs{
 		Description: pulumi.String("External Secrets Operator: read the platform's Secrets Manager secrets"),
 		AssumeRolePolicy: irsa.AssumeRolePolicy(irsa.Cluster{
-			OidcProviderArn: a.OidcProviderArn,
-			OidcIssuer:      a.OidcIssuer,
+			OidcProviderArn: args.OidcProviderArn,
+			OidcIssuer:      args.OidcIssuer,
 		}, ns, storeServiceAccount),
-	}, parent)
+	}, parent...)
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return nil, err
 	}
 
-	readable := pulumi.All(secretArns.ToStringArrayOutput(), orEmpty(a.ExtraReadableSecretArns), secretsKeyArn).
+	readable := pulumi.All(s.secretArns.ToStringArrayOutput(), orEmpty(args.ExtraReadableSecretArns), s.SecretsKeyArn).
 		ApplyT(func(v []any) (string, error) {
 			return externalSecretsPolicy{
-				Region:        region,
+				Region:        s.region,
 				SecretArns:    append(append([]string{}, v[0].([]string)...), v[1].([]string)...),
 				SecretsKeyArn: v[2].(string),
 			}.document()
@@ -89,8 +137,8 @@ func newExternalSecrets(ctx *pulumi.Context, name string, s *Secrets, a SecretsA
 	if _, err := iam.NewRolePolicy(ctx, name+"-external-secrets-read", &iam.RolePolicyArgs{
 		Role:   role.Name,
 		Policy: readable,
-	}, parent); err != nil {
-		return pulumi.StringOutput{}, err
+	}, parent...); err != nil {
+		return nil, err
 	}
 
 	namespace, err := corev1.NewNamespace(ctx, name+"-external-secrets", &corev1.NamespaceArgs{
@@ -102,9 +150,9 @@ func newExternalSecrets(ctx *pulumi.Context, name string, s *Secrets, a SecretsA
 				"pod-security.kubernetes.io/enforce": pulumi.String("restricted"),
 			},
 		},
-	}, parent)
+	}, parent...)
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return nil, err
 	}
 
 	account, err := corev1.NewServiceAccount(ctx, name+"-secrets-manager-reader", &corev1.ServiceAccountArgs{
@@ -115,9 +163,9 @@ func newExternalSecrets(ctx *pulumi.Context, name string, s *Secrets, a SecretsA
 		},
 		// Only the operator requests tokens for it; no pod mounts one.
 		AutomountServiceAccountToken: pulumi.Bool(false),
-	}, parent)
+	}, parent...)
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return nil, err
 	}
 
 	release, err := helmv3.NewRelease(ctx, name+"-external-secrets", &helmv3.ReleaseArgs{
@@ -129,9 +177,9 @@ func newExternalSecrets(ctx *pulumi.Context, name string, s *Secrets, a SecretsA
 			Repo: pulumi.String(externalSecretsChartRepo),
 		},
 		Values: externalSecretsValues(),
-	}, parent)
+	}, parent...)
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return nil, err
 	}
 
 	// After the release (it installs the CRD) and the service account (the store checks it).
@@ -140,10 +188,10 @@ func newExternalSecrets(ctx *pulumi.Context, name string, s *Secrets, a SecretsA
 		Kind:       pulumi.String("ClusterSecretStore"),
 		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(a.ClusterSecretStoreName)},
 		OtherFields: map[string]any{
-			"spec": clusterSecretStoreSpec(region, ns),
+			"spec": clusterSecretStoreSpec(s.region, ns),
 		},
-	}, parent, pulumi.DependsOn([]pulumi.Resource{release, account})); err != nil {
-		return pulumi.StringOutput{}, err
+	}, append(parent, pulumi.DependsOn([]pulumi.Resource{release, account}))...); err != nil {
+		return nil, err
 	}
-	return role.Arn, nil
+	return &ExternalSecrets{RoleArn: role.Arn, ClusterSecretStoreName: a.ClusterSecretStoreName}, nil
 }

@@ -135,6 +135,10 @@ func (k keyPolicy) document() (string, error) {
 		doc.Statement = append(doc.Statement, use, grants)
 	}
 	if k.Purpose == PurposeLogs {
+		// The regional CloudWatch Logs principal, limited by the encryption context CloudWatch
+		// Logs sends (the log group's ARN) to log groups of this account and region (Amazon
+		// CloudWatch Logs User Guide, "Encrypt log data in CloudWatch Logs using AWS Key
+		// Management Service", step 2, and "AWS KMS keys and encryption context").
 		doc.Statement = append(doc.Statement, policyStatement{
 			Sid:       "CloudWatchLogsOfThisAccount",
 			Effect:    "Allow",

@@ -51,8 +51,8 @@ type SecretSpec struct {
 	RotationLambdaArn pulumi.StringInput
 	// RotationDays is the rotation interval; only with RotationLambdaArn. Default: 30.
 	RotationDays int
-	// RecoveryWindowDays is how long a deleted secret can still be restored (7 to 30).
-	// Default: 30.
+	// RecoveryWindowDays is how long a deleted secret can still be restored (7 to 30); not with
+	// SecretsArgs.DeleteSecretsWithoutRecovery. Default: 30.
 	RecoveryWindowDays int
 }
 
@@ -81,15 +81,12 @@ type SecretsArgs struct {
 	SecretNamePrefix string
 	// Secrets are the secrets to create. Default: none.
 	Secrets []SecretSpec
-	// OidcProviderArn is the ARN of the cluster's IAM OIDC provider. Setting it installs the
-	// External Secrets Operator (with OidcIssuer and a Kubernetes provider in the options).
-	// Default: none (no operator).
-	OidcProviderArn pulumi.StringInput
-	// OidcIssuer is the cluster's OIDC issuer URL; required with OidcProviderArn. Default: none.
-	OidcIssuer pulumi.StringInput
-	// ExtraReadableSecretArns are secrets created elsewhere that the operator may also read (for
-	// example the RDS-managed master user secret); only with OidcProviderArn. Default: none.
-	ExtraReadableSecretArns pulumi.StringArrayInput
+	// DeleteSecretsWithoutRecovery deletes the secrets at once when they are deleted, instead of
+	// scheduling their deletion (recovery window 0). A secret scheduled for deletion keeps its
+	// name until the window ends, so a stack that is destroyed and created again could not
+	// create it (AWS Secrets Manager API Reference, DeleteSecret and CreateSecret). For
+	// disposable stacks; not with Protect. Default: false.
+	DeleteSecretsWithoutRecovery bool
 	// ExternalSecretsChartVersion pins the external-secrets Helm chart. Default: "2.10.0".
 	ExternalSecretsChartVersion string
 	// ExternalSecretsNamespace is the operator's namespace. Default: "external-secrets".
@@ -97,6 +94,8 @@ type SecretsArgs struct {
 	// ClusterSecretStoreName names the ClusterSecretStore that ExternalSecrets reference.
 	// Default: "aws-secrets-manager".
 	ClusterSecretStoreName string
+	// The operator itself is installed by Secrets.InstallExternalSecrets, once the cluster
+	// exists; the three settings above are validated here, with the rest of the arguments.
 	// Protect marks the three keys and the secrets protected, so that deleting them needs an
 	// explicit unprotect: whatever the data key encrypts (databases, buckets, registries,
 	// backups) becomes unreadable once the key is gone, as do the logs and the secrets with
@@ -116,11 +115,13 @@ type Secrets struct {
 	SecretsKeyArn pulumi.StringOutput
 	// SecretArns maps each declared secret's Name (without prefix) to its ARN.
 	SecretArns pulumi.StringMapOutput
-	// ExternalSecretsRoleArn is the operator's IRSA role ARN ("" without the operator).
-	ExternalSecretsRoleArn pulumi.StringOutput
-	// ClusterSecretStoreName is the name ExternalSecrets use in secretStoreRef ("" without the
-	// operator).
-	ClusterSecretStoreName string
+
+	// What InstallExternalSecrets needs from the construction.
+	name       string
+	args       SecretsArgs
+	region     string
+	secretArns pulumi.StringArray
+	installed  bool
 }
 
 // Validate reports every problem with the arguments; fields are named as in config.
@@ -152,18 +153,16 @@ func (a *SecretsArgs) Validate() validate.Problems {
 		} else {
 			p.IntRange(field+".rotationDays", sd.RotationDays, 1, 1000)
 		}
-		p.IntRange(field+".recoveryWindowDays", sd.RecoveryWindowDays, 7, 30)
+		// Secrets Manager takes 0 (delete without recovery) or 7 to 30 days (AWS Secrets Manager
+		// API Reference, DeleteSecret, RecoveryWindowInDays).
+		if a.DeleteSecretsWithoutRecovery && s.RecoveryWindowDays != 0 {
+			p.Addf(field+".recoveryWindowDays", "must not be set with deleteSecretsWithoutRecovery, got %d", s.RecoveryWindowDays)
+		} else {
+			p.IntRange(field+".recoveryWindowDays", sd.RecoveryWindowDays, 7, 30)
+		}
 	}
-
-	eso := a.OidcProviderArn != nil
-	switch {
-	case eso && a.OidcIssuer == nil:
-		p.Addf("oidcIssuer", "must be set together with oidcProviderArn")
-	case !eso && a.OidcIssuer != nil:
-		p.Addf("oidcProviderArn", "must be set together with oidcIssuer")
-	}
-	if !eso && a.ExtraReadableSecretArns != nil {
-		p.Addf("extraReadableSecretArns", "must not be set without oidcProviderArn: only the External Secrets Operator reads them")
+	if a.DeleteSecretsWithoutRecovery && a.Protect {
+		p.Addf("deleteSecretsWithoutRecovery", "must not be set with protect: protected secrets are never deleted by the program")
 	}
 	if !dnsLabel.MatchString(d.ExternalSecretsNamespace) {
 		p.Addf("externalSecretsNamespace", "must be a Kubernetes namespace name (RFC 1123 label), got %q", d.ExternalSecretsNamespace)
@@ -213,9 +212,10 @@ func (s SecretSpec) withDefaults() SecretSpec {
 	return s
 }
 
-// NewSecrets creates the keys, the secrets and, with the cluster's OIDC provider, the External
-// Secrets Operator. Pass the Kubernetes provider (and the AWS one, if not the default) with
-// pulumi.Providers.
+// NewSecrets creates the keys and the secrets. It needs no cluster, so that the network, the
+// cluster and the database can use the keys (the logs key for their log groups); the External
+// Secrets Operator follows once the cluster exists, with InstallExternalSecrets. Pass the AWS
+// provider, if not the default, with pulumi.Providers.
 func NewSecrets(ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pulumi.ResourceOption) (*Secrets, error) {
 	if args == nil {
 		args = &SecretsArgs{}
@@ -295,10 +295,14 @@ func NewSecrets(ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pul
 	for _, spec := range a.Secrets {
 		sd := spec.withDefaults()
 		child := name + "-" + spec.Name
+		window := sd.RecoveryWindowDays
+		if a.DeleteSecretsWithoutRecovery {
+			window = 0
+		}
 		secretArgs := &secretsmanager.SecretArgs{
 			Name:                 pulumi.String(a.SecretNamePrefix + spec.Name),
 			KmsKeyId:             secretsKey.Arn,
-			RecoveryWindowInDays: pulumi.Int(sd.RecoveryWindowDays),
+			RecoveryWindowInDays: pulumi.Int(window),
 		}
 		if spec.Description != "" {
 			secretArgs.Description = pulumi.String(spec.Description)
@@ -341,24 +345,13 @@ func NewSecrets(ctx *pulumi.Context, name string, args *SecretsArgs, opts ...pul
 	s.LogsKeyArn = keys[PurposeLogs].Arn
 	s.SecretsKeyArn = secretsKey.Arn
 	s.SecretArns = secretArns.ToStringMapOutput()
-	s.ExternalSecretsRoleArn = pulumi.String("").ToStringOutput()
-
-	if a.OidcProviderArn != nil {
-		roleArn, err := newExternalSecrets(ctx, name, s, a, region.Name, arnList, secretsKey.Arn)
-		if err != nil {
-			return nil, err
-		}
-		s.ExternalSecretsRoleArn = roleArn
-		s.ClusterSecretStoreName = a.ClusterSecretStoreName
-	}
+	s.name, s.args, s.region, s.secretArns = name, a, region.Name, arnList
 
 	if err := ctx.RegisterResourceOutputs(s, pulumi.Map{
-		"dataKeyArn":             s.DataKeyArn,
-		"logsKeyArn":             s.LogsKeyArn,
-		"secretsKeyArn":          s.SecretsKeyArn,
-		"secretArns":             s.SecretArns,
-		"externalSecretsRoleArn": s.ExternalSecretsRoleArn,
-		"clusterSecretStoreName": pulumi.String(s.ClusterSecretStoreName),
+		"dataKeyArn":    s.DataKeyArn,
+		"logsKeyArn":    s.LogsKeyArn,
+		"secretsKeyArn": s.SecretsKeyArn,
+		"secretArns":    s.SecretArns,
 	}); err != nil {
 		return nil, err
 	}

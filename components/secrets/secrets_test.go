@@ -64,8 +64,10 @@ type run struct {
 
 // construct runs the component under the mock engine. withProviders passes explicit AWS and
 // Kubernetes providers, as the stack does; argsFn builds the arguments inside the program so
-// that they can read secret config.
-func construct(t *testing.T, withProviders bool, argsFn func(ctx *pulumi.Context) *SecretsArgs) (*run, error) {
+// that they can read secret config; a non-nil esoFn installs the External Secrets Operator
+// afterwards, with its arguments.
+func construct(t *testing.T, withProviders bool, argsFn func(ctx *pulumi.Context) *SecretsArgs,
+	esoFn func(ctx *pulumi.Context) *ExternalSecretsArgs) (*run, error) {
 	t.Helper()
 	eng := mock.NewEngine("novacron-platform", "test", nil)
 	r := &run{eng: eng, outputs: map[string]any{}}
@@ -80,7 +82,7 @@ func construct(t *testing.T, withProviders bool, argsFn func(ctx *pulumi.Context
 		map[string]string{"novacron-platform:grafanaAdminPassword": configSecretValue},
 		[]string{"novacron-platform:grafanaAdminPassword"},
 		func(ctx *pulumi.Context) error {
-			var opts []pulumi.ResourceOption
+			var opts, esoOpts []pulumi.ResourceOption
 			if withProviders {
 				awsProvider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{})
 				if err != nil {
@@ -90,20 +92,28 @@ func construct(t *testing.T, withProviders bool, argsFn func(ctx *pulumi.Context
 				if err != nil {
 					return err
 				}
-				opts = append(opts, pulumi.Providers(awsProvider, k8sProvider))
+				opts = append(opts, pulumi.Providers(awsProvider))
+				esoOpts = append(esoOpts, pulumi.Providers(k8sProvider))
 			}
 			s, err := NewSecrets(ctx, "security", argsFn(ctx), opts...)
 			if err != nil {
 				return err
 			}
-			r.outputs["storeName"] = s.ClusterSecretStoreName
 			if err := keep(ctx, "secretArns", s.SecretArns); err != nil {
 				return err
 			}
-			if err := keep(ctx, "roleArn", s.ExternalSecretsRoleArn); err != nil {
+			if err := keep(ctx, "dataKeyArn", s.DataKeyArn); err != nil {
 				return err
 			}
-			return keep(ctx, "dataKeyArn", s.DataKeyArn)
+			if esoFn == nil {
+				return nil
+			}
+			eso, err := s.InstallExternalSecrets(ctx, esoFn(ctx), esoOpts...)
+			if err != nil {
+				return err
+			}
+			r.outputs["storeName"] = eso.ClusterSecretStoreName
+			return keep(ctx, "roleArn", eso.RoleArn)
 		})
 	return r, err
 }
@@ -175,7 +185,7 @@ func fullArgs(ctx *pulumi.Context) *SecretsArgs {
 }
 
 func TestKeysAndSecrets(t *testing.T) {
-	r, err := construct(t, false, fullArgs)
+	r, err := construct(t, false, fullArgs, nil)
 	require.NoError(t, err)
 
 	comp := mocktest.Find(t, r.eng, "novacron:security:Secrets", "security")
@@ -241,8 +251,7 @@ func TestKeysAndSecrets(t *testing.T) {
 	for _, typ := range []string{typRole, typPolicy, typNamespace, typAccount, typRelease, typStore} {
 		assert.Empty(t, r.eng.ByType(typ), "no operator without the cluster's OIDC provider: %s", typ)
 	}
-	assert.Equal(t, "", r.outputs["roleArn"])
-	assert.Equal(t, "", r.outputs["storeName"])
+	assert.NotContains(t, r.outputs, "roleArn")
 	assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:security-data", r.outputs["dataKeyArn"])
 	assert.Equal(t, map[string]string{
 		"api/database":           "arn:aws:secretsmanager:us-east-1:123456789012:security-api/database",
@@ -257,7 +266,7 @@ func TestProtect(t *testing.T) {
 			a := fullArgs(ctx)
 			a.Protect = protect
 			return a
-		})
+		}, nil)
 		require.NoError(t, err)
 		for _, purpose := range []string{PurposeData, PurposeLogs, PurposeSecrets} {
 			assert.Equal(t, protect, mocktest.Find(t, r.eng, typKey, "security-"+purpose).Protect, "key %s, Protect %t", purpose, protect)
@@ -279,7 +288,7 @@ func TestProtect(t *testing.T) {
 func TestKeyDefaultsWithoutPrincipals(t *testing.T) {
 	r, err := construct(t, false, func(*pulumi.Context) *SecretsArgs {
 		return &SecretsArgs{KeyAliasPrefix: "alias/novacron-staging/", KeyRotationPeriodDays: 180, KeyDeletionWindowDays: 7}
-	})
+	}, nil)
 	require.NoError(t, err)
 	assert.Empty(t, r.eng.ByType(typSecret))
 	for _, purpose := range []string{PurposeData, PurposeLogs, PurposeSecrets} {
@@ -302,14 +311,25 @@ func TestKeyDefaultsWithoutPrincipals(t *testing.T) {
 }
 
 func TestExternalSecretsOperator(t *testing.T) {
-	r, err := construct(t, true, func(ctx *pulumi.Context) *SecretsArgs {
-		a := fullArgs(ctx)
-		a.OidcProviderArn = pulumi.String(oidcProvider)
-		a.OidcIssuer = pulumi.String(oidcIssuer)
-		a.ExtraReadableSecretArns = pulumi.StringArray{pulumi.String(rdsSecret)}
-		return a
+	r, err := construct(t, true, fullArgs, func(*pulumi.Context) *ExternalSecretsArgs {
+		return &ExternalSecretsArgs{
+			OidcProviderArn:         pulumi.String(oidcProvider),
+			OidcIssuer:              pulumi.String(oidcIssuer),
+			ExtraReadableSecretArns: pulumi.StringArray{pulumi.String(rdsSecret)},
+		}
 	})
 	require.NoError(t, err)
+
+	// Installed after the component was built, the operator's resources are still its children:
+	// their URNs are those they had when one call created everything.
+	comp := mocktest.Find(t, r.eng, "novacron:security:Secrets", "security")
+	for _, res := range r.eng.Resources() {
+		if res != comp && !strings.HasPrefix(res.Type, "pulumi:providers:") {
+			assert.Equal(t, comp.URN, res.Parent, "%s %s must be a child of the component", res.Type, res.Name)
+		}
+	}
+	assert.Equal(t, "urn:pulumi:test::novacron-platform::novacron:security:Secrets$kubernetes:external-secrets.io/v1:ClusterSecretStore::security-cluster-secret-store",
+		mocktest.Find(t, r.eng, typStore, "security-cluster-secret-store").URN)
 
 	awsProvider := mocktest.Find(t, r.eng, "pulumi:providers:aws", "aws")
 	k8sProvider := mocktest.Find(t, r.eng, "pulumi:providers:kubernetes", "k8s")
@@ -416,6 +436,33 @@ func TestPolicySemantics(t *testing.T) {
 	assert.Equal(t, "kms:Decrypt", doc.Statement[0].Action)
 }
 
+// TestLogsKeyAdmitsCloudWatchLogs checks the statement log groups need: the regional CloudWatch
+// Logs principal, limited to log groups of this account and region by the encryption context.
+func TestLogsKeyAdmitsCloudWatchLogs(t *testing.T) {
+	raw, err := keyPolicy{Partition: "aws", AccountID: "210987654321", Region: "eu-west-1", Purpose: PurposeLogs}.document()
+	require.NoError(t, err)
+	var doc policyDocument
+	require.NoError(t, json.Unmarshal([]byte(raw), &doc))
+	var logs *policyStatement
+	for i := range doc.Statement {
+		if doc.Statement[i].Sid == "CloudWatchLogsOfThisAccount" {
+			logs = &doc.Statement[i]
+		}
+	}
+	require.NotNil(t, logs)
+	assert.Equal(t, map[string]any{"Service": "logs.eu-west-1.amazonaws.com"}, logs.Principal)
+	assert.Equal(t, map[string]map[string]any{"ArnLike": {
+		"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:210987654321:log-group:*",
+	}}, logs.Condition)
+	assert.ElementsMatch(t, []any{"kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"}, logs.Action)
+
+	for _, purpose := range []string{PurposeData, PurposeSecrets} {
+		raw, err := keyPolicy{Partition: "aws", AccountID: "210987654321", Region: "eu-west-1", Purpose: purpose}.document()
+		require.NoError(t, err)
+		assert.NotContains(t, raw, "logs.eu-west-1.amazonaws.com", "only the logs key admits CloudWatch Logs")
+	}
+}
+
 func TestInvalidArgs(t *testing.T) {
 	tests := []struct {
 		name string
@@ -440,12 +487,10 @@ func TestInvalidArgs(t *testing.T) {
 			`secrets "security": secrets[0].rotationDays must be between 1 and 1000, got 2000`},
 		{"recovery window too short", SecretsArgs{Secrets: []SecretSpec{{Name: "a", RecoveryWindowDays: 3}}},
 			`secrets "security": secrets[0].recoveryWindowDays must be between 7 and 30, got 3`},
-		{"provider without issuer", SecretsArgs{OidcProviderArn: pulumi.String(oidcProvider)},
-			`secrets "security": oidcIssuer must be set together with oidcProviderArn`},
-		{"issuer without provider", SecretsArgs{OidcIssuer: pulumi.String(oidcIssuer)},
-			`secrets "security": oidcProviderArn must be set together with oidcIssuer`},
-		{"extra secrets without operator", SecretsArgs{ExtraReadableSecretArns: pulumi.StringArray{pulumi.String(rdsSecret)}},
-			`secrets "security": extraReadableSecretArns must not be set without oidcProviderArn: only the External Secrets Operator reads them`},
+		{"recovery window with deletion without recovery", SecretsArgs{DeleteSecretsWithoutRecovery: true, Secrets: []SecretSpec{{Name: "a", RecoveryWindowDays: 7}}},
+			`secrets "security": secrets[0].recoveryWindowDays must not be set with deleteSecretsWithoutRecovery, got 7`},
+		{"deletion without recovery of protected secrets", SecretsArgs{DeleteSecretsWithoutRecovery: true, Protect: true},
+			`secrets "security": deleteSecretsWithoutRecovery must not be set with protect`},
 		{"bad namespace", SecretsArgs{ExternalSecretsNamespace: "External_Secrets"},
 			`secrets "security": externalSecretsNamespace must be a Kubernetes namespace name (RFC 1123 label), got "External_Secrets"`},
 		{"bad store name", SecretsArgs{ClusterSecretStoreName: "AWS"},
@@ -457,7 +502,7 @@ func TestInvalidArgs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			args := tt.args
 			require.Len(t, args.Validate(), 1, "%v", args.Validate())
-			r, err := construct(t, true, func(*pulumi.Context) *SecretsArgs { return &args })
+			r, err := construct(t, true, func(*pulumi.Context) *SecretsArgs { return &args }, nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 			for _, res := range r.eng.Resources() {
@@ -465,6 +510,59 @@ func TestInvalidArgs(t *testing.T) {
 					"nothing but the test's providers may be registered, got %s %s", res.Type, res.Name)
 			}
 		})
+	}
+}
+
+func TestInvalidExternalSecretsArgs(t *testing.T) {
+	tests := []struct {
+		name string
+		args ExternalSecretsArgs
+		want string
+	}{
+		{"no provider", ExternalSecretsArgs{OidcIssuer: pulumi.String(oidcIssuer)},
+			`secrets "security": oidcProviderArn must be set: the operator's role trusts the cluster's OIDC provider`},
+		{"no issuer", ExternalSecretsArgs{OidcProviderArn: pulumi.String(oidcProvider)},
+			`secrets "security": oidcIssuer must be set: the operator's role is limited to one service account of the cluster's issuer`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := tt.args
+			require.Len(t, args.Validate(), 1, "%v", args.Validate())
+			r, err := construct(t, true, fullArgs, func(*pulumi.Context) *ExternalSecretsArgs { return &args })
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			for _, typ := range []string{typRole, typPolicy, typNamespace, typAccount, typRelease, typStore} {
+				assert.Empty(t, r.eng.ByType(typ), "nothing of the operator is registered: %s", typ)
+			}
+		})
+	}
+}
+
+// TestDeleteSecretsWithoutRecovery checks that a disposable stack's secrets are deleted at once:
+// a secret scheduled for deletion keeps its name, and creating the stack again would fail.
+func TestDeleteSecretsWithoutRecovery(t *testing.T) {
+	for _, del := range []bool{false, true} {
+		r, err := construct(t, false, func(ctx *pulumi.Context) *SecretsArgs {
+			a := fullArgs(ctx)
+			a.DeleteSecretsWithoutRecovery = del
+			if del {
+				for i := range a.Secrets {
+					a.Secrets[i].RecoveryWindowDays = 0
+				}
+			}
+			return a
+		}, nil)
+		require.NoError(t, err)
+		secrets := r.eng.ByType(typSecret)
+		require.Len(t, secrets, 3)
+		for _, s := range secrets {
+			window := mocktest.Input(t, s, "recoveryWindowInDays").NumberValue()
+			if del {
+				assert.Equal(t, float64(0), window, "%s is deleted without recovery", s.Name)
+			} else {
+				assert.GreaterOrEqual(t, window, float64(7), "%s keeps a recovery window", s.Name)
+			}
+		}
 	}
 }
 
