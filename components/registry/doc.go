@@ -25,5 +25,6 @@
 // Invariants: repository names are explicit (image URLs are part of the services' contract), so
 // renaming a service replaces its repository; every repository has all three of the resources
 // above; the policies are built from Go values and rendered with encoding/json, never by string
-// concatenation.
+// concatenation. ForceDelete (disposable stacks only, never with Protect) lets a destroy delete
+// repositories that still hold images, which ECR otherwise refuses.
 package registry

@@ -53,6 +53,11 @@ type RepositoriesArgs struct {
 	// Protect marks the repositories protected, so that deleting them needs an explicit
 	// unprotect. Default: false.
 	Protect bool
+	// ForceDelete deletes a repository together with its images, so that a disposable stack can
+	// be destroyed and created again: ECR refuses to delete a repository that still holds images
+	// unless forced (Amazon ECR API Reference, DeleteRepository, force). Not with Protect.
+	// Default: false.
+	ForceDelete bool
 }
 
 // Repositories is the set of service repositories.
@@ -100,6 +105,9 @@ func (a *RepositoriesArgs) Validate() validate.Problems {
 	if a.NodeRoleArn == nil {
 		p.Addf("nodeRoleArn", "must be set: the cluster's nodes pull through the repository policy")
 	}
+	if a.ForceDelete && a.Protect {
+		p.Addf("forceDelete", "must not be set with protect: a protected repository is never deleted by the program")
+	}
 	return p
 }
 
@@ -143,7 +151,7 @@ func NewRepositories(ctx *pulumi.Context, name string, args *RepositoriesArgs, o
 		if a.Protect {
 			repoOpts = append(repoOpts, pulumi.Protect(true))
 		}
-		repo, err := ecr.NewRepository(ctx, child, &ecr.RepositoryArgs{
+		repoArgs := &ecr.RepositoryArgs{
 			Name:               pulumi.String(repoName),
 			ImageTagMutability: pulumi.String("IMMUTABLE"),
 			ImageScanningConfiguration: &ecr.RepositoryImageScanningConfigurationArgs{
@@ -155,7 +163,11 @@ func NewRepositories(ctx *pulumi.Context, name string, args *RepositoriesArgs, o
 					KmsKey:         a.KmsKeyArn,
 				},
 			},
-		}, repoOpts...)
+		}
+		if a.ForceDelete {
+			repoArgs.ForceDelete = pulumi.Bool(true)
+		}
+		repo, err := ecr.NewRepository(ctx, child, repoArgs, repoOpts...)
 		if err != nil {
 			return nil, err
 		}

@@ -265,6 +265,26 @@ func TestLifecycleRuleSemantics(t *testing.T) {
 	}
 }
 
+// TestForceDelete checks that a disposable stack's repositories go with their images, and that
+// nothing else ever deletes images with a repository.
+func TestForceDelete(t *testing.T) {
+	for _, force := range []bool{false, true} {
+		r, err := construct(t, &RepositoriesArgs{
+			Services:    planServices,
+			KmsKeyArn:   pulumi.String(dataKey),
+			NodeRoleArn: pulumi.String(nodeRole),
+			ForceDelete: force,
+		})
+		require.NoError(t, err)
+		repos := r.eng.ByType("aws:ecr/repository:Repository")
+		require.Len(t, repos, len(planServices))
+		for _, repo := range repos {
+			v, ok := repo.Input("forceDelete")
+			assert.Equal(t, force, ok && v.BoolValue(), "%s: forceDelete %t", repo.Name, force)
+		}
+	}
+}
+
 func TestInvalidArgs(t *testing.T) {
 	valid := func() *RepositoriesArgs {
 		return &RepositoriesArgs{
@@ -301,6 +321,8 @@ func TestInvalidArgs(t *testing.T) {
 			`registry "services": kmsKeyArn must be set: repositories are encrypted with a customer-managed KMS key`},
 		{"no node role", func(a *RepositoriesArgs) { a.NodeRoleArn = nil },
 			`registry "services": nodeRoleArn must be set: the cluster's nodes pull through the repository policy`},
+		{"force delete of protected repositories", func(a *RepositoriesArgs) { a.Protect = true; a.ForceDelete = true },
+			`registry "services": forceDelete must not be set with protect: a protected repository is never deleted by the program`},
 		{"several at once", func(a *RepositoriesArgs) { a.KeepTaggedImages = -2; a.NodeRoleArn = nil },
 			"registry \"services\": keepTaggedImages must be between 1 and 10000, got -2\n" +
 				`registry "services": nodeRoleArn must be set: the cluster's nodes pull through the repository policy`},

@@ -85,6 +85,10 @@ type BucketArgs struct {
 	// Protect marks the bucket protected, so that deleting it needs an explicit unprotect.
 	// Default: false.
 	Protect bool
+	// ForceDestroy deletes every object and object version when the bucket is deleted, so that
+	// a disposable stack can be destroyed and created again: S3 deletes only empty buckets
+	// (Amazon S3 API Reference, DeleteBucket). Not with Protect. Default: false.
+	ForceDestroy bool
 }
 
 // Bucket is one S3 bucket with its configuration resources.
@@ -135,6 +139,9 @@ func (a *BucketArgs) Validate() validate.Problems {
 				lo, maxLifecycleDays, last, a.ExpireAfterDays)
 		}
 	}
+	if a.ForceDestroy && a.Protect {
+		p.Addf("forceDestroy", "must not be set with protect: a protected bucket is never deleted by the program")
+	}
 	p.IntRange("noncurrentVersionExpiryDays", d.NoncurrentVersionExpiryDays, minNoncurrentExpDays, maxLifecycleDays)
 	p.IntRange("abortIncompleteUploadDays", d.AbortIncompleteUploadDays, 1, maxAbortUploadDays)
 	return p
@@ -181,6 +188,9 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 	}
 	if a.Backup {
 		bucketArgs.Tags = pulumi.StringMap{BackupTagKey: pulumi.String(BackupTagValue)}
+	}
+	if a.ForceDestroy {
+		bucketArgs.ForceDestroy = pulumi.Bool(true)
 	}
 	bucketOpts := []pulumi.ResourceOption{parent}
 	if a.Protect {

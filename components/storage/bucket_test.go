@@ -228,6 +228,17 @@ func TestPolicySemantics(t *testing.T) {
 	}
 }
 
+// TestForceDestroy checks that a disposable bucket can be deleted with its objects and versions,
+// and that a bucket is never emptied on deletion unless asked.
+func TestForceDestroy(t *testing.T) {
+	for _, force := range []bool{false, true} {
+		eng, err := construct(t, "artifacts", &BucketArgs{KmsKeyArn: pulumi.String(dataKey), ForceDestroy: force})
+		require.NoError(t, err)
+		v, ok := mocktest.Find(t, eng, typBucket, "artifacts").Input("forceDestroy")
+		assert.Equal(t, force, ok && v.BoolValue(), "forceDestroy %t", force)
+	}
+}
+
 func TestInvalidArgs(t *testing.T) {
 	tests := []struct {
 		name string
@@ -256,6 +267,8 @@ func TestInvalidArgs(t *testing.T) {
 			`bucket "b": noncurrentVersionExpiryDays must be between 1 and 36500, got -1`},
 		{"abort too long", BucketArgs{KmsKeyArn: pulumi.String(dataKey), AbortIncompleteUploadDays: 400},
 			`bucket "b": abortIncompleteUploadDays must be between 1 and 365, got 400`},
+		{"force destroy of a protected bucket", BucketArgs{KmsKeyArn: pulumi.String(dataKey), Protect: true, ForceDestroy: true},
+			`bucket "b": forceDestroy must not be set with protect: a protected bucket is never deleted by the program`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

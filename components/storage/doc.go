@@ -25,4 +25,6 @@
 // (Standard-IA no earlier than day 30; Glacier at least 30 days after Standard-IA; expiry after
 // the last transition); the bucket policy is attached only after the public access block; the
 // lifecycle configuration only after versioning; Protect applies to the bucket itself.
+// ForceDestroy (disposable stacks only, never with Protect) lets a destroy delete a bucket that
+// still holds objects or versions, which S3 otherwise refuses.
 package storage
