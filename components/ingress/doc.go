@@ -17,8 +17,11 @@
 //     Service created while the controller's pods start, and the platform uses Ingresses, not
 //     type LoadBalancer Services. The release waits for the policy attachment.
 //   - optionally (CertificateDomain set), a public ACM certificate validated by DNS records in
-//     a Route53 hosted zone; CertificateArn resolves once validation succeeded. Without a domain
-//     none of these exist and CertificateArn is "".
+//     a Route53 hosted zone; CertificateArn resolves once validation succeeded. Each record's
+//     name, type and value are those ACM returns for its domain name (domainValidationOptions,
+//     matched by name, not by position), and a record may overwrite one that exists already:
+//     certificates for the same name share it. Without a domain none of these exist and
+//     CertificateArn is "".
 //
 // The AWS and Kubernetes providers come from the caller through pulumi.Providers and reach the
 // children through pulumi.Parent. The Helm values contain no secret.

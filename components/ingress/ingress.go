@@ -297,6 +297,13 @@ func certificate(ctx *pulumi.Context, name string, a *LoadBalancerControllerArgs
 			Type:    option(func(o acm.CertificateDomainValidationOption) *string { return o.ResourceRecordType }),
 			Records: pulumi.StringArray{option(func(o acm.CertificateDomainValidationOption) *string { return o.ResourceRecordValue })},
 			Ttl:     pulumi.Int(validationRecordTTL),
+			// ACM gives identical certificates of one account the same validation CNAME
+			// (dflook/cloudformation-dns-certificate#7), so the record can exist already: a
+			// replaced certificate is created before the old one is deleted, and another stack
+			// or a hand-made certificate may have validated the name. Without overwrite the
+			// create then fails on the existing record (hashicorp/terraform-provider-aws#7918);
+			// terraform-aws-modules/acm overwrites by default.
+			AllowOverwrite: pulumi.Bool(true),
 		}, pulumi.Parent(parent))
 		if err != nil {
 			return pulumi.StringOutput{}, err

@@ -206,8 +206,9 @@ func fakeACM(args pulumi.MockResourceArgs, out resource.PropertyMap) {
 				names = append(names, v.StringValue())
 			}
 		}
+		// In reverse order: ACM promises none, so the records must be matched by domain name.
 		var opts []any
-		for _, n := range names {
+		for _, n := range slices.Backward(names) {
 			base := strings.TrimPrefix(n, "*.")
 			opts = append(opts, map[string]any{
 				"domainName":          n,
@@ -342,6 +343,7 @@ func TestCertificateWithDNSValidation(t *testing.T) {
 		assert.Equal(t, "CNAME", mocktest.Value(t, r, "type"))
 		assert.Equal(t, []any{"_def." + base + ".acm-validations.aws."}, mocktest.Value(t, r, "records"))
 		assert.EqualValues(t, 60, mocktest.Value(t, r, "ttl"))
+		assert.Equal(t, true, mocktest.Value(t, r, "allowOverwrite"), "the record may already exist for another certificate of the name")
 		fqdns = append(fqdns, "_abc."+base+".")
 	}
 	validation := eng.Find("aws:acm/certificateValidation:CertificateValidation", "lbc-cert-validation")
