@@ -42,7 +42,9 @@ type VpcArgs struct {
 	// FlowLogRetentionDays is how long VPC flow logs are kept in CloudWatch Logs; one of
 	// FlowLogRetentionValues. Default: 90.
 	FlowLogRetentionDays int
-	// FlowLogKmsKeyArn encrypts the flow-log group with a customer-managed key. CloudWatch Logs
+	// FlowLogKmsKeyArn encrypts the flow-log group with a customer-managed key; its key policy
+	// must let the region's CloudWatch Logs principal use it (Amazon CloudWatch Logs User Guide,
+	// "Encrypt log data in CloudWatch Logs using AWS Key Management Service"). CloudWatch Logs
 	// encrypts with a service key when it is nil. Default: nil.
 	FlowLogKmsKeyArn pulumi.StringInput
 }

@@ -168,6 +168,29 @@ func TestFlowLogGroupPerStack(t *testing.T) {
 	}, names)
 }
 
+// The flow-log group is encrypted with the key given, and only then: without one, CloudWatch
+// Logs uses its own key.
+func TestFlowLogKmsKey(t *testing.T) {
+	const logsKey = "arn:aws:kms:us-east-1:123456789012:key/logs"
+	for _, key := range []string{"", logsKey} {
+		args := &VpcArgs{Region: "us-east-1", AvailabilityZones: zones}
+		if key != "" {
+			args.FlowLogKmsKeyArn = pulumi.String(key)
+		}
+		eng, err := run(t, args)
+		require.NoError(t, err)
+		group := eng.Find("aws:cloudwatch/logGroup:LogGroup", "main-flow-logs")
+		require.NotNil(t, group)
+		got, ok := group.Inputs["kmsKeyId"]
+		if key == "" {
+			assert.False(t, ok, "no key unless one is given")
+			continue
+		}
+		require.True(t, ok)
+		assert.Equal(t, logsKey, got.StringValue())
+	}
+}
+
 func TestVpcInvalidArgs(t *testing.T) {
 	tests := []struct {
 		name string
