@@ -24,12 +24,13 @@ func init() {
 			Description: "RDS storage is encrypted with a customer managed KMS key.",
 			Level:       Mandatory,
 			Severity:    Critical,
-			Remediation: "Set storageEncrypted to true and kmsKeyId to a customer managed key (encryption cannot be added to an existing instance; restore from an encrypted snapshot).",
+			Remediation: "Set storageEncrypted to true and kmsKeyId to a customer managed key (encryption cannot be added to an existing instance or cluster; restore from an encrypted snapshot).",
 			Controls:    join(soc2("CC6.1"), iso("A.8.24"), pci("3.5.1"), cisAWS("2.3.1")),
-			Types:       []string{tRDSInstance},
+			Types:       rdsDatabases,
 			checkResource: func(c *run, r *Resource) {
-				// A read replica inherits its encryption from the source instance, which is checked.
-				if replica, ok := isReplica(c, r); !ok || replica {
+				// A read replica instance inherits its encryption from the source, which is checked.
+				// A cluster states its own, replica or not.
+				if r.Type == tRDSInstance && isReplica(r) {
 					return
 				}
 				enc, ok := c.boolField(r, "storageEncrypted", false)
@@ -48,30 +49,50 @@ func init() {
 		&Policy{
 			Name:        "rds-not-publicly-accessible",
 			Area:        "rds",
-			Description: "RDS instances are not publicly accessible.",
+			Description: "RDS instances and Multi-AZ DB clusters are not publicly accessible.",
 			Level:       Mandatory,
 			Severity:    Critical,
-			Remediation: "Set publiclyAccessible to false and place the instance in private database subnets.",
+			Remediation: "Set publiclyAccessible to false (an instance) or name a DB subnet group of private database subnets (a Multi-AZ DB cluster), and place the database in private subnets.",
 			Controls:    join(soc2("CC6.6"), iso("A.8.20", "A.8.22"), pci("1.3.1", "1.4.4"), cisAWS("2.3.3")),
-			Types:       []string{tRDSInstance},
+			Types:       rdsDatabases,
 			checkResource: func(c *run, r *Resource) {
 				if public, ok := c.boolField(r, "publiclyAccessible", false); ok && public {
 					c.violation(r, "publiclyAccessible is true: the instance gets a public IP address and DNS name")
+					return
+				}
+				if r.Type != tRDSCluster {
+					return
+				}
+				// pulumi-aws 6.x cannot set publiclyAccessible on a cluster
+				// (terraform-provider-aws#43107). RDS then makes a Multi-AZ DB cluster public when
+				// no DB subnet group, or the "default" one, is named (CreateDBCluster,
+				// PubliclyAccessible). An Aurora cluster's instances carry the setting instead.
+				if aurora, ok := isAurora(c, r); !ok || aurora {
+					return
+				}
+				name, set, ok := c.stringField(r, "dbSubnetGroupName")
+				switch {
+				case !ok:
+				case !set:
+					c.violation(r, "dbSubnetGroupName is not set: RDS makes a Multi-AZ DB cluster without a DB subnet group publicly accessible")
+				case strings.EqualFold(name, "default"):
+					c.violation(r, `dbSubnetGroupName is "default": RDS makes a Multi-AZ DB cluster in the default DB subnet group publicly accessible`)
 				}
 			},
 		},
 		&Policy{
-			Name:           "rds-multi-az-production",
-			Area:           "rds",
-			Description:    "Production RDS instances are Multi-AZ.",
-			Level:          Mandatory,
-			Severity:       High,
-			Remediation:    "Set multiAz to true in production.",
-			Controls:       join(soc2("A1.2"), iso("A.8.14")),
+			Name:        "rds-multi-az-production",
+			Area:        "rds",
+			Description: "Production RDS instances are Multi-AZ.",
+			Level:       Mandatory,
+			Severity:    High,
+			Remediation: "Set multiAz to true in production.",
+			Controls:    join(soc2("A1.2"), iso("A.8.14")),
+			// A Multi-AZ DB cluster always runs in three zones; there is nothing to check.
 			Types:          []string{tRDSInstance},
 			ProductionOnly: true,
 			checkResource: func(c *run, r *Resource) {
-				if replica, ok := isReplica(c, r); !ok || replica {
+				if isReplica(r) {
 					return
 				}
 				if multi, ok := c.boolField(r, "multiAz", false); ok && !multi {
@@ -87,9 +108,9 @@ func init() {
 			Severity:    High,
 			Remediation: "Raise backupRetentionPeriod (at most 35 days).",
 			Controls:    join(soc2("A1.2"), iso("A.8.13")),
-			Types:       []string{tRDSInstance},
+			Types:       rdsDatabases,
 			checkResource: func(c *run, r *Resource) {
-				if replica, ok := isReplica(c, r); !ok || replica {
+				if isReplica(r) {
 					return
 				}
 				minDays, where := c.cfg.MinBackupRetentionDays, ""
@@ -100,7 +121,8 @@ func init() {
 				switch {
 				case !ok:
 				case !set:
-					// CreateDBInstance's BackupRetentionPeriod defaults to 1 (Amazon RDS API Reference).
+					// BackupRetentionPeriod defaults to 1 (Amazon RDS API Reference, CreateDBInstance
+					// and CreateDBCluster).
 					c.violation(r, "backupRetentionPeriod is not set (the RDS API default is 1 day): at least %d days are required%s", minDays, where)
 				case days < float64(minDays):
 					c.violation(r, "backupRetentionPeriod is %g days: at least %d days are required%s", days, minDays, where)
@@ -110,12 +132,12 @@ func init() {
 		&Policy{
 			Name:           "rds-deletion-protection-production",
 			Area:           "rds",
-			Description:    "Production RDS instances have deletion protection.",
+			Description:    "Production RDS databases have deletion protection.",
 			Level:          Mandatory,
 			Severity:       High,
 			Remediation:    "Set deletionProtection to true in production.",
 			Controls:       join(soc2("A1.2"), iso("A.5.33")),
-			Types:          []string{tRDSInstance},
+			Types:          rdsDatabases,
 			ProductionOnly: true,
 			checkResource: func(c *run, r *Resource) {
 				if protected, ok := c.boolField(r, "deletionProtection", false); ok && !protected {
@@ -126,12 +148,12 @@ func init() {
 		&Policy{
 			Name:        "rds-iam-authentication",
 			Area:        "rds",
-			Description: "RDS instances accept IAM database authentication.",
+			Description: "RDS databases accept IAM database authentication.",
 			Level:       Mandatory,
 			Severity:    Medium,
 			Remediation: "Set iamDatabaseAuthenticationEnabled to true and grant rds-db:connect to the roles that need it.",
 			Controls:    join(soc2("CC6.1"), iso("A.8.5"), pci("8.3.1")),
-			Types:       []string{tRDSInstance},
+			Types:       rdsDatabases,
 			checkResource: func(c *run, r *Resource) {
 				if iam, ok := c.boolField(r, "iamDatabaseAuthenticationEnabled", false); ok && !iam {
 					c.violation(r, "iamDatabaseAuthenticationEnabled is not true: database logins rely on long-lived passwords only")
@@ -141,12 +163,12 @@ func init() {
 		&Policy{
 			Name:        "rds-tls-enforced",
 			Area:        "rds",
-			Description: "RDS instances use a parameter group that rejects connections without TLS.",
+			Description: "RDS databases use a parameter group that rejects connections without TLS.",
 			Level:       Mandatory,
 			Severity:    High,
-			Remediation: "Attach a parameter group that sets rds.force_ssl=1 (PostgreSQL, SQL Server) or require_secure_transport=1 (MySQL, MariaDB).",
+			Remediation: "Attach a parameter group (a DB cluster parameter group for a cluster) that sets rds.force_ssl=1 (PostgreSQL, SQL Server) or require_secure_transport=1 (MySQL, MariaDB).",
 			Controls:    join(soc2("CC6.7"), iso("A.8.24")),
-			Types:       []string{tRDSInstance},
+			Types:       rdsDatabases,
 			checkStack:  checkRDSTLS,
 		},
 		&Policy{
@@ -157,7 +179,7 @@ func init() {
 			Severity:    Medium,
 			Remediation: "Set performanceInsightsKmsKeyId to a customer managed key whenever performanceInsightsEnabled is true.",
 			Controls:    join(soc2("CC6.1"), iso("A.8.24"), pci("3.5.1")),
-			Types:       []string{tRDSInstance},
+			Types:       rdsDatabases,
 			checkResource: func(c *run, r *Resource) {
 				enabled, ok := c.boolField(r, "performanceInsightsEnabled", false)
 				if !ok || !enabled {
@@ -171,12 +193,12 @@ func init() {
 		&Policy{
 			Name:        "rds-auto-minor-version-upgrade",
 			Area:        "rds",
-			Description: "RDS instances take minor engine upgrades automatically.",
+			Description: "RDS databases take minor engine upgrades automatically.",
 			Level:       Mandatory,
 			Severity:    Medium,
-			Remediation: "Leave autoMinorVersionUpgrade unset or set it to true.",
+			Remediation: "Leave autoMinorVersionUpgrade unset or set it to true (a Multi-AZ DB cluster applies minor upgrades by default, CreateDBCluster AutoMinorVersionUpgrade).",
 			Controls:    join(soc2("CC7.1"), iso("A.8.8"), pci("6.3.3"), cisAWS("2.3.2")),
-			Types:       []string{tRDSInstance},
+			Types:       rdsDatabases,
 			checkResource: func(c *run, r *Resource) {
 				if auto, ok := c.boolField(r, "autoMinorVersionUpgrade", true); ok && !auto {
 					c.violation(r, "autoMinorVersionUpgrade is false: engine security patches are not applied in the maintenance window")
@@ -186,11 +208,26 @@ func init() {
 	)
 }
 
-// isReplica reports whether the instance is a read replica. Only replicas set replicateSourceDb,
-// so its presence decides, whatever its value: the source's identifier is unknown during preview
-// and, offline, an output the mock does not answer arrives as "".
-func isReplica(_ *run, r *Resource) (replica, ok bool) {
-	return !r.get("replicateSourceDb").IsNull(), true
+// rdsDatabases are the RDS resources that hold data: DB instances and DB clusters (Multi-AZ DB
+// clusters, and Aurora clusters where the same settings live on the cluster).
+var rdsDatabases = []string{tRDSInstance, tRDSCluster}
+
+// isReplica reports whether the database is a read replica: an instance that sets
+// replicateSourceDb or a cluster that sets replicationSourceIdentifier. Presence decides,
+// whatever the value: the source's identifier is unknown during preview and, offline, an output
+// the mock does not answer arrives as "".
+func isReplica(r *Resource) bool {
+	if r.Type == tRDSCluster {
+		return !r.get("replicationSourceIdentifier").IsNull()
+	}
+	return !r.get("replicateSourceDb").IsNull()
+}
+
+// isAurora reports whether a cluster runs an Aurora engine (aurora-mysql, aurora-postgresql);
+// ok is false when the engine is not known yet (noted) or of a wrong type (reported).
+func isAurora(c *run, r *Resource) (aurora, ok bool) {
+	engine, _, ok := c.stringField(r, "engine")
+	return strings.HasPrefix(strings.ToLower(engine), "aurora"), ok
 }
 
 // tlsParameters returns the parameter that forces TLS for an engine; an unknown engine accepts
@@ -205,11 +242,12 @@ func tlsParameters(engine string) []string {
 	return []string{"rds.force_ssl", "require_secure_transport"}
 }
 
-// checkRDSTLS links each instance to its parameter group (matched by name, see linked) and
-// requires the TLS parameter to be on.
+// checkRDSTLS links each instance to its parameter group, and each cluster to its DB cluster
+// parameter group (matched by name, see linked), and requires the TLS parameter to be on.
 func checkRDSTLS(c *run, rs []*Resource) {
-	groups := ofType(rs, tRDSParameterGroup)
-	for _, inst := range ofType(rs, tRDSInstance) {
+	instanceGroups := ofType(rs, tRDSParameterGroup)
+	clusterGroups := ofType(rs, tRDSClusterParameterGroup)
+	for _, inst := range ofType(rs, rdsDatabases...) {
 		engine, _, ok := c.stringField(inst, "engine")
 		if !ok {
 			continue
@@ -217,16 +255,20 @@ func checkRDSTLS(c *run, rs []*Resource) {
 		params := tlsParameters(strings.ToLower(engine))
 		want := params[0] + "=1"
 
-		linkedGroups, known := linked(inst, "parameterGroupName", groups, "name")
+		prop, groups := "parameterGroupName", instanceGroups
+		if inst.Type == tRDSCluster {
+			prop, groups = "dbClusterParameterGroupName", clusterGroups
+		}
+		linkedGroups, known := linked(inst, prop, groups, "name")
 		if len(linkedGroups) == 0 {
-			name, st := asString(inst.get("parameterGroupName"))
+			name, st := asString(inst.get(prop))
 			switch {
 			case !known || st == unknown:
-				c.cannotCheck(inst, "parameterGroupName is not known yet")
+				c.cannotCheck(inst, "%s is not known yet", prop)
 			case st == wrongType:
-				c.violation(inst, "parameterGroupName must be a string, got a %s", kind(inst.get("parameterGroupName")))
+				c.violation(inst, "%s must be a string, got a %s", prop, kind(inst.get(prop)))
 			case st == absent:
-				c.violation(inst, "parameterGroupName is not set: the engine's default parameter group cannot be shown to force TLS; attach one that sets %s", want)
+				c.violation(inst, "%s is not set: the engine's default parameter group cannot be shown to force TLS; attach one that sets %s", prop, want)
 			default:
 				c.violation(inst, "parameter group %q is not managed by this stack, so TLS enforcement cannot be verified; attach one that sets %s", name, want)
 			}

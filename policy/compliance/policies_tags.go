@@ -17,6 +17,7 @@ var taggableTypes = []string{
 	tLaunchTemplate, "aws:cloudwatch/logGroup:LogGroup", tEKSCluster, tNodeGroup, tEKSAddon,
 	tKMSKey, "aws:iam/role:Role", "aws:iam/policy:Policy",
 	"aws:iam/openIdConnectProvider:OpenIdConnectProvider", tRDSInstance, tRDSParameterGroup,
+	tRDSCluster, tRDSClusterParameterGroup,
 	"aws:rds/subnetGroup:SubnetGroup", tBucket, tECRRepository, tSecret,
 	"aws:backup/vault:Vault", "aws:backup/plan:Plan", "aws:sns/topic:Topic",
 }

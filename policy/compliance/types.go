@@ -5,8 +5,10 @@ package compliance
 const (
 	tAWSProvider = "pulumi:providers:aws"
 
-	tRDSInstance       = "aws:rds/instance:Instance"
-	tRDSParameterGroup = "aws:rds/parameterGroup:ParameterGroup"
+	tRDSInstance              = "aws:rds/instance:Instance"
+	tRDSParameterGroup        = "aws:rds/parameterGroup:ParameterGroup"
+	tRDSCluster               = "aws:rds/cluster:Cluster"
+	tRDSClusterParameterGroup = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 
 	tEKSComponent     = "eks:index:Cluster"
 	tEKSCluster       = "aws:eks/cluster:Cluster"
