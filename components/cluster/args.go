@@ -122,6 +122,10 @@ type ClusterArgs struct {
 	// LogRetentionDays keeps control-plane logs this long in CloudWatch Logs; one of
 	// awslimits.LogRetentionDays. Default: 90.
 	LogRetentionDays int
+	// LogsKmsKeyArn encrypts the control-plane log group with a customer-managed key, whose
+	// policy must let the region's CloudWatch Logs principal use it. Default: nil (CloudWatch
+	// Logs' own key).
+	LogsKmsKeyArn pulumi.StringInput
 	// NodeGroups are the managed node groups; at least one. Required.
 	NodeGroups []NodeGroupArgs
 	// NvidiaDevicePluginVersion pins the nvidia-device-plugin chart for Gpu groups. Default: "0.18.2".

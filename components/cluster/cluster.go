@@ -85,6 +85,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	logGroup, err := cloudwatch.NewLogGroup(ctx, name+"-control-plane", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String("/aws/eks/" + a.ClusterName + "/cluster"),
 		RetentionInDays: pulumi.Int(a.LogRetentionDays),
+		KmsKeyId:        a.LogsKmsKeyArn,
 	}, parent)
 	if err != nil {
 		return nil, err
