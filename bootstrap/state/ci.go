@@ -152,9 +152,13 @@ type CiRoles struct {
 
 	// OidcProviderArn is the ARN of the GitHub Actions OIDC provider the roles trust.
 	OidcProviderArn pulumi.StringOutput
-	// DeployRoleArn is the role of `pulumi up` jobs (GitHub environments only).
+	// DeployRoleArn is the role of `pulumi up` jobs (GitHub environments only). Inside the
+	// cluster it needs cluster-admin: list it in the platform stacks' clusterAdminRoleArns.
 	DeployRoleArn pulumi.StringOutput
-	// PreviewRoleArn is the read-only role of preview, preflight and drift jobs.
+	// PreviewRoleArn is the read-only role of preview, preflight and drift jobs. Its IAM
+	// policies (ReadOnlyAccess) cover eks:DescribeCluster, and `aws eks get-token` needs none;
+	// to read Kubernetes objects it needs an access entry: list it in the platform stacks'
+	// clusterReadOnlyRoleArns (AmazonEKSAdminViewPolicy).
 	PreviewRoleArn pulumi.StringOutput
 }
 

@@ -29,6 +29,10 @@
 //     it from weakening the state bucket, the keys or its own permissions;
 //   - a read-only preview role trusted by pull requests and the listed branches.
 //
+// The roles reach the platform's Kubernetes API through the platform stacks' configuration, not
+// from here: the deploy role in clusterAdminRoleArns, the preview role in clusterReadOnlyRoleArns
+// (EKS access entries), and the runner's network in clusterEndpointAllowedCidrs.
+//
 // Invariants: the bucket, both keys and their aliases are protected (a `pulumi destroy` fails
 // until protection is lifted on purpose); current state objects never expire; trust policies
 // match token subjects exactly (StringEquals, no wildcards) with the STS audience pinned;
