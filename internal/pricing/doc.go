@@ -14,6 +14,11 @@
 //     (primary and standby); gp3 storage at the Single-AZ or Multi-AZ rate; read replicas at the
 //     Single-AZ rate with their source's allocation; the RDS-managed master secret; backup storage
 //     and enhanced monitoring as usage-based.
+//   - RDS Multi-AZ DB clusters (aws:rds/cluster:Cluster with a DB cluster instance class): the
+//     cluster rate when the table has one, else three times the Single-AZ rate (writer and two
+//     readers); gp3 storage at the three-copy rate, IOPS above the 12,000 baseline named without a
+//     price; the master secret; backup and monitoring as usage-based. Aurora clusters are not
+//     modelled.
 //   - NAT gateways (hourly; data processed is usage-based), Elastic IPs (public IPv4 charge),
 //     interface VPC endpoints (per AZ), KMS keys, Secrets Manager secrets.
 //   - kube-prometheus-stack Helm releases: the Prometheus, Grafana and Alertmanager volumes named

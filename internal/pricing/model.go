@@ -93,6 +93,7 @@ const (
 	tManagedNG      = "eks:index:ManagedNodeGroup"
 	tLaunchTemplate = "aws:ec2/launchTemplate:LaunchTemplate"
 	tRDSInstance    = "aws:rds/instance:Instance"
+	tRDSCluster     = "aws:rds/cluster:Cluster"
 	tNATGateway     = "aws:ec2/natGateway:NatGateway"
 	tEIP            = "aws:ec2/eip:Eip"
 	tVPCEndpoint    = "aws:ec2/vpcEndpoint:VpcEndpoint"
@@ -257,6 +258,8 @@ func (e *estimator) resource(r *mock.Resource) {
 		e.nodeGroup(r)
 	case tRDSInstance:
 		e.database(r)
+	case tRDSCluster:
+		e.databaseCluster(r)
 	case tNATGateway:
 		e.fixed(r, "NAT gateway", idNATHour, HoursPerMonth, "hour", "")
 		e.usage(r, "NAT gateway data processed", idNATData, "every GB through the gateway")
@@ -488,6 +491,66 @@ func (e *estimator) database(r *mock.Resource) {
 	if interval, ok := num(in, "monitoringInterval"); ok && interval > 0 {
 		e.usage(r, "Enhanced monitoring (CloudWatch Logs ingestion)", idLogsIngest,
 			fmt.Sprintf("OS metrics every %d s", int(interval)))
+	}
+}
+
+// databaseCluster prices an RDS Multi-AZ DB cluster: instance hours for its writer and two
+// readers (the cluster rate when the table has one, else three times the Single-AZ rate: each of
+// the three instances is billed), storage for three copies, the RDS-managed master secret, and
+// the usage-based backup and monitoring charges. Aurora clusters bill differently (storage by
+// use, I/O) and are counted as not modelled.
+func (e *estimator) databaseCluster(r *mock.Resource) {
+	in := r.Inputs
+	engine, class := str(in, "engine"), str(in, "dbClusterInstanceClass")
+	if class == "" || strings.HasPrefix(engine, "aurora") {
+		e.skipped[r.Type]++
+		return
+	}
+	item := fmt.Sprintf("RDS %s %s, Multi-AZ DB cluster (writer and two readable standbys)", engine, class)
+	if _, ok := e.table.Price(rdsClusterID(engine, class)); ok || e.table == nil {
+		e.fixed(r, item, rdsClusterID(engine, class), HoursPerMonth, "hour", "cluster rate: three instances")
+	} else if _, ok := e.table.Price(rdsID(engine, class, false)); ok {
+		e.fixed(r, item, rdsID(engine, class, false), 3*HoursPerMonth, "hour",
+			"a Multi-AZ DB cluster bills its three instances: 3 × 730 h at the Single-AZ rate")
+	} else {
+		e.fixed(r, item, rdsClusterID(engine, class), HoursPerMonth, "hour", "three instances")
+	}
+
+	storage, ok := num(in, "allocatedStorage")
+	storageType := str(in, "storageType")
+	iops, _ := num(in, "iops")
+	switch {
+	case !ok || storage == 0:
+		e.unpriced(r, "RDS storage", "allocated storage not in the inputs")
+	case storageType != "gp3":
+		e.unpriced(r, "RDS storage ("+storageType+", Multi-AZ DB cluster)", "only gp3 is in the price table")
+	default:
+		// From 400 GiB, 12,000 IOPS is the gp3 baseline and costs nothing extra (RDS User Guide,
+		// gp3 storage); more is billed per IOPS-month, a price the table does not carry.
+		note := fmt.Sprintf("three copies; %d IOPS", int(iops))
+		e.fixed(r, "RDS storage (gp3, Multi-AZ DB cluster)", idRDSgp3Cluster, storage, "GB-month", note)
+		if iops > 12000 {
+			e.unpriced(r, "RDS gp3 IOPS above the 12,000 baseline (Multi-AZ DB cluster)",
+				fmt.Sprintf("%d provisioned IOPS beyond the baseline; unit price not in the table", int(iops)-12000))
+		}
+	}
+
+	if boolean(in, "manageMasterUserPassword") {
+		e.fixed(r, "Secrets Manager secret (RDS-managed master password)", idSecret, 1, "month",
+			"created and rotated by RDS")
+	}
+	note := "free up to 100% of provisioned storage"
+	if days, ok := num(in, "backupRetentionPeriod"); ok {
+		note += fmt.Sprintf("; retention %d days", int(days))
+	}
+	e.usage(r, "RDS backup storage", idRDSBackup, note)
+	if days, ok := num(in, "performanceInsightsRetentionPeriod"); ok && days > 7 && boolean(in, "performanceInsightsEnabled") {
+		e.unpriced(r, "Performance Insights long-term retention",
+			fmt.Sprintf("%d days, billed per vCPU-month; unit price not in the table", int(days)))
+	}
+	if interval, ok := num(in, "monitoringInterval"); ok && interval > 0 {
+		e.usage(r, "Enhanced monitoring (CloudWatch Logs ingestion)", idLogsIngest,
+			fmt.Sprintf("OS metrics every %d s, three instances", int(interval)))
 	}
 }
 

@@ -65,6 +65,11 @@ const (
 		"Pricing API (a mirror of the AWS price list) on 2026-10-08"
 	srcRDSXLargeMultiAZ = "AWS Bulk Price List API, AmazonRDS us-east-1: \"$ 0.899 per RDS db.r6g.xlarge " +
 		"Multi-AZ instance hour (or partial hour) running PostgreSQL\", snapshot of 2026-09-25"
+	// Multi-AZ DB cluster storage: the price list's deploymentOption "Multi-AZ (readable
+	// standbys)", three copies of the volume, 3 × the Single-AZ $0.115.
+	srcRDSClusterStorage = "AWS Bulk Price List API, AmazonRDS us-east-1, PostgreSQL, volumeType " +
+		"General Purpose-GP3, deploymentOption \"Multi-AZ (readable standbys)\": 0.345 per GB-Mo, as " +
+		"quoted from the bulk price list in a public cost study on 2026-07-28"
 )
 
 // Price IDs the cost model uses beyond the per-instance ones.
@@ -80,6 +85,7 @@ const (
 	idEBSgp3        = "ebs/gp3-gb-month"
 	idRDSgp3        = "rds/gp3-gb-month"
 	idRDSgp3MultiAZ = "rds/gp3-multi-az-gb-month"
+	idRDSgp3Cluster = "rds/gp3-multi-az-cluster-gb-month"
 	idRDSBackup     = "rds/backup-gb-month"
 	idKMSKey        = "kms/key-month"
 	idSecret        = "secretsmanager/secret-month"
@@ -97,6 +103,12 @@ func rdsID(engine, class string, multiAZ bool) string {
 		deployment = "multi-az"
 	}
 	return "rds/" + engine + "/" + class + "/" + deployment
+}
+
+// rdsClusterID names the hourly price of a whole Multi-AZ DB cluster (its writer and two
+// readers), the price list's deploymentOption "Multi-AZ (readable standbys)".
+func rdsClusterID(engine, class string) string {
+	return "rds/" + engine + "/" + class + "/multi-az-cluster"
 }
 
 // EKSStandardSupportMinimum is the oldest Kubernetes minor version in EKS standard support on
@@ -166,6 +178,8 @@ func usEast1() *Table {
 	add(Price{ID: idRDSgp3, Description: "RDS gp3 storage, Single-AZ", USD: 0.115, Unit: "GB-month", Source: srcInfracost, AsOf: "2026"})
 	add(Price{ID: idRDSgp3MultiAZ, Description: "RDS gp3 storage, Multi-AZ", USD: 0.23, Unit: "GB-month",
 		Source: srcInfracost, AsOf: "2026"})
+	add(Price{ID: idRDSgp3Cluster, Description: "RDS gp3 storage, Multi-AZ DB cluster (three copies)", USD: 0.345,
+		Unit: "GB-month", Source: srcRDSClusterStorage, AsOf: "2026-07-28"})
 	add(Price{ID: idRDSBackup, Description: "RDS backup storage beyond 100% of provisioned storage", USD: 0.095,
 		Unit: "GB-month", Source: srcInfracostRDS, AsOf: "2026"})
 
@@ -180,7 +194,9 @@ func usEast1() *Table {
 
 	// RDS for PostgreSQL instance hours. Multi-AZ bills the primary and the standby, twice the
 	// Single-AZ rate. Only classes with a price-list record are listed: db.r6g.xlarge Single-AZ
-	// has none here, so its replicas are reported as "no price" rather than derived.
+	// has none here, so its replicas are reported as "no price" rather than derived. No record
+	// was at hand for a Multi-AZ DB cluster class (db.r6gd.xlarge, production's): its instance
+	// hours are reported as "no price" too.
 	add(Price{ID: rdsID("postgres", "db.r6g.large", false), Description: "RDS PostgreSQL db.r6g.large, Single-AZ",
 		USD: 0.225, Unit: "hour", Source: srcRDSLarge, AsOf: "2026-10-08"})
 	add(Price{ID: rdsID("postgres", "db.r6g.large", true), Description: "RDS PostgreSQL db.r6g.large, Multi-AZ",

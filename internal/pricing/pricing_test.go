@@ -84,7 +84,7 @@ func TestPriceTableIsSourcedAndDated(t *testing.T) {
 	want := map[string]float64{
 		"ec2/m5.xlarge": 0.192, "ec2/p3.2xlarge": 3.06, "ec2/g5.xlarge": 1.006, "ec2/g6.xlarge": 0.8048,
 		idEKSStandard: 0.10, idEKSExtended: 0.60, idNATHour: 0.045, idNATData: 0.045, idALBHour: 0.0225,
-		idRDSgp3: 0.115, idRDSgp3MultiAZ: 0.23, idEBSgp3: 0.08, idKMSKey: 1, idSecret: 0.40,
+		idRDSgp3: 0.115, idRDSgp3MultiAZ: 0.23, idRDSgp3Cluster: 0.345, idEBSgp3: 0.08, idKMSKey: 1, idSecret: 0.40,
 		idInterfaceVPCE: 0.01, idS3Standard: 0.023,
 	}
 	for id, usd := range want {
@@ -241,6 +241,61 @@ func TestMultiAZDoublesTheSingleAZRateWhenNoMultiAZPriceIsListed(t *testing.T) {
 	assert.InDelta(t, 2*730, l.Quantity, 0.001)
 	assert.InDelta(t, 292.00, l.MonthlyUSD, 0.001) // 2 × 0.2 × 730
 	assert.Contains(t, l.Note, "primary and the standby")
+}
+
+func pgCluster(name, class string, storage, iops int) *mock.Resource {
+	return res(tRDSCluster, name, map[string]any{
+		"engine": "postgres", "dbClusterInstanceClass": class, "storageType": "gp3",
+		"allocatedStorage": storage, "iops": iops, "manageMasterUserPassword": true,
+		"backupRetentionPeriod": 30, "monitoringInterval": 60,
+		"performanceInsightsEnabled": true, "performanceInsightsRetentionPeriod": 7,
+	})
+}
+
+// TestMultiAZDBCluster prices production's database: three copies of the storage, and instance
+// hours only from a listed price, never guessed.
+func TestMultiAZDBCluster(t *testing.T) {
+	e := Calculate("us-east-1", []*mock.Resource{pgCluster("postgres", "db.r6gd.xlarge", 1000, 12000)})
+	hours := find(t, e, "postgres", "RDS postgres db.r6gd.xlarge, Multi-AZ DB cluster")
+	assert.Equal(t, NoPrice, hours.Kind, "no price-list record for the class: listed, not guessed")
+	assert.InDelta(t, 730, hours.Quantity, 0.001)
+	storage := find(t, e, "postgres", "RDS storage (gp3, Multi-AZ DB cluster)")
+	assert.Equal(t, Fixed, storage.Kind)
+	assert.InDelta(t, 345.00, storage.MonthlyUSD, 0.001) // 1000 GB × 0.345
+	assert.Equal(t, Fixed, find(t, e, "postgres", "Secrets Manager secret (RDS-managed").Kind)
+	assert.InDelta(t, 345.40, e.TotalMonthlyUSD, 0.001)
+	for _, l := range e.Lines {
+		assert.NotContains(t, l.Item, "IOPS above", "12,000 IOPS is the gp3 baseline from 400 GiB")
+	}
+
+	// Above the baseline, the extra IOPS are named without a price.
+	e = Calculate("us-east-1", []*mock.Resource{pgCluster("postgres", "db.r6gd.xlarge", 1000, 20000)})
+	extra := find(t, e, "postgres", "RDS gp3 IOPS above the 12,000 baseline")
+	assert.Equal(t, NoPrice, extra.Kind)
+	assert.Contains(t, extra.Note, "8000 provisioned IOPS")
+
+	// Aurora clusters are not this model's business.
+	e = Calculate("us-east-1", []*mock.Resource{res(tRDSCluster, "aurora", map[string]any{"engine": "aurora-postgresql"})})
+	assert.Empty(t, e.Lines)
+	assert.Equal(t, []TypeCount{{Type: tRDSCluster, Count: 1}}, e.NotModelled)
+}
+
+func TestMultiAZDBClusterBillsThreeInstances(t *testing.T) {
+	single := rdsID("postgres", "db.m6gd.large", false)
+	cluster := rdsClusterID("postgres", "db.r6gd.large")
+	tables["test-1"] = &Table{Region: "test-1", Date: TableDate, Prices: map[string]Price{
+		single:  {ID: single, USD: 0.2, Unit: "hour"},
+		cluster: {ID: cluster, USD: 0.9, Unit: "hour"},
+	}}
+	t.Cleanup(func() { delete(tables, "test-1") })
+
+	e := Calculate("test-1", []*mock.Resource{pgCluster("a", "db.m6gd.large", 500, 12000), pgCluster("b", "db.r6gd.large", 500, 12000)})
+	a := find(t, e, "a", "RDS postgres db.m6gd.large, Multi-AZ DB cluster")
+	assert.Equal(t, Fixed, a.Kind)
+	assert.InDelta(t, 3*730, a.Quantity, 0.001)
+	assert.InDelta(t, 438.00, a.MonthlyUSD, 0.001) // 3 × 0.2 × 730
+	b := find(t, e, "b", "RDS postgres db.r6gd.large, Multi-AZ DB cluster")
+	assert.InDelta(t, 657.00, b.MonthlyUSD, 0.001) // the listed cluster rate, 0.9 × 730
 }
 
 func TestTotalIsTheSumOfFixedLines(t *testing.T) {
