@@ -76,6 +76,12 @@ type StackArgs struct {
 	// NodeTolerations are added to the node exporter so it also runs on tainted pools.
 	// Default: [{ml-workload, true, NoSchedule}].
 	NodeTolerations []Toleration
+	// DisableControlPlaneMetrics leaves out the scrape of the scheduler and controller-manager
+	// metrics that EKS 1.28 and later serve through the API server (jobs kube-scheduler and
+	// kube-controller-manager) and the RBAC rule Prometheus needs to read them. The chart's own
+	// control-plane scrapes are off either way: EKS does not expose those targets.
+	// Default: false.
+	DisableControlPlaneMetrics bool
 
 	// APIServiceName is the Kubernetes Service (label app=<name>) of the API; the ServiceMonitor
 	// selects it and the SLO rules use it as job label. Default: "novacron-api".

@@ -18,6 +18,8 @@
 //     http_2xx module;
 //   - PrometheusRule novacron-slo (PrometheusRuleGroups) and ServiceMonitor novacron-api, as
 //     monitoring.coreos.com/v1 custom resources that wait for the release installing their CRDs.
+//     A test decodes both strictly (unknown and duplicate fields are errors) into the Prometheus
+//     Operator's Go types at v0.93.1, the operator kube-prometheus-stack 88.5.3 ships.
 //
 // # Invariants
 //
@@ -49,14 +51,40 @@
 // PagerDuty, warning to Slack, everything else to the webhook receiver; the chart's Watchdog
 // heartbeat and InfoInhibitor go to a null receiver, as in the chart's default configuration.
 //
+// Every alert NovaCron defines is proven, in a test that evaluates the rules with Prometheus's
+// rule manager over synthetic series, to fire when its condition holds and to clear once it
+// stops; an alert that reads no series, or waits with absent() for a job nothing scrapes, fails
+// that test.
+//
+// # On EKS
+//
+// AWS runs the controller manager, the scheduler and etcd outside the cluster's reach, and
+// kube-proxy binds its metrics to 127.0.0.1:10249 (aws/containers-roadmap#657). The chart's
+// scrapes of these four (kubeControllerManager, kubeScheduler, kubeEtcd, kubeProxy) are off, and
+// so are their rule groups (defaultRules.rules etcd, kubeControllerManager, kubeProxy,
+// kubeSchedulerAlerting, kubeSchedulerRecording) and dashboards: left on, the absent()-based
+// KubeControllerManagerDown and KubeSchedulerDown (critical) fire 15 minutes after the first
+// deploy and never clear, and KubeProxyInstanceUnreachable and TargetDown for kube-proxy keep
+// posting to Slack. Every other default rule group of the chart stays on; the Kubernetes API
+// server, the kubelets, CoreDNS, kube-state-metrics and the node exporters are scrapeable on EKS.
+//
+// What EKS does expose (1.28 and later) is read instead: the scheduler's and the controller
+// manager's metrics, through the API server under /apis/metrics.eks.amazonaws.com/v1/ksh and
+// .../kcm (jobs kube-scheduler and kube-controller-manager, in
+// prometheus.prometheusSpec.additionalScrapeConfigs), with a ClusterRole rule granting get on
+// ksh/metrics and kcm/metrics (prometheus.additionalRulesForClusterRole). No alert depends on
+// them; if EKS stops serving them, the chart's TargetDown warns. Args.DisableControlPlaneMetrics
+// leaves both out.
+//
 // # Scrape jobs
 //
-// Besides the operator's ServiceMonitors, Prometheus runs two plain jobs:
+// Besides the operator's ServiceMonitors, Prometheus runs these plain jobs:
 // kubernetes-service-endpoints scrapes Services annotated prometheus.io/scrape: "true",
 // honouring prometheus.io/path, prometheus.io/port and prometheus.io/scheme (EndpointSlice
 // discovery; the component grants Prometheus read access to EndpointSlices), and skips the
 // API, which its ServiceMonitor already scrapes; blackbox-http probes Args.ProbeURLs through the
-// exporter's http_2xx module, which fails on plain HTTP.
+// exporter's http_2xx module, which fails on plain HTTP; kube-scheduler and
+// kube-controller-manager read the EKS control-plane metrics (above).
 //
 // # Operating notes
 //

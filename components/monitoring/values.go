@@ -80,7 +80,19 @@ func kubePrometheusStackValues(d *StackArgs, sloDashboard string) map[string]any
 		grafana["dashboards"] = map[string]any{dashboardProvider: dashboards}
 	}
 
-	return map[string]any{
+	// The annotation-driven job discovers targets through EndpointSlices. The chart's
+	// Prometheus ClusterRole grants them at 88.5.3; the rule stays so that an older pinned
+	// chart works too.
+	clusterRules := []any{map[string]any{
+		"apiGroups": []any{"discovery.k8s.io"},
+		"resources": []any{"endpointslices"},
+		"verbs":     []any{"get", "list", "watch"},
+	}}
+	if !d.DisableControlPlaneMetrics {
+		clusterRules = append(clusterRules, eksControlPlaneRBACRule())
+	}
+
+	values := map[string]any{
 		// Helm installs CRDs on first install only; the chart's hook job re-applies them
 		// server-side before every upgrade so a chart upgrade brings its operator's CRDs along.
 		"crds": map[string]any{"upgradeJob": map[string]any{"enabled": !d.DisableCRDUpgradeJob}},
@@ -93,13 +105,7 @@ func kubePrometheusStackValues(d *StackArgs, sloDashboard string) map[string]any
 		}},
 		"grafana": grafana,
 		"prometheus": map[string]any{
-			// The annotation-driven job discovers targets through EndpointSlices, which the
-			// chart's Prometheus ClusterRole does not grant.
-			"additionalRulesForClusterRole": []any{map[string]any{
-				"apiGroups": []any{"discovery.k8s.io"},
-				"resources": []any{"endpointslices"},
-				"verbs":     []any{"get", "list", "watch"},
-			}},
+			"additionalRulesForClusterRole": clusterRules,
 			"prometheusSpec": map[string]any{
 				"retention":     d.PrometheusRetention,
 				"retentionSize": retentionSize(d.PrometheusStorageSize),
@@ -121,6 +127,8 @@ func kubePrometheusStackValues(d *StackArgs, sloDashboard string) map[string]any
 			"service": map[string]any{"annotations": map[string]any{"prometheus.io/scrape": "false"}},
 		},
 	}
+	eksControlPlaneValues(values)
+	return values
 }
 
 // grafanaDashboards lists the dashboards of the NovaCron provider.
@@ -193,6 +201,9 @@ func additionalScrapeConfigs(d *StackArgs) []any {
 				map[string]any{"target_label": "__address__", "replacement": blackboxAddress(d.Namespace)},
 			},
 		})
+	}
+	if !d.DisableControlPlaneMetrics {
+		jobs = append(jobs, eksControlPlaneScrapeJobs()...)
 	}
 	return jobs
 }
