@@ -97,6 +97,7 @@ func (r *reader) services(cfg *Config) Services {
 		APINamespaces:              appNamespaces,
 		SlackChannel:               r.str("slackChannel"),
 		WebhookURL:                 r.optionalStr("alertWebhookUrl"),
+		DisableControlPlaneMetrics: !r.boolean("eksControlPlaneMetrics"),
 	}
 	s.Falco = falco.FalcoArgs{
 		ChartVersion:          r.str("falcoChartVersion"),
@@ -204,7 +205,9 @@ func (r *reader) services(cfg *Config) Services {
 // validate runs the components' own rules on copies whose wired inputs are stood in for.
 func (r *reader) validateServices(s Services) {
 	mon := s.Monitoring
-	r.component(mon.Validate(), keyMapper("", map[string]string{"webhookUrl": "alertWebhookUrl", "apiNamespaces": "applicationNamespaces"}))
+	r.component(mon.Validate(), keyMapper("", map[string]string{
+		"webhookUrl": "alertWebhookUrl", "apiNamespaces": "applicationNamespaces", "disableControlPlaneMetrics": "eksControlPlaneMetrics",
+	}))
 	fal := s.Falco
 	r.component(fal.Validate(), keyMapper("", map[string]string{"chartVersion": "falcoChartVersion"}))
 	// Without a valid VPC there are no database CIDRs; the network's problem is already reported.
