@@ -135,6 +135,8 @@ func TestInvalidConfig(t *testing.T) {
 			`production: novacron-platform:kmsKeyAdministratorArns must be IAM role, user or account-root ARNs, got "admins"`},
 		{"backup copy vault", map[string]string{"backupCopyDestinationVaultArn": "us-west-2"},
 			`production: novacron-platform:backupCopyDestinationVaultArn must be an AWS Backup vault ARN, got "us-west-2"`},
+		{"backup copy in the stack's region", map[string]string{"backupCopyDestinationVaultArn": "arn:aws:backup:us-east-1:123456789012:backup-vault:novacron-dr"},
+			`production: novacron-platform:backupCopyDestinationVaultArn must be a vault in another region than the stack's`},
 		{"hosted zone", map[string]string{"ingressHostedZoneId": "example.com"},
 			`production: novacron-platform:ingressHostedZoneId must be a Route53 hosted zone id`},
 		{"autoscaler image", map[string]string{"clusterAutoscalerImageTag": "1.35"},

@@ -62,7 +62,18 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (*Platform, error) {
 	}
 	onAWS := pulumi.Providers(awsProvider)
 
+	// The keys come first: the network, the cluster and the database encrypt their log groups
+	// with the logs key, and CloudWatch Logs checks the key when a group is created with it.
+	// The External Secrets Operator, which needs the cluster, is added to the same component
+	// once the cluster exists (deployData).
+	secretsArgs := cfg.Services.Secrets
+	sec, err := secrets.NewSecrets(ctx, "secrets", &secretsArgs, onAWS)
+	if err != nil {
+		return nil, err
+	}
+
 	netArgs := cfg.Network
+	netArgs.FlowLogKmsKeyArn = sec.LogsKeyArn
 	vpc, err := network.NewVpc(ctx, "network", &netArgs, onAWS)
 	if err != nil {
 		return nil, err
@@ -71,6 +82,7 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (*Platform, error) {
 	clusterArgs := cfg.Cluster
 	clusterArgs.VpcId = vpc.VpcId
 	clusterArgs.PrivateSubnetIds = vpc.PrivateSubnetIds
+	clusterArgs.LogsKmsKeyArn = sec.LogsKeyArn
 	eks, err := cluster.NewCluster(ctx, "cluster", &clusterArgs, onAWS)
 	if err != nil {
 		return nil, err
@@ -80,12 +92,13 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (*Platform, error) {
 	dbArgs.VpcId = vpc.VpcId
 	dbArgs.SubnetIds = vpc.DatabaseSubnetIds
 	dbArgs.AllowedSecurityGroupIds = pulumi.StringArray{eks.NodeSecurityGroupId}
+	dbArgs.LogsKmsKeyArn = sec.LogsKeyArn
 	db, err := database.NewPostgres(ctx, "postgres", &dbArgs, onAWS)
 	if err != nil {
 		return nil, err
 	}
 
-	p := &Platform{Network: vpc, Cluster: eks, Database: db}
+	p := &Platform{Network: vpc, Cluster: eks, Database: db, Secrets: sec}
 	if err := p.deployData(ctx, cfg, awsProvider); err != nil {
 		return nil, err
 	}
@@ -95,23 +108,24 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (*Platform, error) {
 	return p, nil
 }
 
-// deployData creates the keys, secrets, registry, buckets and backups.
+// deployData installs the External Secrets Operator and creates the registry, buckets and
+// backups.
 func (p *Platform) deployData(ctx *pulumi.Context, cfg *Config, awsProvider *aws.Provider) error {
 	s := cfg.Services
 	onAWS := pulumi.Providers(awsProvider)
+	sec := p.Secrets
 
-	secretsArgs := s.Secrets
-	secretsArgs.OidcProviderArn = p.Cluster.OidcProviderArn
-	secretsArgs.OidcIssuer = p.Cluster.OidcIssuer
-	sec, err := secrets.NewSecrets(ctx, "secrets", &secretsArgs, pulumi.Providers(awsProvider, p.Cluster.Provider))
-	if err != nil {
+	if _, err := sec.InstallExternalSecrets(ctx, &secrets.ExternalSecretsArgs{
+		OidcProviderArn: p.Cluster.OidcProviderArn,
+		OidcIssuer:      p.Cluster.OidcIssuer,
+	}, pulumi.Providers(p.Cluster.Provider)); err != nil {
 		return err
 	}
-	p.Secrets = sec
 
 	registryArgs := s.Registry
 	registryArgs.KmsKeyArn = sec.DataKeyArn
 	registryArgs.NodeRoleArn = p.Cluster.NodeRoleArn
+	var err error
 	if p.Registry, err = registry.NewRepositories(ctx, "registry", &registryArgs, onAWS); err != nil {
 		return err
 	}
@@ -122,6 +136,7 @@ func (p *Platform) deployData(ctx *pulumi.Context, cfg *Config, awsProvider *aws
 		return err
 	}
 	p.Buckets = map[string]*storage.Bucket{"logs": logs}
+	var backedUp pulumi.StringArray
 	for _, b := range s.Buckets {
 		args := b.Args
 		args.KmsKeyArn = sec.DataKeyArn
@@ -129,10 +144,14 @@ func (p *Platform) deployData(ctx *pulumi.Context, cfg *Config, awsProvider *aws
 		if p.Buckets[b.Name], err = storage.NewBucket(ctx, b.Name, &args, onAWS); err != nil {
 			return err
 		}
+		if args.Backup {
+			backedUp = append(backedUp, p.Buckets[b.Name].BucketArn)
+		}
 	}
 
 	backupArgs := s.Backup
 	backupArgs.KmsKeyArn = sec.DataKeyArn
+	backupArgs.BucketArns = backedUp
 	p.Backup, err = backup.NewPlan(ctx, "backup", &backupArgs, onAWS)
 	return err
 }

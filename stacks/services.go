@@ -56,7 +56,6 @@ var (
 	dnsLabelPattern   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 	roleArnPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$`)
 	principalPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)$`)
-	vaultArnPattern   = regexp.MustCompile(`^arn:aws[a-z-]*:backup:[a-z0-9-]+:[0-9]{12}:backup-vault:[\w.-]+$`)
 	hostedZonePattern = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
 	// reservedNamespaces are Kubernetes' own and the platform's: application NetworkPolicies
 	// (default deny) there would cut off DNS, the add-ons or the monitoring stack.
@@ -149,6 +148,9 @@ func (r *reader) services(cfg *Config) Services {
 		Secrets:                     appSecrets,
 		ExternalSecretsChartVersion: r.str("externalSecretsChartVersion"),
 		Protect:                     cfg.ProtectData,
+		// A secret scheduled for deletion keeps its name: a disposable stack could not be
+		// created again for up to 30 days.
+		DeleteSecretsWithoutRecovery: !cfg.ProtectData,
 	}
 
 	s.Registry = registry.RepositoriesArgs{
@@ -159,6 +161,7 @@ func (r *reader) services(cfg *Config) Services {
 		UntaggedExpiryDays: r.positive("registryUntaggedExpiryDays"),
 		EnhancedScanning:   r.boolean("registryEnhancedScanning"),
 		Protect:            cfg.ProtectData,
+		ForceDelete:        !cfg.ProtectData,
 	}
 	if ci := r.optionalStr("ciRoleArn"); ci != "" {
 		r.matches("ciRoleArn", roleArnPattern, "an IAM role ARN", ci)
@@ -171,6 +174,7 @@ func (r *reader) services(cfg *Config) Services {
 		NoncurrentVersionExpiryDays: r.positive("bucketNoncurrentVersionExpiryDays"),
 		Backup:                      true,
 		Protect:                     cfg.ProtectData,
+		ForceDestroy:                !cfg.ProtectData,
 	}
 	seen := map[string]bool{"logs": true}
 	for _, name := range r.strings("buckets") {
@@ -188,16 +192,19 @@ func (r *reader) services(cfg *Config) Services {
 		DisableGlacierTransition: true,
 		ExpireAfterDays:          r.positive("accessLogRetentionDays"),
 		Protect:                  cfg.ProtectData,
+		ForceDestroy:             !cfg.ProtectData,
 	}
 
 	s.Backup = backup.PlanArgs{
-		DailyRetentionDays:     r.positive("backupDailyRetentionDays"),
-		MonthlyRetentionMonths: r.positive("backupMonthlyRetentionMonths"),
-		VaultLock:              r.boolean("backupVaultLock"),
-	}
-	if dest := r.optionalStr("backupCopyDestinationVaultArn"); dest != "" {
-		r.matches("backupCopyDestinationVaultArn", vaultArnPattern, "an AWS Backup vault ARN", dest)
-		s.Backup.CopyDestinationVaultArn = pulumi.String(dest)
+		// The provider's default tags put the environment on every resource; the selection
+		// requires it, so that stacks sharing an account never back up each other.
+		Environment:             cfg.Environment,
+		Region:                  cfg.Region,
+		DailyRetentionDays:      r.positive("backupDailyRetentionDays"),
+		MonthlyRetentionMonths:  r.positive("backupMonthlyRetentionMonths"),
+		VaultLock:               r.boolean("backupVaultLock"),
+		CopyDestinationVaultArn: r.optionalStr("backupCopyDestinationVaultArn"),
+		ForceDestroy:            !cfg.ProtectData,
 	}
 	return s
 }
@@ -224,23 +231,28 @@ func (r *reader) validateServices(s Services) {
 		"certificateDomain": "ingressCertificateDomain", "hostedZoneId": "ingressHostedZoneId",
 	}))
 	sec := s.Secrets
-	sec.OidcProviderArn, sec.OidcIssuer = wired, wired
 	r.component(sec.Validate(), keyMapper("", map[string]string{
 		"secrets": "applicationSecrets", "keyDeletionWindowDays": "kmsKeyDeletionWindowDays",
+		"deleteSecretsWithoutRecovery": "protectData",
 	}))
 	reg := s.Registry
 	reg.KmsKeyArn, reg.NodeRoleArn = wired, wired
-	r.component(reg.Validate(), keyMapper("registry", nil))
+	r.component(reg.Validate(), keyMapper("registry", map[string]string{"forceDelete": "protectData"}))
 	for _, b := range s.Buckets {
 		args := b.Args
 		args.KmsKeyArn, args.AccessLogsBucket = wired, wired
-		r.component(args.Validate(), keyMapper("bucket", nil))
+		r.component(args.Validate(), keyMapper("bucket", map[string]string{"forceDestroy": "protectData"}))
 	}
 	logs := s.LogsBucket
-	r.component(logs.Validate(), keyMapper("", map[string]string{"expireAfterDays": "accessLogRetentionDays"}))
+	r.component(logs.Validate(), keyMapper("", map[string]string{
+		"expireAfterDays": "accessLogRetentionDays", "forceDestroy": "protectData",
+	}))
 	bk := s.Backup
 	bk.KmsKeyArn = wired
-	r.component(bk.Validate(), keyMapper("backup", map[string]string{"copyDestinationVaultArn": "backupCopyDestinationVaultArn"}))
+	r.component(bk.Validate(), keyMapper("backup", map[string]string{
+		"copyDestinationVaultArn": "backupCopyDestinationVaultArn", "region": "aws:region",
+		"environment": "environment", "forceDestroy": "protectData",
+	}))
 }
 
 var indexSuffix = regexp.MustCompile(`\[[0-9]+\].*$`)
