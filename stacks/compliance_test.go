@@ -32,7 +32,7 @@ func TestBrokenStacksFailThePolicyPack(t *testing.T) {
 				c := *r
 				c.Inputs = r.Inputs.Copy()
 				switch {
-				case r.Type == rdsType && r.Name == "postgres":
+				case (r.Type == rdsType || r.Type == rdsClusterType) && r.Name == "postgres":
 					c.Inputs["storageEncrypted"] = resource.NewProperty(false)
 					delete(c.Inputs, "kmsKeyId")
 				case r.Type == "eks:index:Cluster":
