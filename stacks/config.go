@@ -109,15 +109,21 @@ func Load(stack string, src Source) (*Config, error) {
 	}
 
 	cfg.Cluster = cluster.ClusterArgs{
-		ClusterName:          "novacron-" + stack,
-		Region:               cfg.Region,
-		KubernetesVersion:    r.str("kubernetesVersion"),
-		EndpointPublicAccess: r.boolean("clusterEndpointPublicAccess"),
-		PublicAccessCidrs:    r.strings("clusterPublicAccessCidrs"),
-		AdminRoleArns:        r.strings("clusterAdminRoleArns"),
-		LogRetentionDays:     r.positive("clusterLogRetentionDays"),
+		ClusterName:                     "novacron-" + stack,
+		Region:                          cfg.Region,
+		AvailabilityZones:               zones,
+		KubernetesVersion:               r.str("kubernetesVersion"),
+		EndpointPublicAccess:            r.boolean("clusterEndpointPublicAccess"),
+		PublicAccessCidrs:               r.strings("clusterPublicAccessCidrs"),
+		EndpointAllowedCidrs:            r.strings("clusterEndpointAllowedCidrs"),
+		EndpointAllowedSecurityGroupIds: r.strings("clusterEndpointAllowedSecurityGroupIds"),
+		AdminRoleArns:                   r.strings("clusterAdminRoleArns"),
+		ReadOnlyRoleArns:                r.strings("clusterReadOnlyRoleArns"),
+		LogRetentionDays:                r.positive("clusterLogRetentionDays"),
 		NodeGroups: []cluster.NodeGroupArgs{
-			r.nodeGroup("general", nil, false),
+			// One group per zone: Prometheus, Alertmanager and Grafana keep zonal EBS volumes
+			// on these nodes (components/cluster doc.go, "Zones").
+			perZone(r.nodeGroup("general", nil, false)),
 			// The taint keeps everything that does not ask for a GPU off the expensive nodes.
 			r.nodeGroup("ml", []cluster.Taint{{Key: "ml-workload", Value: "true", Effect: "NoSchedule"}}, true),
 		},
@@ -203,8 +209,12 @@ func networkKey(field string) string {
 func clusterKey(field string) string {
 	if rest, ok := strings.CutPrefix(field, "nodeGroups."); ok {
 		if group, f, ok := strings.Cut(rest, "."); ok {
-			if f == "instanceTypes" {
+			switch f {
+			case "instanceTypes":
 				f = "instanceType"
+			case "perZone":
+				// A zonal group's zones (and the group names derived from them) come from here.
+				return "availabilityZones"
 			}
 			return group + upperFirst(f)
 		}
@@ -214,10 +224,17 @@ func clusterKey(field string) string {
 		return "aws:region"
 	case "kubernetesVersion", "nvidiaDevicePluginVersion":
 		return field
-	case "publicAccessCidrs", "adminRoleArns", "logRetentionDays", "endpointPublicAccess":
+	case "publicAccessCidrs", "adminRoleArns", "readOnlyRoleArns", "logRetentionDays", "endpointPublicAccess",
+		"endpointAllowedCidrs", "endpointAllowedSecurityGroupIds":
 		return "cluster" + upperFirst(field)
 	}
 	return field
+}
+
+// perZone splits a node group into one group per availability zone.
+func perZone(ng cluster.NodeGroupArgs) cluster.NodeGroupArgs {
+	ng.PerZone = true
+	return ng
 }
 
 // databaseKey maps database.PostgresArgs fields to config keys.

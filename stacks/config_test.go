@@ -48,6 +48,18 @@ func TestInvalidConfig(t *testing.T) {
 			`production: novacron-platform:availabilityZones must be a list of strings, got "us-east-1a"`},
 		{"min above max", map[string]string{"mlMinSize": "6"},
 			`production: novacron-platform:mlMaxSize (5) must not be below minSize (6)`},
+		{"private endpoint nobody may reach", map[string]string{"clusterEndpointAllowedCidrs": "[]"},
+			`production: novacron-platform:clusterEndpointAllowedCidrs must list the networks of the runners, bastions or VPNs that deploy`},
+		{"deployer group not an id", map[string]string{"clusterEndpointAllowedSecurityGroupIds": `["runners"]`},
+			`production: novacron-platform:clusterEndpointAllowedSecurityGroupIds must be security group ids`},
+		{"preview role also admin", map[string]string{
+			"clusterAdminRoleArns":    `["arn:aws:iam::123456789012:role/ci"]`,
+			"clusterReadOnlyRoleArns": `["arn:aws:iam::123456789012:role/ci"]`,
+		}, `production: novacron-platform:clusterReadOnlyRoleArns must not repeat a role already in adminRoleArns`},
+		{"Kubernetes version without pinned add-ons", map[string]string{"kubernetesVersion": "1.39"},
+			`production: novacron-platform:kubernetesVersion must be one with pinned add-on versions`},
+		{"general pool without room in every zone", map[string]string{"generalMinSize": "1", "generalDesiredSize": "1", "generalMaxSize": "2"},
+			`production: novacron-platform:generalMaxSize (2) must be at least the number of zones (3)`},
 		{"desired outside min..max", map[string]string{"generalDesiredSize": "11"},
 			`production: novacron-platform:generalDesiredSize (11) must be between minSize (3) and maxSize (10)`},
 		{"size not a number", map[string]string{"generalMaxSize": "ten"},
@@ -201,6 +213,10 @@ func TestReadStackFilesErrors(t *testing.T) {
 		files.MissingSecrets())
 	_, err = Load("empty", files)
 	require.ErrorContains(t, err, "empty: novacron-platform:grafanaAdminPassword is not set; run `pulumi config set --secret grafanaAdminPassword`")
+	// Who may reach the private API endpoint has no default on purpose: the stack must say.
+	_, err = Load("empty", files.WithSecretPlaceholders())
+	require.ErrorContains(t, err, "empty: novacron-platform:clusterEndpointAllowedCidrs must list the networks of the runners")
+	files.Values[Key("clusterEndpointAllowedCidrs")] = `["10.0.0.0/16"]`
 	cfg, err := Load("empty", files.WithSecretPlaceholders())
 	require.NoError(t, err)
 	assert.Equal(t, "production", cfg.Environment, "defaults are production's figures and guards")

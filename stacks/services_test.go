@@ -34,10 +34,12 @@ func TestMonitoringHasThePlansValues(t *testing.T) {
 			// Helm releases wait for the nodes they run on and the storage class; only the GPU
 			// device plugin waits for the GPU pool, so GPU capacity never holds the platform back.
 			sc := mocktest.Find(t, eng, "kubernetes:storage.k8s.io/v1:StorageClass", "cluster-fast-ssd")
-			general := mocktest.Find(t, eng, nodeGroupType, "cluster-general")
 			gpu := mocktest.Find(t, eng, nodeGroupType, "cluster-ml")
 			for _, r := range eng.ByType(releaseType) {
-				assert.True(t, waitsFor(eng, r, general.URN), "%s waits for the general node group", r.Name)
+				for _, zone := range []string{"us-east-1a", "us-east-1b", "us-east-1c"} {
+					general := mocktest.Find(t, eng, nodeGroupType, "cluster-general-"+zone)
+					assert.True(t, waitsFor(eng, r, general.URN), "%s waits for the general node group in %s", r.Name, zone)
+				}
 				switch r.Name {
 				case "cluster-ml-nvidia-device-plugin":
 					assert.True(t, waitsFor(eng, r, gpu.URN), "the device plugin waits for the GPU pool")

@@ -58,27 +58,41 @@ func TestNodeGroups(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.stack, func(t *testing.T) {
 			eng := runStack(t, tt.stack)
-			require.Len(t, eng.ByType(nodeGroupType), 2)
+			// The general pool is one group per zone (its pods keep zonal EBS volumes); the GPU
+			// pool one group across the zones.
+			zones := []string{"us-east-1a", "us-east-1b", "us-east-1c"}
+			require.Len(t, eng.ByType(nodeGroupType), len(zones)+1)
+			groups := map[string][]string{"ml": {"cluster-ml"}}
+			for _, z := range zones {
+				groups["general"] = append(groups["general"], "cluster-general-"+z)
+			}
 			for name, want := range map[string]pool{"general": tt.general, "ml": tt.ml} {
-				ng := mocktest.Find(t, eng, nodeGroupType, "cluster-"+name)
-				assert.Equal(t, []string{want.instanceType}, mocktest.Strs(t, ng, "instanceTypes"), name)
-				assert.Equal(t, want.amiType, mocktest.Str(t, ng, "amiType"), name)
-				assert.Equal(t, want.minSize, mocktest.Num(t, ng, "scalingConfig.minSize"), name)
-				assert.Equal(t, want.desired, mocktest.Num(t, ng, "scalingConfig.desiredSize"), name)
-				assert.Equal(t, want.maxSize, mocktest.Num(t, ng, "scalingConfig.maxSize"), name)
-				assert.Equal(t, name, mocktest.Str(t, ng, "labels.workload"), name)
-				assert.Equal(t, want.taints, taints(t, ng), name)
-				assert.Contains(t, ng.IgnoreChanges, "scalingConfig.desiredSize", "the autoscaler owns desiredSize")
-
 				lt := mocktest.Find(t, eng, "aws:ec2/launchTemplate:LaunchTemplate", "cluster-"+name)
 				assert.Equal(t, "required", mocktest.Str(t, lt, "metadataOptions.httpTokens"), "IMDSv2 only")
 				mappings, _ := lt.Input("blockDeviceMappings")
 				require.Len(t, mappings.ArrayValue(), 1)
 				ebs := mappings.ArrayValue()[0].ObjectValue()["ebs"].ObjectValue()
 				assert.Equal(t, "true", ebs["encrypted"].StringValue())
-				assert.Contains(t, ng.Dependencies, lt.URN)
-				_, hasSSH := ng.Input("remoteAccess")
-				assert.False(t, hasSSH, "no SSH access to nodes")
+
+				var minSize, desired, maxSize float64
+				for _, groupName := range groups[name] {
+					ng := mocktest.Find(t, eng, nodeGroupType, groupName)
+					assert.Equal(t, []string{want.instanceType}, mocktest.Strs(t, ng, "instanceTypes"), groupName)
+					assert.Equal(t, want.amiType, mocktest.Str(t, ng, "amiType"), groupName)
+					assert.Equal(t, "1.35", mocktest.Str(t, ng, "version"), "%s follows the control plane", groupName)
+					minSize += mocktest.Num(t, ng, "scalingConfig.minSize")
+					desired += mocktest.Num(t, ng, "scalingConfig.desiredSize")
+					maxSize += mocktest.Num(t, ng, "scalingConfig.maxSize")
+					assert.Positive(t, mocktest.Num(t, ng, "scalingConfig.maxSize"), "%s has room for a node", groupName)
+					assert.Equal(t, name, mocktest.Str(t, ng, "labels.workload"), groupName)
+					assert.Equal(t, want.taints, taints(t, ng), groupName)
+					assert.Contains(t, ng.IgnoreChanges, "scalingConfig.desiredSize", "the autoscaler owns desiredSize")
+					assert.Contains(t, ng.Dependencies, lt.URN)
+					_, hasSSH := ng.Input("remoteAccess")
+					assert.False(t, hasSSH, "no SSH access to nodes")
+				}
+				assert.Equal(t, []float64{want.minSize, want.desired, want.maxSize}, []float64{minSize, desired, maxSize},
+					"%s: the zone groups add up to the configured sizes", name)
 			}
 
 			// Scaling the GPU pool up from zero needs its label and taint on the Auto Scaling group.
