@@ -121,12 +121,15 @@ func TestProductionCost(t *testing.T) {
 		monthly    float64
 	}{
 		{"cluster", "EKS control plane", 73.00},
-		{"cluster-general", "Node group instances (m5.xlarge)", 700.80},        // 5 × 0.192 × 730
-		{"cluster-ml", "Node group instances (g5.2xlarge)", 1769.52},           // 2 × 1.212 × 730
-		{"cluster-general", "Node root volumes (gp3)", 40.00},                  // 5 × 100 GB × 0.08
-		{"cluster-ml", "Node root volumes (gp3)", 32.00},                       // 2 × 200 GB × 0.08
-		{"postgres", "RDS postgres db.r6g.xlarge, Multi-AZ (primary)", 656.27}, // 0.899 × 730
-		{"postgres", "RDS storage (gp3, Multi-AZ)", 230.00},                    // 1000 GB × 0.23
+		{"cluster-general-us-east-1a", "Node group instances (m5.xlarge)", 280.32}, // 2 of the 5 × 0.192 × 730
+		{"cluster-general-us-east-1b", "Node group instances (m5.xlarge)", 280.32}, // 2 of the 5
+		{"cluster-general-us-east-1c", "Node group instances (m5.xlarge)", 140.16}, // 1 of the 5
+		{"cluster-ml", "Node group instances (g5.2xlarge)", 1769.52},               // 2 × 1.212 × 730
+		{"cluster-general-us-east-1a", "Node root volumes (gp3)", 16.00},           // 2 × 100 GB × 0.08
+		{"cluster-general-us-east-1c", "Node root volumes (gp3)", 8.00},            // 1 × 100 GB × 0.08
+		{"cluster-ml", "Node root volumes (gp3)", 32.00},                           // 2 × 200 GB × 0.08
+		{"postgres", "RDS postgres db.r6g.xlarge, Multi-AZ (primary)", 656.27},     // 0.899 × 730
+		{"postgres", "RDS storage (gp3, Multi-AZ)", 230.00},                        // 1000 GB × 0.23
 		{"postgres", "Secrets Manager secret (RDS-managed master password)", 0.40},
 		{"postgres-replica-1", "RDS storage (gp3)", 115.00}, // 1000 GB × 0.115
 		{"cluster-secrets", "KMS key", 1.00},
@@ -177,11 +180,13 @@ func TestStagingCost(t *testing.T) {
 		name, item string
 		monthly    float64
 	}{
-		{"cluster-general", "Node group instances (m5.large)", 140.16},        // 2 × 0.096 × 730
-		{"cluster-ml", "Node group instances (g5.xlarge)", 0},                 // scaled to zero
-		{"postgres", "RDS postgres db.r6g.large, Multi-AZ (primary)", 328.50}, // 0.45 × 730
-		{"postgres", "RDS storage (gp3, Multi-AZ)", 23.00},                    // 100 GB × 0.23
-		{"network-nat-us-east-1a", "NAT gateway", 32.85},                      // a single NAT gateway
+		{"cluster-general-us-east-1a", "Node group instances (m5.large)", 70.08}, // 1 of the 2 × 0.096 × 730
+		{"cluster-general-us-east-1b", "Node group instances (m5.large)", 70.08}, // 1 of the 2
+		{"cluster-general-us-east-1c", "Node group instances (m5.large)", 0},     // none: 2 over 3 zones
+		{"cluster-ml", "Node group instances (g5.xlarge)", 0},                    // scaled to zero
+		{"postgres", "RDS postgres db.r6g.large, Multi-AZ (primary)", 328.50},    // 0.45 × 730
+		{"postgres", "RDS storage (gp3, Multi-AZ)", 23.00},                       // 100 GB × 0.23
+		{"network-nat-us-east-1a", "NAT gateway", 32.85},                         // a single NAT gateway
 	} {
 		assert.InDelta(t, tt.monthly, lineOf(t, r, tt.name, tt.item).MonthlyUSD, 0.001, "%s %s", tt.name, tt.item)
 	}
@@ -371,6 +376,9 @@ func TestBadInputExitsTwoNamingStackAndKey(t *testing.T) {
 		{"invalid values, all reported", func(t *testing.T) string {
 			return write(t, "invalid", "config:\n  novacron-platform:generalMaxSize: 1\n  novacron-platform:dbBackupRetentionDays: 40\n")
 		}, []string{"--stack", "invalid"}, []string{"invalid: novacron-platform:generalMaxSize", "invalid: novacron-platform:dbBackupRetentionDays"}},
+		{"private endpoint nobody may reach", func(t *testing.T) string {
+			return write(t, "private", "config:\n  novacron-platform:clusterEndpointPublicAccess: false\n")
+		}, []string{"--stack", "private"}, []string{"private: novacron-platform:clusterEndpointAllowedCidrs must list the networks"}},
 		{"region missing", func(t *testing.T) string {
 			return write(t, "noregion", "config:\n  aws:region: \"\"\n")
 		}, []string{"--stack", "noregion"}, []string{"noregion", "aws:region"}},
@@ -404,7 +412,8 @@ func TestBadInputExitsTwoNamingStackAndKey(t *testing.T) {
 }
 
 func TestEmptyStackFileRunsOnDefaults(t *testing.T) {
-	dir := projectCopy(t, "empty", "")
+	// Besides the deployers of the private endpoint, which have no default on purpose.
+	dir := projectCopy(t, "empty", "novacron-platform:clusterEndpointAllowedCidrs: [10.0.0.0/16]\n")
 	var stdout, stderr bytes.Buffer
 	code := realMain([]string{"--stack", "empty", "--dir", dir, "--format", "json"}, &stdout, &stderr)
 	require.Contains(t, []int{0, 1}, code, stderr.String())
@@ -413,7 +422,7 @@ func TestEmptyStackFileRunsOnDefaults(t *testing.T) {
 	assert.Equal(t, "empty", rep.Stack)
 	assert.Equal(t, "us-east-1", rep.Region, "Pulumi.yaml's aws:region")
 	// Pulumi.yaml's defaults are production's figures.
-	assert.InDelta(t, 700.80, lineOf(t, &rep, "cluster-general", "Node group instances (m5.xlarge)").MonthlyUSD, 0.001)
+	assert.InDelta(t, 280.32, lineOf(t, &rep, "cluster-general-us-east-1a", "Node group instances (m5.xlarge)").MonthlyUSD, 0.001)
 	assert.Empty(t, rep.Policy.ConfigFile, "no policy/config.empty.json: the pack's defaults")
 }
 
@@ -431,12 +440,13 @@ func TestBaselineComparison(t *testing.T) {
 	assert.Equal(t, "postgres-replica-1", b.Removed[0].Name)
 	var changed *Change
 	for i := range b.Changed {
-		if b.Changed[i].Name == "cluster-general" && b.Changed[i].Type == "aws:eks/nodeGroup:NodeGroup" {
+		if b.Changed[i].Name == "cluster-general-us-east-1c" && b.Changed[i].Type == "aws:eks/nodeGroup:NodeGroup" {
 			changed = &b.Changed[i]
 		}
 	}
 	require.NotNil(t, changed, "%+v", b.Changed)
-	assert.Contains(t, changed.Settings, SettingChange{Name: "desired", Before: "5", After: "6"})
+	// 5 over three zones is 2, 2, 1; 6 is 2, 2, 2: the third zone's group grows.
+	assert.Contains(t, changed.Settings, SettingChange{Name: "desired", Before: "1", After: "2"})
 	assert.True(t, changed.InputsChanged)
 	// One more m5.xlarge (140.16) and its 100 GB root volume (8.00); the replica's priced
 	// storage (115.00) goes away.
@@ -586,7 +596,8 @@ func BenchmarkPreflightProduction(b *testing.B) {
 
 func TestRegionWithoutPricesSaysSo(t *testing.T) {
 	project := projectCopy(t, "eu", "aws:region: eu-west-1\n"+
-		"novacron-platform:availabilityZones: [eu-west-1a, eu-west-1b, eu-west-1c]\n")
+		"novacron-platform:availabilityZones: [eu-west-1a, eu-west-1b, eu-west-1c]\n"+
+		"novacron-platform:clusterEndpointAllowedCidrs: [10.0.0.0/16]\n")
 	r, err := Run(Options{Dir: project, Stack: "eu"})
 	require.NoError(t, err)
 	assert.False(t, r.Cost.PricesAvailable)
@@ -597,5 +608,5 @@ func TestRegionWithoutPricesSaysSo(t *testing.T) {
 	assert.Contains(t, text, "no prices for eu-west-1 ·", "the summary does not show a total")
 	assert.NotContains(t, text, "$0.00/month")
 	// Quantities are still listed.
-	assert.InDelta(t, 3650, lineOf(t, r, "cluster-general", "Node group instances (m5.xlarge)").Quantity, 0.001)
+	assert.InDelta(t, 1460, lineOf(t, r, "cluster-general-eu-west-1a", "Node group instances (m5.xlarge)").Quantity, 0.001)
 }

@@ -253,6 +253,7 @@ func writeText(w io.Writer, r *Report) error {
 		p.f("  cost %s → %s (%s a month); critical path %s → %s min; mandatory violations %d → %d\n",
 			money(b.CostBeforeUSD), money(b.CostAfterUSD), signedMoney(b.CostDeltaUSD),
 			minutes(b.CriticalPathBeforeMinutes), minutes(b.CriticalPathAfterMinutes), b.MandatoryBefore, b.MandatoryAfter)
+		writeUpgradeText(p, b.Upgrade)
 		for _, a := range b.Added {
 			p.f("  + %s %s\n", a.Type, a.Name)
 		}
@@ -470,6 +471,7 @@ func writeMarkdown(w io.Writer, r *Report) error {
 		p.f("Cost %s → %s (**%s** a month); critical path %s → %s min; mandatory violations %d → %d.\n",
 			money(b.CostBeforeUSD), money(b.CostAfterUSD), signedMoney(b.CostDeltaUSD),
 			minutes(b.CriticalPathBeforeMinutes), minutes(b.CriticalPathAfterMinutes), b.MandatoryBefore, b.MandatoryAfter)
+		writeUpgradeMarkdown(p, b.Upgrade)
 		if len(b.Added)+len(b.Removed)+len(b.Changed) > 0 {
 			p.f("\n| Change | Resource | Type | Detail |\n|---|---|---|---|\n")
 			for _, a := range b.Added {

@@ -89,7 +89,8 @@ func Run(opts Options) (*Report, error) {
 	// report lists them.
 	missingSecrets := cfg.MissingSecrets()
 	cfg = cfg.WithSecretPlaceholders()
-	if _, err := stacks.Load(opts.Stack, cfg); err != nil {
+	loaded, err := stacks.Load(opts.Stack, cfg)
+	if err != nil {
 		var cerr *stacks.Error
 		if errors.As(err, &cerr) {
 			return nil, &ConfigError{Stack: opts.Stack, Problems: cerr.Problems}
@@ -108,6 +109,9 @@ func Run(opts Options) (*Report, error) {
 		}
 		if baseline.Stack != opts.Stack {
 			return nil, &UsageError{Msg: fmt.Sprintf("--baseline %s is a report of stack %q, not %q", opts.Baseline, baseline.Stack, opts.Stack)}
+		}
+		if err := checkKubernetesVersionMove(opts.Stack, opts.Baseline, baseline, loaded.Cluster.KubernetesVersion); err != nil {
+			return nil, err
 		}
 	}
 
