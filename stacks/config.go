@@ -2,8 +2,11 @@ package stacks
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -72,7 +75,7 @@ var SecretKeys = []string{"grafanaAdminPassword", "pagerdutyRoutingKey", "slackW
 // Load reads and validates the configuration of a stack. Every problem is reported, each naming
 // the stack and the key; nothing is half-loaded: on error the Config is nil.
 func Load(stack string, src Source) (*Config, error) {
-	r := &reader{stack: stack, get: src.Get}
+	r := newReader(stack, src)
 	cfg := &Config{Stack: stack}
 
 	cfg.Environment = r.str("environment")
@@ -83,11 +86,7 @@ func Load(stack string, src Source) (*Config, error) {
 		// A stack named after an environment is that environment: its tags must not say otherwise.
 		r.fail("environment", "must be %q in stack %q, got %q", stack, stack, cfg.Environment)
 	}
-	if region, ok := src.Get("aws:region"); ok && strings.TrimSpace(region) != "" {
-		cfg.Region = region
-	} else {
-		r.fail("aws:region", "is not set (add it to Pulumi.%s.yaml)", stack)
-	}
+	cfg.Region = r.region()
 	owner, costCenter := r.str("owner"), r.str("costCenter")
 	cfg.Tags = map[string]string{
 		"Project":     "novacron",
@@ -264,23 +263,78 @@ func upperFirst(s string) string {
 // reader parses config values, collecting a problem per bad key instead of stopping.
 type reader struct {
 	stack    string
+	src      Source
 	get      func(key string) (string, bool)
 	problems []string
 	// failed holds the keys already reported, so that a value that did not parse is not
 	// reported again by a component rule.
 	failed map[string]bool
+	// settled holds the keys whose stack-file entry was refused (wrong type, misplaced): that
+	// is their one message, and the default stands in for the value.
+	settled map[string]bool
+	// file is the source's stack-file side when ReadStackFiles read it, else nil.
+	file checkedFile
+	// regionValue is aws:region's value, for naming the key in the problems it causes.
+	regionValue string
+}
+
+// checkedFile is implemented by sources ReadStackFiles built: what the stack file check found,
+// the defaults of Pulumi.yaml, and which values are defaults standing in for encrypted ones.
+type checkedFile interface {
+	fileProblems() []fileProblem
+	declaredDefault(key string) (string, bool)
+	substitution(key string) string
+}
+
+func newReader(stack string, src Source) *reader {
+	r := &reader{stack: stack, src: src, get: src.Get, failed: map[string]bool{}, settled: map[string]bool{}}
+	if f, ok := src.(checkedFile); ok {
+		r.file = f
+		for _, p := range f.fileProblems() {
+			r.report(p.Subject, p.Message)
+			r.settled[shortKey(p.Subject)] = true
+		}
+	}
+	return r
+}
+
+// shortKey is the reader's name for a key: ours without the namespace, others in full.
+func shortKey(key string) string { return strings.TrimPrefix(key, Project+":") }
+
+// fullKey is the name a message uses: every key with its namespace.
+func fullKey(key string) string {
+	if strings.Contains(key, ":") || strings.HasSuffix(key, ".yaml") {
+		return key
+	}
+	return Key(key)
 }
 
 func (r *reader) fail(key, format string, args ...any) {
-	if r.failed == nil {
-		r.failed = map[string]bool{}
+	if r.settled[key] {
+		return // the stack file check has said what is wrong with this key
 	}
-	r.failed[key] = true
-	full := key
-	if !strings.Contains(key, ":") {
-		full = Key(key)
+	r.report(key, fmt.Sprintf(format, args...))
+}
+
+// report records one problem about subject (a key, or a stack file). The message never shows
+// a secret value, and values longer than a line are shortened.
+func (r *reader) report(subject, msg string) {
+	short := shortKey(subject)
+	r.failed[short] = true
+	reason := ""
+	if r.file != nil {
+		reason = r.file.substitution(fullKey(short))
 	}
-	r.problems = append(r.problems, fmt.Sprintf("%s: %s %s", r.stack, full, fmt.Sprintf(format, args...)))
+	if reason == "" && r.src != nil && r.src.IsSecret(fullKey(short)) {
+		if v, ok := r.get(fullKey(short)); ok {
+			msg = scrubSecret(msg, v)
+		}
+	}
+	msg = shortenQuoted(msg)
+	if reason == "encrypted" {
+		msg += " (the stack file's value is encrypted and cannot be read offline: this is Pulumi.yaml's default)"
+	}
+	r.problems = append(r.problems, fmt.Sprintf("%s: %s %s", r.stack, shortenText(fullKey(short)), msg))
 }
 
 func (r *reader) raw(key string) (string, bool) {
@@ -289,6 +343,50 @@ func (r *reader) raw(key string) (string, bool) {
 		r.fail(key, "is not set; Pulumi.yaml declares its default (Pulumi CLI 3.44 or later applies it)")
 	}
 	return v, ok
+}
+
+// fallback is the text that stands in for a value that could not be read: Pulumi.yaml's
+// default when the source knows it, so that the rules that combine keys (minSize against
+// maxSize) do not report a second, wrong problem about a value nobody wrote.
+func (r *reader) fallback(key string) (string, bool) {
+	if r.file == nil {
+		return "", false
+	}
+	return r.file.declaredDefault(Key(key))
+}
+
+// awsRegionPattern is the shape of an AWS region code (us-east-1, us-gov-west-1, eu-isoe-west-1).
+var awsRegionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
+
+// awsRegions are the regions the AWS provider package lists (pulumi-aws v6.83.4,
+// sdk/go/aws/pulumiEnums.go, Region), for suggestions; a well-formed region outside the list
+// is accepted, since AWS opens regions after the package is released.
+var awsRegions = []string{
+	"af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
+	"ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-7",
+	"ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
+	"eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1",
+	"sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2", "cn-north-1", "cn-northwest-1",
+	"us-gov-east-1", "us-gov-west-1", "us-iso-east-1", "us-iso-west-1", "us-isob-east-1", "eu-isoe-west-1",
+}
+
+// region reads aws:region, on which the zones, ARNs and prices of the stack depend.
+func (r *reader) region() string {
+	region, ok := r.get("aws:region")
+	region = strings.TrimSpace(region)
+	switch {
+	case !ok || region == "":
+		r.fail("aws:region", "is not set (add it to Pulumi.%s.yaml)", r.stack)
+	case !awsRegionPattern.MatchString(region):
+		hint := ""
+		if m := suggest(region, awsRegions); m != "" {
+			hint = "; did you mean " + m + "?"
+		}
+		r.fail("aws:region", "must be an AWS region code such as us-east-1, got %q%s", region, hint)
+	default:
+		r.regionValue = region
+	}
+	return region
 }
 
 // str reads a string; every string key of ours must have a value, since an empty one would
@@ -332,23 +430,54 @@ func isHTTPSURL(v string) bool {
 // positive reads a whole number that must be at least 1; for these keys a 0 would otherwise
 // mean "the component's default" rather than the 0 the stack file says.
 func (r *reader) positive(key string) int {
-	n := r.integer(key)
-	if _, ok := r.get(Key(key)); ok && n < 1 {
+	n, ok := r.wholeNumber(key)
+	if ok && n < 1 {
 		r.fail(key, "must be at least 1, got %d", n)
 	}
 	return n
 }
 
 func (r *reader) integer(key string) int {
-	v, ok := r.raw(key)
-	if !ok {
-		return 0
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil {
-		r.fail(key, "must be a whole number, got %q", v)
-	}
+	n, _ := r.wholeNumber(key)
 	return n
+}
+
+// maxWholeNumber bounds every whole number of the configuration. The AWS APIs take counts,
+// sizes and periods as Smithy integers, 32-bit signed (Smithy 2.0 specification, "Simple
+// types"), so nothing larger is a value AWS accepts; and the product of two such numbers (a
+// node count by a disk size, months by days) cannot overflow the 64-bit arithmetic of costs
+// and durations. The components hold each key to the service's own, smaller, limit.
+const maxWholeNumber = math.MaxInt32
+
+// wholeNumber reads a whole number; ok is false when the value was not one, and then the
+// default (or 0) stands in.
+func (r *reader) wholeNumber(key string) (n int, ok bool) {
+	v, set := r.raw(key)
+	if !set || r.settled[key] {
+		return r.fallbackInt(key), false
+	}
+	text := strings.TrimSpace(v)
+	i, err := strconv.ParseInt(text, 10, 64)
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange):
+		r.fail(key, "must be a whole number, got %q", v)
+	case err != nil && strings.HasPrefix(text, "-"), err == nil && i < math.MinInt32:
+		r.fail(key, "must be at least %d (the AWS APIs take 32-bit whole numbers), got %s", math.MinInt32, text)
+	case err != nil, i > maxWholeNumber:
+		r.fail(key, "must be at most %d (the AWS APIs take 32-bit whole numbers), got %s", maxWholeNumber, text)
+	default:
+		return int(i), true
+	}
+	return r.fallbackInt(key), false
+}
+
+func (r *reader) fallbackInt(key string) int {
+	if d, ok := r.fallback(key); ok {
+		if i, err := strconv.Atoi(d); err == nil {
+			return i
+		}
+	}
+	return 0
 }
 
 func (r *reader) boolean(key string) bool {
@@ -359,6 +488,9 @@ func (r *reader) boolean(key string) bool {
 	b, err := strconv.ParseBool(strings.TrimSpace(v))
 	if err != nil {
 		r.fail(key, "must be true or false, got %q", v)
+		if d, ok := r.fallback(key); ok {
+			b, _ = strconv.ParseBool(d)
+		}
 	}
 	return b
 }
@@ -372,6 +504,10 @@ func (r *reader) strings(key string) []string {
 	var list []string
 	if err := json.Unmarshal([]byte(v), &list); err != nil {
 		r.fail(key, "must be a list of strings, got %q", v)
+		if d, ok := r.fallback(key); ok {
+			list = nil
+			_ = json.Unmarshal([]byte(d), &list)
+		}
 	}
 	return list
 }
@@ -391,23 +527,6 @@ func (r *reader) nodeGroup(name string, taints []cluster.Taint, gpu bool) cluste
 	}
 }
 
-// component reports a component's problems under the config keys they come from.
-func (r *reader) component(problems validate.Problems, keyFor func(field string) string) {
-	reported := map[string]bool{}
-	for key := range r.failed {
-		reported[key] = true
-	}
-	for _, p := range problems {
-		if key := keyFor(p.Field); !reported[key] {
-			r.fail(key, "%s", p.Message)
-		}
-	}
-}
-
-// keysRead lists the keys Load reads, for the tests that keep Pulumi.yaml and the README honest.
-func keysRead() []string {
-	rec := recordingSource{}
-	_, _ = Load("keys", rec)
 // tagKeys are the config keys the default tags' values come from; the other tags are constants.
 var tagKeys = map[string]string{"Environment": "environment", "Owner": "owner", "CostCenter": "costCenter"}
 
@@ -431,6 +550,133 @@ func (r *reader) checkTags(tags map[string]string) {
 	r.component(p, func(field string) string { return field })
 }
 
+// component reports a component's problems under the config keys they come from.
+func (r *reader) component(problems validate.Problems, keyFor func(field string) string) {
+	reported := map[string]bool{}
+	for key := range r.failed {
+		reported[key] = true
+	}
+	for _, p := range problems {
+		key := keyFor(p.Field)
+		if reported[key] {
+			continue
+		}
+		msg := p.Message
+		if key != "aws:region" && r.regionValue == "" && r.failed["aws:region"] {
+			// With the region missing or malformed, rules that compare a key with it (zones of
+			// the region, a copy to another region) would blame the key for the region's fault.
+			if region, _ := r.get("aws:region"); strings.TrimSpace(region) == "" || strings.Contains(msg, strings.TrimSpace(region)) {
+				continue
+			}
+		}
+		if key != "aws:region" && r.regionValue != "" {
+			msg = nameRegion(msg, r.regionValue)
+		}
+		r.fail(key, "%s", msg)
+	}
+}
+
+// quoted matches a Go-quoted string in a message: how the rules quote the values they got.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// nameRegion makes a problem that involves the region name aws:region beside the key it is
+// reported under: a zone outside the region may be the zone's fault or the region's. Only the
+// message's own words change, never a quoted value.
+func nameRegion(msg, region string) string {
+	if strings.Contains(msg, "aws:region") {
+		return msg
+	}
+	standalone := regexp.MustCompile(`(^|[^a-z0-9-])(?:region )?` + regexp.QuoteMeta(region) + `($|[^a-z0-9-])`)
+	bounds := append(quoted.FindAllStringIndex(msg, -1), []int{len(msg), len(msg)})
+	from := 0
+	for _, q := range bounds {
+		part := msg[from:q[0]]
+		if loc := standalone.FindStringSubmatchIndex(part); loc != nil {
+			at, end := from+loc[3], from+loc[4]
+			return msg[:at] + "aws:region " + region + msg[end:]
+		}
+		from = q[1]
+	}
+	if !strings.Contains(msg, region) {
+		return msg
+	}
+	return msg + "; aws:region is " + region
+}
+
+// maxValueRunes is how much of a value a message shows; a stack file value can be a page long.
+const maxValueRunes = 60
+
+// shortenText cuts text longer than maxValueRunes, marking the cut with an ellipsis.
+func shortenText(s string) string {
+	if r := []rune(s); len(r) > maxValueRunes {
+		return string(r[:maxValueRunes-1]) + "…"
+	}
+	return s
+}
+
+// shortenQuoted shortens every quoted value of a message.
+func shortenQuoted(msg string) string {
+	return quoted.ReplaceAllStringFunc(msg, func(q string) string {
+		v, err := strconv.Unquote(q)
+		if err != nil || len([]rune(v)) <= maxValueRunes {
+			return q
+		}
+		return strconv.Quote(shortenText(v))
+	})
+}
+
+// scrubSecret replaces a secret value, and each item of a secret list, wherever a message
+// shows it: quoted, or as a word of its own.
+func scrubSecret(msg, value string) string {
+	values := []string{value}
+	var list []string
+	if json.Unmarshal([]byte(value), &list) == nil {
+		values = append(values, list...)
+	}
+	sort.Slice(values, func(i, j int) bool { return len(values[i]) > len(values[j]) })
+	for _, v := range values {
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		msg = strings.ReplaceAll(msg, strconv.Quote(v), SecretPlaceholder)
+		msg = replaceWord(msg, v, SecretPlaceholder)
+	}
+	return msg
+}
+
+// replaceWord replaces each occurrence of word in s that is not part of a longer word.
+func replaceWord(s, word, with string) string {
+	isWordByte := func(i int) bool {
+		if i < 0 || i >= len(s) {
+			return false
+		}
+		c := s[i]
+		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		j := strings.Index(s[i:], word)
+		if j < 0 {
+			b.WriteString(s[i:])
+			break
+		}
+		at := i + j
+		end := at + len(word)
+		b.WriteString(s[i:at])
+		if !isWordByte(at-1) && !isWordByte(end) {
+			b.WriteString(with)
+		} else {
+			b.WriteString(word)
+		}
+		i = end
+	}
+	return b.String()
+}
+
+// keysRead lists the keys Load reads, for the tests that keep Pulumi.yaml and the README honest.
+func keysRead() []string {
+	rec := recordingSource{}
+	_, _ = Load("keys", rec)
 	seen := map[string]bool(rec)
 	keys := make([]string, 0, len(seen))
 	for k := range seen {
