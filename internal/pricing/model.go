@@ -178,17 +178,40 @@ type estimator struct {
 
 func cents(x float64) float64 { return math.Round(x*100) / 100 }
 
+// maxFigure is the largest monthly amount (USD) or quantity the model prices. Far beyond any
+// real bill, it keeps every figure a finite number whose cents are exact in a float64 (below
+// 2^53 cents), so that totals neither overflow nor print as NaN or Inf; the stack
+// configuration bounds every count and size well below it.
+const maxFigure = 1e13
+
+// inRange reports whether x is a quantity or an amount the model can carry.
+func inRange(x float64) bool {
+	return !math.IsNaN(x) && x >= 0 && x <= maxFigure
+}
+
 // fixed adds a line of qty units at the price priceID.
 func (e *estimator) fixed(r *mock.Resource, item, priceID string, qty float64, unit, note string) {
 	l := e.line(r, item, priceID, note)
 	l.Quantity = qty
 	l.Unit = unit
+	if !inRange(qty) {
+		l.Kind = NoPrice
+		l.Quantity = 0
+		l.Note = joinNote(l.Note, "quantity out of range: not priced")
+		e.lines = append(e.lines, l)
+		return
+	}
 	if p, ok := e.table.Price(priceID); ok {
 		e.used[priceID] = true
 		l.Kind = Fixed
 		l.Unit = p.Unit
 		l.UnitPriceUSD = p.USD
 		l.MonthlyUSD = cents(qty * p.USD)
+		if !inRange(l.MonthlyUSD) {
+			l.Kind = NoPrice
+			l.MonthlyUSD = 0
+			l.Note = joinNote(l.Note, "amount out of range: not priced")
+		}
 	} else {
 		l.Kind = NoPrice
 		l.Note = joinNote(l.Note, e.missing(priceID))
@@ -361,9 +384,9 @@ func (e *estimator) nodeGroup(r *mock.Resource) {
 		e.unpriced(r, item, "spot capacity: prices vary")
 		return
 	}
-	note := fmt.Sprintf("desiredSize %d × 730 h; the cluster autoscaler moves it between minSize %d and maxSize %d",
-		int(desired), int(minSize), int(maxSize))
-	if p, ok := e.table.Price(ec2ID(it)); ok {
+	note := fmt.Sprintf("desiredSize %s × 730 h; the cluster autoscaler moves it between minSize %s and maxSize %s",
+		count(desired), count(minSize), count(maxSize))
+	if p, ok := e.table.Price(ec2ID(it)); ok && inRange(maxSize*HoursPerMonth*p.USD) && inRange(minSize) {
 		note += fmt.Sprintf(" ($%.2f to $%.2f a month)", cents(minSize*HoursPerMonth*p.USD), cents(maxSize*HoursPerMonth*p.USD))
 	}
 	e.fixed(r, item, ec2ID(it), desired*HoursPerMonth, "hour", note)
@@ -386,7 +409,13 @@ func (e *estimator) nodeGroup(r *mock.Resource) {
 		return
 	}
 	e.volume(r, "Node root volumes", volType, size, desired,
-		fmt.Sprintf("%d × %g GB", int(desired), size))
+		fmt.Sprintf("%s × %g GB", count(desired), size))
+}
+
+// count prints a number of things read from the inputs without converting it to an integer
+// type, which a value out of range would overflow.
+func count(x float64) string {
+	return strconv.FormatFloat(x, 'f', -1, 64)
 }
 
 // volume prices count EBS volumes of size GiB; only gp3 is in the table.

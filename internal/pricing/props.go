@@ -1,6 +1,7 @@
 package pricing
 
 import (
+	"math"
 	"strconv"
 	"strings"
 
@@ -58,10 +59,11 @@ func num(pm resource.PropertyMap, path string) (float64, bool) {
 	}
 	switch {
 	case v.IsNumber():
-		return v.NumberValue(), true
+		f := v.NumberValue()
+		return f, !math.IsNaN(f) && !math.IsInf(f, 0)
 	case v.IsString():
 		f, err := strconv.ParseFloat(strings.TrimSpace(v.StringValue()), 64)
-		return f, err == nil
+		return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
 	}
 	return 0, false
 }
@@ -109,8 +111,8 @@ func gibibytes(q string) (float64, bool) {
 	for _, u := range units {
 		if n, ok := strings.CutSuffix(q, u.suffix); ok {
 			f, err := strconv.ParseFloat(n, 64)
-			if err != nil || f < 0 {
-				return 0, false
+			if err != nil || !(f >= 0) || math.IsInf(f*u.factor, 0) {
+				return 0, false // NaN, Inf and 1e400 are no sizes
 			}
 			return f * u.factor, true
 		}
