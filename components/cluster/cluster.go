@@ -129,10 +129,12 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		PublicAccessCidrs:      pulumi.ToStringArray(a.PublicAccessCidrs),
 		EnabledClusterLogTypes: pulumi.ToStringArray(ControlPlaneLogTypes),
 		EncryptionConfigKeyArn: secretsKey,
-		ClusterSecurityGroup:   sgs.controlPlane,
-		AuthenticationMode:     &apiAuthentication,
-		AccessEntries:          accessEntries,
-		SkipDefaultNodeGroup:   pulumi.BoolRef(true),
+		// pulumi-eks v2.8.1 hands this group to the cluster as vpcConfig.securityGroupIds
+		// (nodejs/eks/cluster.ts): its rules decide who reaches the API server, deployers included.
+		ClusterSecurityGroup: sgs.controlPlane,
+		AuthenticationMode:   &apiAuthentication,
+		AccessEntries:        accessEntries,
+		SkipDefaultNodeGroup: pulumi.BoolRef(true),
 		// pulumi-eks's own CNI manifest has no network-policy switch and needs kubectl at deploy
 		// time; the vpc-cni EKS add-on below replaces it.
 		UseDefaultVpcCni: pulumi.BoolRef(true),
