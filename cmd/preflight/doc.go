@@ -15,9 +15,12 @@
 //
 // It reads Pulumi.yaml and Pulumi.<stack>.yaml with the stacks package, validates them with the
 // same rules as the program (bad configuration exits 2 naming the stack and the key), and runs
-// stacks.Run under the recording mock engine. Values stored as `secure:` stay secret
-// placeholders. --format json writes the Report (schema in docs/preflight.md, versioned by
-// SchemaVersion); --baseline compares with an earlier JSON report of the same stack.
+// stacks.Run under the recording mock engine. The stack file is held to Pulumi.yaml: unknown
+// keys, keys outside config: and values of the wrong type exit 2 too. Values stored as
+// `secure:` cannot be decrypted offline: the platform's secrets stay placeholders, and any other
+// encrypted key is checked with its Pulumi.yaml default, which a note on stderr says. --format
+// json writes the Report (schema in docs/preflight.md, versioned by SchemaVersion); --baseline
+// compares with an earlier JSON report of the same stack.
 //
 // Exit codes: 0 clean, 1 mandatory policy violations, 2 bad usage or bad configuration. The
 // command never panics: anything unexpected is one line on stderr and exit code 2. A progress

@@ -68,6 +68,13 @@ func realMain(args []string, stdout, stderr io.Writer) (code int) {
 	opts.Progress = stderr
 
 	rep, err := runPreflight(opts)
+	var cerr *ConfigError
+	switch {
+	case rep != nil:
+		writeNotes(stderr, rep.notes)
+	case errors.As(err, &cerr):
+		writeNotes(stderr, cerr.Notes)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "preflight: %s\n", err)
 		return exitUsage
@@ -81,4 +88,11 @@ func realMain(args []string, stdout, stderr io.Writer) (code int) {
 			plural(rep.Policy.Mandatory, "mandatory policy violation", "mandatory policy violations"))
 	}
 	return rep.ExitCode
+}
+
+// writeNotes prints where the evaluation departed from the stack file, one line each.
+func writeNotes(w io.Writer, notes []string) {
+	for _, n := range notes {
+		fmt.Fprintf(w, "preflight: note: %s\n", oneLine(n))
+	}
 }

@@ -38,42 +38,72 @@ func Write(w io.Writer, r *Report, format string) error {
 	return &UsageError{Msg: fmt.Sprintf("--format %q is not one of %s", format, strings.Join(Formats, ", "))}
 }
 
-// money prints dollars with thousands separators: $4,467.60.
+// notComputable stands for an amount or a quantity that is not a finite number. The pricing
+// never produces one from a configuration that loads; this keeps "NaN" and "+Inf" out of the
+// report if it ever did.
+const notComputable = "n/a"
+
+// money prints dollars with thousands separators, rounded to cents: $4,467.60. A negative
+// amount that rounds to zero prints as $0.00, and every finite amount prints in full, however
+// large (no integer conversion that could overflow).
 func money(x float64) string {
-	neg := x < 0
-	cents := int64(math.Round(math.Abs(x) * 100))
-	whole := strconv.FormatInt(cents/100, 10)
-	for i := len(whole) - 3; i > 0; i -= 3 {
-		whole = whole[:i] + "," + whole[i:]
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return notComputable
 	}
-	s := fmt.Sprintf("$%s.%02d", whole, cents%100)
-	if neg {
+	if math.Abs(x) < 1e15 {
+		// Cents are exact below 2^53 cents: round the way the pricing does (half away from zero).
+		x = math.Round(x*100) / 100
+	}
+	digits := strconv.FormatFloat(math.Abs(x), 'f', 2, 64)
+	whole, frac, _ := strings.Cut(digits, ".")
+	var b strings.Builder
+	for i, d := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(d)
+	}
+	s := "$" + b.String() + "." + frac
+	if x < 0 && digits != "0.00" {
 		s = "-" + s
 	}
 	return s
 }
 
-// signedMoney prints a delta with its sign.
+// signedMoney prints a delta with its sign; zero is +$0.00.
 func signedMoney(x float64) string {
-	if x >= 0 {
-		return "+" + money(x)
+	m := money(x)
+	if m == notComputable || strings.HasPrefix(m, "-") {
+		return m
 	}
-	return money(x)
+	return "+" + m
 }
 
 // unitPrice prints "$0.192/hour"; small prices keep their digits.
 func unitPrice(usd float64, unit string) string {
+	if math.IsNaN(usd) || math.IsInf(usd, 0) {
+		return notComputable + "/" + unit
+	}
 	return "$" + strconv.FormatFloat(usd, 'f', -1, 64) + "/" + unit
 }
 
 // minutes prints at least one and at most two decimals: 25.0, 12.5, 0.25.
 func minutes(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return notComputable
+	}
+	if math.Abs(x) < 0.005 {
+		x = 0 // no "-0.0"
+	}
 	return strings.TrimSuffix(strconv.FormatFloat(x, 'f', 2, 64), "0")
 }
 
 func quantity(x float64) string {
-	if x == math.Trunc(x) {
-		return strconv.FormatFloat(x, 'f', 0, 64)
+	switch {
+	case math.IsNaN(x) || math.IsInf(x, 0):
+		return notComputable
+	case x == math.Trunc(x):
+		return strconv.FormatFloat(x+0, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(x, 'f', 2, 64)
 }

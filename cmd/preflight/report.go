@@ -34,6 +34,9 @@ type Report struct {
 
 	// plan answers questions the JSON does not carry (does X wait for Y), for tests and tools.
 	plan *deploy.Plan
+	// notes say where the evaluation departed from the stack file (an encrypted value checked
+	// with its default); the command prints them on stderr.
+	notes []string
 }
 
 // Summary holds the headline figures.

@@ -45,6 +45,9 @@ func (e *UsageError) Error() string { return e.Msg }
 type ConfigError struct {
 	Stack    string
 	Problems []string
+	// Notes say where the evaluation departed from the stack file (encrypted values checked
+	// with their defaults); they name keys, never values.
+	Notes []string
 }
 
 func (e *ConfigError) Error() string {
@@ -93,9 +96,9 @@ func Run(opts Options) (*Report, error) {
 	if err != nil {
 		var cerr *stacks.Error
 		if errors.As(err, &cerr) {
-			return nil, &ConfigError{Stack: opts.Stack, Problems: cerr.Problems}
+			return nil, &ConfigError{Stack: opts.Stack, Problems: cerr.Problems, Notes: cfg.Notes}
 		}
-		return nil, &ConfigError{Stack: opts.Stack, Problems: []string{err.Error()}}
+		return nil, &ConfigError{Stack: opts.Stack, Problems: []string{err.Error()}, Notes: cfg.Notes}
 	}
 
 	policyCfg, policyFile, err := policyConfig(opts)
@@ -128,6 +131,7 @@ func Run(opts Options) (*Report, error) {
 		Stack:         opts.Stack,
 		Region:        region,
 		SecretsNotSet: missingSecrets,
+		notes:         cfg.Notes,
 	}
 	if rep.SecretsNotSet == nil {
 		rep.SecretsNotSet = []string{}
