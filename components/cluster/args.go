@@ -331,11 +331,11 @@ func (ng NodeGroupArgs) validate(kubernetesVersion string, groups int) validate.
 	if typesOK && amiOK && len(types) > 0 {
 		awslimits.CheckNodeGroupImage(&p, "instanceTypes", "amiType", types, ng.AmiType, ng.Gpu)
 	}
+	awslimits.CheckScaling(&p, "minSize", "desiredSize", "maxSize", ng.MinSize, ng.DesiredSize, ng.MaxSize, groups)
 	p.IntRange("diskSizeGb", ng.DiskSizeGb, 20, 16384)
 	for _, t := range ng.Taints {
 		if t.Key == "" {
 			p.Addf("taints", "must have a key")
-	awslimits.CheckScaling(&p, "minSize", "desiredSize", "maxSize", ng.MinSize, ng.DesiredSize, ng.MaxSize, groups)
 		}
 		if !slices.Contains(taintEffects, t.Effect) {
 			p.Addf("taints", "effect must be one of %v, got %q", taintEffects, t.Effect)
