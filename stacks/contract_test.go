@@ -319,3 +319,16 @@ func TestShortenAndScrub(t *testing.T) {
 	assert.Equal(t, `got [secret] and [secret]`, scrubSecret(`got "a.example" and b.example`, `["a.example","b.example"]`))
 	assert.Equal(t, "[secret] x [secret]", replaceWord("secret x secret", "secret", "[secret]"))
 }
+
+// TestRefusedEntriesDoNotBreakTheFile: a refused top-level entry may hold a YAML anchor the
+// config uses; the file still loads, the entry is reported, and a refused key is not read.
+func TestRefusedEntriesDoNotBreakTheFile(t *testing.T) {
+	files, err := stackFile(t, "t", "x-zones: &zones [us-east-1a, us-east-1b]\nconfig:\n"+
+		"  novacron-platform:availabilityZones: *zones\n  aws:secretKey: not-read\n")
+	require.NoError(t, err)
+	assert.Equal(t, `["us-east-1a","us-east-1b"]`, files.Values[Key("availabilityZones")])
+	assert.NotContains(t, files.Values, "aws:secretKey")
+	require.Len(t, files.fileProblems(), 2)
+	assert.Contains(t, files.fileProblems()[0].Message, `has top-level key "x-zones"`)
+	assert.Equal(t, "aws:secretKey", files.fileProblems()[1].Subject)
+}

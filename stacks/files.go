@@ -201,7 +201,7 @@ func ReadStackFiles(dir, stack string) (*StackConfig, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
-	cleaned, wrongType, err := out.checkFile(raw)
+	cleaned, check, err := out.checkFile(raw)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %s", path, plainError(err))
 	}
@@ -216,7 +216,9 @@ func ReadStackFiles(dir, stack string) (*StackConfig, error) {
 		value := ps.Config[key]
 		full := key.String()
 		switch {
-		case wrongType[full]:
+		case check.refused[full]:
+			continue // reported; nothing reads it
+		case check.wrongType[full]:
 			// Reported once, by name; the default stands in so that no rule downstream
 			// reports a second, wrong problem about a value nobody wrote.
 			out.useDefault(full, "")
@@ -259,28 +261,37 @@ func (s *StackConfig) problem(subject, format string, args ...any) {
 	s.problems = append(s.problems, fileProblem{subject, fmt.Sprintf(format, args...)})
 }
 
-// checkFile holds the stack file's layout and keys to the schema. It returns the file without
-// the entries it refused (so that nothing reads them) and the keys whose values have the wrong
-// type; an error when the file is not a stack file at all.
-func (s *StackConfig) checkFile(raw []byte) ([]byte, map[string]bool, error) {
-	wrongType := map[string]bool{}
+// fileCheck is what checkFile found besides the problems it recorded.
+type fileCheck struct {
+	// refused are the config keys the program does not read (unknown, another namespace).
+	refused map[string]bool
+	// wrongType are the keys whose values do not have the declared type.
+	wrongType map[string]bool
+}
+
+// checkFile holds the stack file's layout and keys to the schema and records what it finds.
+// It returns the file for the Pulumi loader, without the entries the loader itself would fail
+// on (a key of three parts, a key set twice); an error when the file is not a stack file at all.
+func (s *StackConfig) checkFile(raw []byte) ([]byte, fileCheck, error) {
+	check := fileCheck{refused: map[string]bool{}, wrongType: map[string]bool{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return nil, nil, err
+		return nil, check, err
 	}
 	if len(doc.Content) == 0 {
-		return raw, wrongType, nil // an empty file: Pulumi.yaml's defaults
+		return raw, check, nil // an empty file: Pulumi.yaml's defaults
 	}
 	top := resolve(doc.Content[0])
 	if isNull(top) {
-		return raw, wrongType, nil
+		return raw, check, nil
 	}
 	if top.Kind != yaml.MappingNode {
-		return nil, nil, fmt.Errorf("a stack file holds settings such as config: (%s), got %s at line %d",
+		return nil, check, fmt.Errorf("a stack file holds settings such as config: (%s), got %s at line %d",
 			strings.Join(stackFileKeys, ", "), describe(top), top.Line)
 	}
+	// Top-level entries other than the settings stay in the file (the loader ignores them, and
+	// one may hold a YAML anchor the config uses); they are reported.
 	changed := false
-	var kept []*yaml.Node
 	for i := 0; i+1 < len(top.Content); i += 2 {
 		k, v := top.Content[i], top.Content[i+1]
 		name := k.Value
@@ -289,14 +300,12 @@ func (s *StackConfig) checkFile(raw []byte) ([]byte, map[string]bool, error) {
 			s.problem(s.File, "has a key that is not a name at line %d", k.Line)
 		case slices.Contains(stackFileKeys, name):
 			if name == "config" {
-				c, err := s.checkConfig(v, wrongType)
+				c, err := s.checkConfig(v, check)
 				if err != nil {
-					return nil, nil, err
+					return nil, check, err
 				}
 				changed = changed || c
 			}
-			kept = append(kept, k, v)
-			continue
 		case s.isConfigKey(name):
 			full := name
 			if !hasNamespace(name) {
@@ -311,14 +320,12 @@ func (s *StackConfig) checkFile(raw []byte) ([]byte, map[string]bool, error) {
 			}
 			s.problem(s.File, "has top-level key %q (line %d), which is not a stack setting; %s", shortenText(name), k.Line, hint)
 		}
-		changed = true
 	}
 	if !changed {
-		return raw, wrongType, nil
+		return raw, check, nil
 	}
-	top.Content = kept
 	out, err := yaml.Marshal(&doc)
-	return out, wrongType, err
+	return out, check, err
 }
 
 // isConfigKey reports whether a top-level name is a config key that lost its place under
@@ -333,9 +340,9 @@ func (s *StackConfig) isConfigKey(name string) bool {
 	return suggest(name, stackFileKeys) == "" && suggest(name, s.declaredNames()) != ""
 }
 
-// checkConfig checks each entry of config: against the schema. It removes the entries it
-// refuses and reports whether it did.
-func (s *StackConfig) checkConfig(node *yaml.Node, wrongType map[string]bool) (bool, error) {
+// checkConfig checks each entry of config: against the schema. It removes the entries the
+// Pulumi loader would fail on and reports whether it did.
+func (s *StackConfig) checkConfig(node *yaml.Node, check fileCheck) (bool, error) {
 	node = resolve(node)
 	if isNull(node) {
 		return false, nil
@@ -375,7 +382,8 @@ func (s *StackConfig) checkConfig(node *yaml.Node, wrongType map[string]bool) (b
 		seen[full] = k.Line
 		if msg := s.keyProblem(full); msg != "" {
 			s.problem(full, "%s", msg)
-			changed = true
+			check.refused[full] = true
+			kept = append(kept, k, v)
 			continue
 		}
 		// A secret's value is never quoted back, not even to say that its type is wrong: the
@@ -383,7 +391,7 @@ func (s *StackConfig) checkConfig(node *yaml.Node, wrongType map[string]bool) (b
 		if d, ok := s.Schema[full]; ok && !d.Secret {
 			if msg := typeProblem(d, v); msg != "" {
 				s.problem(full, "%s", msg)
-				wrongType[full] = true
+				check.wrongType[full] = true
 			}
 		}
 		kept = append(kept, k, v)
