@@ -246,7 +246,7 @@ func TestClusterInvalidArgs(t *testing.T) {
 			"nodeGroups.general.desiredSize (11) must be between minSize (3) and maxSize (10)"},
 		{"no instance type", func(a *ClusterArgs) { a.NodeGroups[0].InstanceTypes = nil }, "nodeGroups.general.instanceTypes must name at least one EC2 instance type"},
 		{"bad instance type", func(a *ClusterArgs) { a.NodeGroups[0].InstanceTypes = []string{"large"} },
-			`nodeGroups.general.instanceTypes must be an EC2 instance type of a catalogued family (c5, c6a`},
+			`nodeGroups.general.instanceTypes must be an EC2 instance type of a catalogued family (general purpose t3, t3a, t4g, m5 to m7;`},
 		{"misspelt instance type", func(a *ClusterArgs) { a.NodeGroups[0].InstanceTypes = []string{"m5.xlage"} },
 			`nodeGroups.general.instanceTypes must be an EC2 instance type, got "m5.xlage" (did you mean "m5.xlarge"?)`},
 		{"abbreviated GPU type", func(a *ClusterArgs) { a.NodeGroups[1].InstanceTypes = []string{"p3.2xl"} },

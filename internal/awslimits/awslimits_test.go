@@ -2,6 +2,8 @@ package awslimits
 
 import (
 	"net/netip"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -139,7 +141,8 @@ func TestCheckInstanceType(t *testing.T) {
 		{"p3.2xlarge", `"p3.2xlarge" is retired by AWS: P3 instances are no longer offered`},
 		{"p3dn.24xlarge", `is retired by AWS`},
 		{"m5.huge", `got "m5.huge" (m5 sizes: large, xlarge, 2xlarge`},
-		{"x2idn.metal", `must be an EC2 instance type of a catalogued family (c5, c6a`},
+		{"x2idn.metal", `must be an EC2 instance type of a catalogued family (general purpose t3, t3a, t4g, m5 to m7; compute c5 to c7; ` +
+			`memory r5 to r7; NVIDIA GPU g4dn, g5, g5g, g6, g6e, gr6, p4d to p5en; internal/awslimits), got "x2idn.metal"`},
 		{"", `must be an EC2 instance type of a catalogued family`},
 	}
 	for _, tt := range tests {
@@ -352,7 +355,8 @@ func TestCheckPublicAccessCIDRs(t *testing.T) {
 		{"the world in halves", []string{"0.0.0.0/1", "128.0.0.0/1"},
 			"must not open the API server to the whole internet: together 0.0.0.0/1, 128.0.0.0/1 cover every public IPv4 address"},
 		{"the world around the private ranges", []string{"0.0.0.0/5", "8.0.0.0/7", "11.0.0.0/8", "12.0.0.0/6", "16.0.0.0/4",
-			"32.0.0.0/3", "64.0.0.0/2", "128.0.0.0/1"}, "cover every public IPv4 address"},
+			"32.0.0.0/3", "64.0.0.0/2", "128.0.0.0/1"},
+			"together 0.0.0.0/5, 8.0.0.0/7, 11.0.0.0/8, 5 more cover every public IPv4 address"},
 		{"half the world", []string{"0.0.0.0/1"}, ""},
 		{"host bits set", []string{"203.0.112.7/24"}, `must be a network address (203.0.112.0/24), got "203.0.112.7/24"`},
 		{"not a CIDR", []string{"office"}, `must be an IPv4 CIDR block such as 10.0.0.0/16, got "office"`},
@@ -417,5 +421,23 @@ func TestARNRegion(t *testing.T) {
 		region, ok := ARNRegion(tt.arn)
 		assert.Equal(t, tt.ok, ok, tt.arn)
 		assert.Equal(t, tt.region, region, tt.arn)
+	}
+}
+
+// TestFamilySummary keeps the one-line summary of the catalogue in step with it: every live
+// family is named, or inside one of the summary's ranges.
+func TestFamilySummary(t *testing.T) {
+	ranges := map[byte][2]int{'m': {5, 7}, 'c': {5, 7}, 'r': {5, 7}, 'p': {4, 5}}
+	named := regexp.MustCompile(`[a-z]+[0-9][a-z0-9]*`).FindAllString(familySummary, -1)
+	for _, f := range Families() {
+		if f == "p3" || f == "p3dn" {
+			continue // retired, refused by name
+		}
+		if slices.Contains(named, f) {
+			continue
+		}
+		r, ok := ranges[f[0]]
+		gen := int(f[1] - '0')
+		assert.True(t, ok && gen >= r[0] && gen <= r[1], "%s is named in the summary or inside one of its ranges", f)
 	}
 }

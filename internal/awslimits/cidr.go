@@ -1,6 +1,7 @@
 package awslimits
 
 import (
+	"fmt"
 	"net/netip"
 	"sort"
 	"strings"
@@ -129,9 +130,14 @@ func CheckPublicAccessCIDRs(p *validate.Problems, field string, cidrs []string) 
 	case len(valid) == 1:
 		p.Addf(field, "must not open the API server to the whole internet, got %q", valid[0])
 	default:
-		names := make([]string, len(valid))
-		for i, v := range valid {
-			names[i] = v.String()
+		// Name a few blocks, not a list of 40, so that the message stays readable.
+		const named = 3
+		names := make([]string, 0, named+1)
+		for _, v := range valid[:min(len(valid), named)] {
+			names = append(names, v.String())
+		}
+		if len(valid) > named {
+			names = append(names, fmt.Sprintf("%d more", len(valid)-named))
 		}
 		p.Addf(field, "must not open the API server to the whole internet: together %s cover every public IPv4 address, like 0.0.0.0/0",
 			strings.Join(names, ", "))
