@@ -404,26 +404,6 @@ func TestCheckAutoscalerImage(t *testing.T) {
 	}
 }
 
-func TestARNRegion(t *testing.T) {
-	tests := []struct {
-		arn, region string
-		ok          bool
-	}{
-		{"arn:aws:backup:us-west-2:123456789012:backup-vault:dr", "us-west-2", true},
-		{"arn:aws-us-gov:backup:us-gov-west-1:123456789012:backup-vault:dr", "us-gov-west-1", true},
-		{"arn:aws:backup:eu-central-2:123456789012:backup-vault:a:b", "eu-central-2", true},
-		{"arn:aws:iam::123456789012:role/ci", "", false},
-		{"us-west-2", "", false},
-		{"arn:aws:backup:US-WEST-2:123456789012:backup-vault:dr", "", false},
-		{"", "", false},
-	}
-	for _, tt := range tests {
-		region, ok := ARNRegion(tt.arn)
-		assert.Equal(t, tt.ok, ok, tt.arn)
-		assert.Equal(t, tt.region, region, tt.arn)
-	}
-}
-
 // TestFamilySummary keeps the one-line summary of the catalogue in step with it: every live
 // family is named, or inside one of the summary's ranges.
 func TestFamilySummary(t *testing.T) {

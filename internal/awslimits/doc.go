@@ -30,7 +30,9 @@
 //     CoversAllIPv4).
 //   - The cluster-autoscaler image: its minor version must be the cluster's, whether the tag is
 //     set or taken from the chart's default (AutoscalerChartImageTags, CheckAutoscalerImage).
-//   - ARN regions, for a backup copy that must leave the stack's region (ARNRegion).
+//
+// The backup copy's region (another region than the stack's) is checked by components/backup,
+// which parses the vault ARN itself.
 //
 // The package depends on nothing but the standard library and internal/validate, so that tests
 // and tools can use it without linking a provider SDK.
