@@ -194,11 +194,19 @@ func TestDurations(t *testing.T) {
 		{"eks:index:Cluster", "", 12.5, "eks-control-plane"},
 		{"aws:eks/nodeGroup:NodeGroup", "", 2, "eks-node-group"},
 		{"aws:rds/instance:Instance", "", 25, "rds-instance"},
+		// Production's database: a Multi-AZ DB cluster is not an API-only resource.
+		{"aws:rds/cluster:Cluster", "", 25, "rds-multi-az-cluster"},
+		{"aws:eks/addon:Addon", "", 1, "eks-addon"},
 		{"aws:ec2/natGateway:NatGateway", "", 1.75, "nat-gateway"},
 		{"kubernetes:helm.sh/v3:Release", "kube-prometheus-stack", 5, "helm-kube-prometheus-stack"},
 		{"kubernetes:helm.sh/v3:Release", "falco", 1, "helm-release"},
 		{"pulumi:providers:aws", "", 0, "provider"},
 		{"aws:iam/role:Role", "", DefaultDuration.Minutes, "default"},
+		// Deliberately at the default: created by one API call, done in seconds.
+		{"aws:cloudwatch/logGroup:LogGroup", "", DefaultDuration.Minutes, "default"},
+		{"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "", DefaultDuration.Minutes, "default"},
+		{"aws:eks/accessEntry:AccessEntry", "", DefaultDuration.Minutes, "default"},
+		{"aws:rds/clusterParameterGroup:ClusterParameterGroup", "", DefaultDuration.Minutes, "default"},
 	}
 	for _, tt := range tests {
 		d := For(tt.typ, tt.chart)
@@ -217,6 +225,9 @@ func TestDurations(t *testing.T) {
 			assert.LessOrEqual(t, d.Minutes, d.High, d.ID)
 		}
 	}
+	// A figure taken from a report rather than from AWS says so.
+	assert.Contains(t, For("aws:rds/cluster:Cluster", "").Source, "report")
+	assert.Greater(t, For("aws:rds/cluster:Cluster", "").High, For("aws:rds/cluster:Cluster", "").Minutes)
 }
 
 func TestClassify(t *testing.T) {
