@@ -542,7 +542,10 @@ func (e *estimator) databaseCluster(r *mock.Resource) {
 		e.fixed(r, item, rdsID(engine, class, false), 3*HoursPerMonth, "hour",
 			"a Multi-AZ DB cluster bills its three instances: 3 × 730 h at the Single-AZ rate")
 	} else {
-		e.fixed(r, item, rdsClusterID(engine, class), HoursPerMonth, "hour", "three instances")
+		// No record to derive from: say what the line stands for, as it is often the largest.
+		e.fixed(r, item, rdsClusterID(engine, class), HoursPerMonth, "hour",
+			"three instances billed; not in the total: take the class's Multi-AZ DB cluster rate "+
+				"from the RDS price list before budgeting")
 	}
 
 	storage, ok := num(in, "allocatedStorage")

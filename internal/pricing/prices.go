@@ -196,7 +196,9 @@ func usEast1() *Table {
 	// Single-AZ rate. Only classes with a price-list record are listed: db.r6g.xlarge Single-AZ
 	// has none here, so its replicas are reported as "no price" rather than derived. No record
 	// was at hand for a Multi-AZ DB cluster class (db.r6gd.xlarge, production's): its instance
-	// hours are reported as "no price" too.
+	// hours are reported as "no price" too (searched twice, in the price list's
+	// "Multi-AZ (readable standbys)" records and the RDS for PostgreSQL pricing pages; only
+	// third-party tables quote it, and those are not a source for this table).
 	add(Price{ID: rdsID("postgres", "db.r6g.large", false), Description: "RDS PostgreSQL db.r6g.large, Single-AZ",
 		USD: 0.225, Unit: "hour", Source: srcRDSLarge, AsOf: "2026-10-08"})
 	add(Price{ID: rdsID("postgres", "db.r6g.large", true), Description: "RDS PostgreSQL db.r6g.large, Multi-AZ",

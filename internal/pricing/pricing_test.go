@@ -259,6 +259,9 @@ func TestMultiAZDBCluster(t *testing.T) {
 	hours := find(t, e, "postgres", "RDS postgres db.r6gd.xlarge, Multi-AZ DB cluster")
 	assert.Equal(t, NoPrice, hours.Kind, "no price-list record for the class: listed, not guessed")
 	assert.InDelta(t, 730, hours.Quantity, 0.001)
+	// The line says what it stands for and that the total leaves it out.
+	assert.Contains(t, hours.Note, "three instances billed; not in the total")
+	assert.Contains(t, hours.Note, "no price for rds/postgres/db.r6gd.xlarge/multi-az-cluster")
 	storage := find(t, e, "postgres", "RDS storage (gp3, Multi-AZ DB cluster)")
 	assert.Equal(t, Fixed, storage.Kind)
 	assert.InDelta(t, 345.00, storage.MonthlyUSD, 0.001) // 1000 GB × 0.345
