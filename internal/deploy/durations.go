@@ -50,7 +50,7 @@ var (
 			"(a Multi-AZ DB cluster of db.r6gd.xlarge) took 2,236 s, about 37 min, to create, check and delete, " +
 			"an upper bound; the typical 25 and low 15 are the Multi-AZ instance's (DESIGN.md §8), as RDS creates " +
 			"the three instances together"}
-	eksAddon = Duration{ID: "eks-addon", Minutes: 1, High: 15,
+	eksAddon = Duration{ID: "eks-addon", Minutes: 1, Low: 1, High: 15,
 		Source: "assumption: an EKS add-on becomes active in about a minute once its nodes exist; report: coredns " +
 			"and the EBS CSI driver have taken about 15 min to report active on a new cluster " +
 			"(aws-ia/terraform-aws-eks-blueprints#642)"}
