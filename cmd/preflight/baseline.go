@@ -38,17 +38,31 @@ type CostChange struct {
 	DeltaUSD float64 `json:"deltaUSD"`
 }
 
+// Removal is a resource of the baseline that the program no longer declares: `pulumi up`
+// deletes it.
+type Removal struct {
+	Ref
+	// Protected is true when the baseline marked it protect: the engine refuses to delete a
+	// protected resource and the update fails (Pulumi docs, "protect" resource option) until
+	// the protection is removed, for example with `pulumi state unprotect`.
+	Protected bool `json:"protected,omitempty"`
+}
+
 // BaselineDiff compares the report with an earlier one of the same stack.
 type BaselineDiff struct {
-	File    string   `json:"file"`
-	Stack   string   `json:"stack"`
-	Added   []Ref    `json:"added"`
-	Removed []Ref    `json:"removed"`
-	Changed []Change `json:"changed"`
+	File    string    `json:"file"`
+	Stack   string    `json:"stack"`
+	Added   []Ref     `json:"added"`
+	Removed []Removal `json:"removed"`
+	Changed []Change  `json:"changed"`
 
 	CostBeforeUSD float64 `json:"costBeforeUSD"`
 	CostAfterUSD  float64 `json:"costAfterUSD"`
 	CostDeltaUSD  float64 `json:"costDeltaUSD"`
+	// UnpricedBefore and UnpricedAfter count the lines without a price on each side: the totals,
+	// and so the delta, leave them out.
+	UnpricedBefore int `json:"unpricedBefore"`
+	UnpricedAfter  int `json:"unpricedAfter"`
 	// CostChanges lists the fixed cost lines whose amount changed, appeared or went away.
 	CostChanges []CostChange `json:"costChanges"`
 
@@ -92,8 +106,9 @@ func readBaseline(path string) (*Report, error) {
 func compare(file string, before, after *Report) *BaselineDiff {
 	d := &BaselineDiff{
 		File: file, Stack: before.Stack,
-		Added: []Ref{}, Removed: []Ref{}, Changed: []Change{}, CostChanges: []CostChange{},
+		Added: []Ref{}, Removed: []Removal{}, Changed: []Change{}, CostChanges: []CostChange{},
 		CostBeforeUSD: before.Cost.TotalMonthlyUSD, CostAfterUSD: after.Cost.TotalMonthlyUSD,
+		UnpricedBefore: len(before.Cost.Unpriced()), UnpricedAfter: len(after.Cost.Unpriced()),
 		CriticalPathBeforeMinutes: before.Deploy.TotalMinutes, CriticalPathAfterMinutes: after.Deploy.TotalMinutes,
 		MandatoryBefore: before.Policy.Mandatory, MandatoryAfter: after.Policy.Mandatory,
 	}
@@ -120,7 +135,7 @@ func compare(file string, before, after *Report) *BaselineDiff {
 	}
 	for _, e := range before.Inventory.Resources {
 		if !seen[e.URN] {
-			d.Removed = append(d.Removed, Ref{URN: e.URN, Type: e.Type, Name: e.Name})
+			d.Removed = append(d.Removed, Removal{Ref: Ref{URN: e.URN, Type: e.Type, Name: e.Name}, Protected: e.Protect})
 		}
 	}
 

@@ -5,7 +5,8 @@
 //     matter, and the count by type;
 //  2. the policy verdict of the CrossGuard pack (policy/compliance, the same checks the engine
 //     runs): violations by enforcement level and the compliance score per framework;
-//  3. the estimated monthly cost from the dated price table in internal/pricing;
+//  3. the estimated monthly cost from the dated price table in internal/pricing; lines without
+//     a price are left out of the total and named in the summary line;
 //  4. the deployment critical path from internal/deploy, and the resources that wait on
 //     something whose outputs they do not use.
 //
@@ -19,8 +20,14 @@
 // keys, keys outside config: and values of the wrong type exit 2 too. Values stored as
 // `secure:` cannot be decrypted offline: the platform's secrets stay placeholders, and any other
 // encrypted key is checked with its Pulumi.yaml default, which a note on stderr says. --format
-// json writes the Report (schema in docs/preflight.md, versioned by SchemaVersion); --baseline
-// compares with an earlier JSON report of the same stack.
+// json writes the Report (schema in docs/preflight.md, versioned by SchemaVersion).
+//
+// --baseline compares with an earlier JSON report of the same stack: resources added, removed
+// (a protected one is flagged, as `pulumi up` refuses to delete it) and changed, the cost delta
+// (saying how many unpriced lines each side leaves out) and the critical path before and after.
+// A change of kubernetesVersion is shown as the upgrade EKS will run, step by step in the order
+// of the deployment graph with the time each takes; a move of more than one minor version, or
+// back, exits 2 naming the key.
 //
 // Exit codes: 0 clean, 1 mandatory policy violations, 2 bad usage or bad configuration. The
 // command never panics: anything unexpected is one line on stderr and exit code 2. A progress

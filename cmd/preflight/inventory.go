@@ -109,7 +109,20 @@ var settingsByType = map[string][]spec{
 		{"enhanced monitoring s", "monitoringInterval"}, {"Performance Insights days", "performanceInsightsRetentionPeriod"},
 		{"public", "publiclyAccessible"},
 	},
-	"aws:rds/parameterGroup:ParameterGroup": {{"family", "family"}},
+	// A Multi-AZ DB cluster: the instance class, storage and monitoring settings are per
+	// instance and apply to each of the three (CreateDBCluster).
+	"aws:rds/cluster:Cluster": {
+		{"engine", "engine"}, {"version", "engineVersion"}, {"class", "dbClusterInstanceClass"},
+		{"Multi-AZ", derivedMultiAZCluster}, {"readable standbys", derivedReadableStandbys},
+		{"storage type", "storageType"}, {"storage GB", "allocatedStorage"}, {"IOPS", "iops"},
+		{"encrypted", "storageEncrypted"},
+		{"backup retention days", "backupRetentionPeriod"}, {"backup window", "preferredBackupWindow"},
+		{"maintenance window", "preferredMaintenanceWindow"}, {"deletion protection", "deletionProtection"},
+		{"enhanced monitoring s", "monitoringInterval"}, {"Performance Insights days", "performanceInsightsRetentionPeriod"},
+		{"log exports", "enabledCloudwatchLogsExports"},
+	},
+	"aws:rds/parameterGroup:ParameterGroup":               {{"family", "family"}},
+	"aws:rds/clusterParameterGroup:ClusterParameterGroup": {{"family", "family"}},
 	"aws:ecr/repository:Repository": {
 		{"tag mutability", "imageTagMutability"}, {"scan on push", "imageScanningConfiguration.scanOnPush"},
 	},
@@ -198,10 +211,49 @@ func kindOf(r *mock.Resource) string {
 	return KindComponent
 }
 
+// Settings that no single input holds are derived from several; their spec path names the
+// derivation.
+const (
+	derivedMultiAZCluster   = "(Multi-AZ DB cluster)"
+	derivedReadableStandbys = "(readable standbys)"
+)
+
+// multiAZCluster reports whether an rds.Cluster is a Multi-AZ DB cluster: a DB cluster instance
+// class with the mysql or postgres engine. RDS then creates a writer and two reader instances in
+// three zones, both readers failover targets that serve reads (CreateDBCluster); an Aurora
+// cluster gets its instances from separate resources.
+func multiAZCluster(pm resource.PropertyMap) bool {
+	class, ok := at(pm, "dbClusterInstanceClass")
+	if !ok || render(class) == "" {
+		return false
+	}
+	engine, ok := at(pm, "engine")
+	if !ok {
+		return false
+	}
+	e := render(engine)
+	return e == "postgres" || e == "mysql"
+}
+
+func derive(pm resource.PropertyMap, path string) (resource.PropertyValue, bool) {
+	switch path {
+	case derivedMultiAZCluster:
+		return resource.NewBoolProperty(multiAZCluster(pm)), true
+	case derivedReadableStandbys:
+		if multiAZCluster(pm) {
+			return resource.NewNumberProperty(2), true
+		}
+	}
+	return resource.PropertyValue{}, false
+}
+
 func settings(r *mock.Resource) []Setting {
 	var out []Setting
 	for _, s := range settingsByType[r.Type] {
 		v, ok := at(r.Inputs, s.path)
+		if strings.HasPrefix(s.path, "(") {
+			v, ok = derive(r.Inputs, s.path)
+		}
 		if !ok {
 			continue
 		}

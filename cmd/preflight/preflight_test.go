@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/novacron/platform/internal/deploy"
 	"github.com/novacron/platform/internal/mock"
 	"github.com/novacron/platform/internal/pricing"
 )
@@ -97,9 +98,61 @@ func TestTextReportHasTheFourSections(t *testing.T) {
 	// The settings that matter are shown with the resources.
 	assert.Contains(t, text, "instance types: m5.xlarge")
 	assert.Contains(t, text, "taints: ml-workload=true:NO_SCHEDULE")
-	assert.Contains(t, text, "Multi-AZ: true")
-	assert.Contains(t, text, "backup retention days: 30")
 	assert.Contains(t, text, "version: 1.35")
+	// Production's database is a Multi-AZ DB cluster, shown with what matters about it.
+	var db string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, "aws:rds/cluster:Cluster  postgres") {
+			db = l
+		}
+	}
+	require.NotEmpty(t, db, "the database line")
+	for _, want := range []string{
+		"[protected]", "engine: postgres", "version: 17.9", "class: db.r6gd.xlarge", "Multi-AZ: true",
+		"readable standbys: 2", "storage type: gp3", "storage GB: 1000", "IOPS: 12000", "encrypted: true",
+		"backup retention days: 30", "deletion protection: true",
+	} {
+		assert.Contains(t, db, want)
+	}
+	assert.NotContains(t, text, "aws:rds/instance:Instance", "no DB instance, and no read replica")
+	// The headline says which cost is missing from the total.
+	assert.Contains(t, text, "not counting 1 item without a price (postgres)")
+}
+
+func TestClusterSettings(t *testing.T) {
+	cluster := func(inputs map[string]any) *mock.Resource {
+		return &mock.Resource{Type: "aws:rds/cluster:Cluster", Name: "db", Inputs: resource.NewPropertyMapFromMap(inputs)}
+	}
+	get := func(ss []Setting, name string) (string, bool) {
+		for _, s := range ss {
+			if s.Name == name {
+				return s.Value, true
+			}
+		}
+		return "", false
+	}
+	tests := []struct {
+		name     string
+		inputs   map[string]any
+		multiAZ  string
+		standbys string
+	}{
+		{"Multi-AZ DB cluster", map[string]any{"engine": "postgres", "dbClusterInstanceClass": "db.r6gd.xlarge"}, "true", "2"},
+		{"MySQL Multi-AZ DB cluster", map[string]any{"engine": "mysql", "dbClusterInstanceClass": "db.m6gd.large"}, "true", "2"},
+		{"Aurora: instances are separate resources", map[string]any{"engine": "aurora-postgresql"}, "false", ""},
+		{"Aurora with a class is still Aurora", map[string]any{"engine": "aurora-postgresql", "dbClusterInstanceClass": "db.r6gd.xlarge"}, "false", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ss := settings(cluster(tt.inputs))
+			v, ok := get(ss, "Multi-AZ")
+			require.True(t, ok)
+			assert.Equal(t, tt.multiAZ, v)
+			v, ok = get(ss, "readable standbys")
+			assert.Equal(t, tt.standbys != "", ok)
+			assert.Equal(t, tt.standbys, v)
+		})
+	}
 }
 
 func lineOf(t *testing.T, r *Report, name, item string) pricing.Line {
@@ -128,10 +181,8 @@ func TestProductionCost(t *testing.T) {
 		{"cluster-general-us-east-1a", "Node root volumes (gp3)", 16.00},           // 2 × 100 GB × 0.08
 		{"cluster-general-us-east-1c", "Node root volumes (gp3)", 8.00},            // 1 × 100 GB × 0.08
 		{"cluster-ml", "Node root volumes (gp3)", 32.00},                           // 2 × 200 GB × 0.08
-		{"postgres", "RDS postgres db.r6g.xlarge, Multi-AZ (primary)", 656.27},     // 0.899 × 730
-		{"postgres", "RDS storage (gp3, Multi-AZ)", 230.00},                        // 1000 GB × 0.23
+		{"postgres", "RDS storage (gp3, Multi-AZ DB cluster)", 345.00},             // 1000 GB × 0.345, three copies
 		{"postgres", "Secrets Manager secret (RDS-managed master password)", 0.40},
-		{"postgres-replica-1", "RDS storage (gp3)", 115.00}, // 1000 GB × 0.115
 		{"cluster-secrets", "KMS key", 1.00},
 		{"postgres-kms", "KMS key", 1.00},
 	} {
@@ -145,10 +196,25 @@ func TestProductionCost(t *testing.T) {
 		assert.InDelta(t, 3.65, lineOf(t, r, "network-nat-us-east-1"+az, "Public IPv4 address").MonthlyUSD, 0.001)
 		assert.Equal(t, pricing.Usage, lineOf(t, r, "network-nat-us-east-1"+az, "NAT gateway data processed").Kind)
 	}
-	// No price was found for db.r6g.xlarge Single-AZ: the replica's instance hours are listed,
-	// not guessed.
-	replica := lineOf(t, r, "postgres-replica-1", "RDS postgres db.r6g.xlarge, Single-AZ (read replica)")
-	assert.Equal(t, pricing.NoPrice, replica.Kind)
+	// The database is one Multi-AZ DB cluster: a writer and two readable standbys, no DB
+	// instance and no read replica.
+	for _, e := range r.Inventory.Resources {
+		assert.NotEqual(t, "aws:rds/instance:Instance", e.Type, e.Name)
+		assert.NotContains(t, e.Name, "replica")
+	}
+	for _, l := range r.Cost.Lines {
+		assert.NotContains(t, l.Item, "read replica")
+	}
+	// No AWS price-list record was found for db.r6gd.xlarge in a Multi-AZ DB cluster: its
+	// instance hours, all three instances, are listed without a price, never guessed, and the
+	// line says the total leaves them out.
+	hours := lineOf(t, r, "postgres", "RDS postgres db.r6gd.xlarge, Multi-AZ DB cluster (writer and two readable standbys)")
+	assert.Equal(t, pricing.NoPrice, hours.Kind)
+	assert.Equal(t, "aws:rds/cluster:Cluster", hours.Type)
+	assert.InDelta(t, 730, hours.Quantity, 0.001)
+	assert.Contains(t, hours.Note, "three instances billed; not in the total")
+	require.Len(t, r.Cost.Unpriced(), 1, "the cluster's instance hours are the only unpriced line")
+	assert.Equal(t, 1, r.Summary.UnpricedItems)
 
 	// What the stack installs in the cluster is priced from the Helm values when it is there.
 	for _, e := range r.Inventory.Resources {
@@ -166,11 +232,12 @@ func TestProductionCost(t *testing.T) {
 		}
 	}
 
-	// The hand-computed total of today's composition: cluster 73 + 700.80 + 40 + 4467.60 + 32;
-	// database 656.27 + 230 + 0.40 + 115; network 3 × (32.85 + 3.65); ALB 16.43; monitoring
-	// volumes 40 + 8 + 0.80; 5 KMS keys; 2 Secrets Manager secrets 0.80. Update it, with the
-	// golden files, when the stack gains priced resources.
-	assert.InDelta(t, 6495.60, r.Cost.TotalMonthlyUSD, 0.001)
+	// The hand-computed total of today's composition: cluster 73 + 700.80 (general instances) +
+	// 40 (their root volumes) + 1769.52 (GPU instances) + 32 (their root volumes); database 345
+	// (storage) + 0.40 (secret), its instance hours unpriced; network 3 × (32.85 + 3.65); ALB
+	// 16.43; monitoring volumes 40 + 8 + 0.80; 5 KMS keys; 2 Secrets Manager secrets 0.80. Update
+	// it, with the golden files, when the stack gains priced resources.
+	assert.InDelta(t, 3141.25, r.Cost.TotalMonthlyUSD, 0.001)
 	assert.InDelta(t, r.Cost.TotalMonthlyUSD, r.Summary.MonthlyUSD, 0.001)
 }
 
@@ -215,9 +282,17 @@ func TestProductionCriticalPath(t *testing.T) {
 	}
 	clusters := urns("eks:index:Cluster")
 	groups := urns("aws:eks/nodeGroup:NodeGroup")
-	for _, db := range urns("aws:rds/instance:Instance") {
+	databases := urns("aws:rds/cluster:Cluster")
+	for _, db := range databases {
 		for _, c := range clusters {
 			assert.False(t, p.Waits(db, c), "RDS %s must not wait for the EKS cluster", db)
+		}
+	}
+	// The database waits for its log group, which waits for the logs key: RDS would otherwise
+	// create the group itself, without retention or key.
+	for _, e := range r.Inventory.Resources {
+		if e.Type == "aws:cloudwatch/logGroup:LogGroup" && strings.HasPrefix(e.Name, "postgres-") {
+			assert.True(t, p.Waits(databases[0], e.URN), "the database waits for %s", e.Name)
 		}
 	}
 	for _, g := range groups {
@@ -257,11 +332,26 @@ func TestProductionCriticalPath(t *testing.T) {
 		require.True(t, ok)
 		assert.LessOrEqual(t, f, d.TotalMinutes+0.011, e.Name)
 	}
-	// The database (Multi-AZ primary, then its replica) outlasts the EKS control plane and
-	// node groups: 0.75 min of network, 25 + 25 min of RDS.
-	assert.InDelta(t, 50.75, d.TotalMinutes, 0.011)
-	assert.LessOrEqual(t, d.LowMinutes, d.TotalMinutes)
-	assert.GreaterOrEqual(t, d.HighMinutes, d.TotalMinutes)
+	// The Multi-AZ DB cluster outlasts the EKS control plane, node groups, add-ons and
+	// monitoring: 0.75 min of network (VPC, subnet, DB subnet group), then 25 min of RDS, which
+	// creates the writer and both standbys together. No replica comes after it.
+	assert.InDelta(t, 25.75, d.TotalMinutes, 0.011)
+	assert.Equal(t, []string{"network", "network-database-us-east-1a", "postgres-subnets", "postgres"}, stepNames(d.CriticalPath))
+	last = d.CriticalPath[len(d.CriticalPath)-1]
+	assert.Equal(t, "aws:rds/cluster:Cluster", last.Type)
+	assert.Equal(t, "rds-multi-az-cluster", last.DurationID)
+	assert.InDelta(t, 0.75, last.StartMinutes, 0.011)
+	// On the published ranges: 15-37 min for the cluster (the high one a report) plus the
+	// network's 0.75.
+	assert.InDelta(t, 15.75, d.LowMinutes, 0.011)
+	assert.InDelta(t, 37.75, d.HighMinutes, 0.011)
+	// The in-cluster chain (control plane, nodes, EBS CSI driver, monitoring) ends 2 min earlier.
+	for _, e := range r.Inventory.Resources {
+		if e.Name == "monitoring-kube-prometheus-stack" {
+			f, _ := p.Finish(e.URN)
+			assert.InDelta(t, 23.5, f, 0.011)
+		}
+	}
 	// Every explicit dependsOn without data flow is reported, with a verdict.
 	require.NotEmpty(t, d.FalseSerialisations)
 	for _, w := range d.FalseSerialisations {
@@ -430,14 +520,31 @@ func TestBaselineComparison(t *testing.T) {
 	before := filepath.Join(t.TempDir(), "production.json")
 	require.NoError(t, os.WriteFile(before, []byte(renderReport(t, report(t, "production"), FormatJSON)), 0o644))
 
-	project := projectCopy(t, "production", "novacron-platform:generalDesiredSize: 6\nnovacron-platform:dbReadReplicaCount: 0\n")
+	// One more general node, and production's Multi-AZ DB cluster swapped for the plan's
+	// Multi-AZ instance: another resource type, so RDS gets a new database and the old one is
+	// deleted, which its protect option forbids.
+	project := projectCopy(t, "production", "novacron-platform:generalDesiredSize: 6\n"+
+		"novacron-platform:dbDeployment: instance\nnovacron-platform:dbEngineVersion: \"17\"\n"+
+		"novacron-platform:dbInstanceClass: db.r6g.xlarge\n")
 	after, err := Run(Options{Dir: project, Stack: "production", Baseline: before})
 	require.NoError(t, err)
 	b := after.Baseline
 	require.NotNil(t, b)
-	assert.Empty(t, b.Added)
-	require.Len(t, b.Removed, 1)
-	assert.Equal(t, "postgres-replica-1", b.Removed[0].Name)
+	refs := func(rs []Ref) []string {
+		out := []string{}
+		for _, r := range rs {
+			out = append(out, shortType(r.Type)+" "+r.Name)
+		}
+		sort.Strings(out)
+		return out
+	}
+	assert.Equal(t, []string{"Instance postgres", "LogGroup postgres-upgrade-logs", "ParameterGroup postgres-params"}, refs(b.Added))
+	var removed []Ref
+	for _, r := range b.Removed {
+		removed = append(removed, r.Ref)
+		assert.Equal(t, r.Type == "aws:rds/cluster:Cluster", r.Protected, "%s: only the database is protected", r.Name)
+	}
+	assert.Equal(t, []string{"Cluster postgres", "ClusterParameterGroup postgres-params"}, refs(removed))
 	var changed *Change
 	for i := range b.Changed {
 		if b.Changed[i].Name == "cluster-general-us-east-1c" && b.Changed[i].Type == "aws:eks/nodeGroup:NodeGroup" {
@@ -448,18 +555,25 @@ func TestBaselineComparison(t *testing.T) {
 	// 5 over three zones is 2, 2, 1; 6 is 2, 2, 2: the third zone's group grows.
 	assert.Contains(t, changed.Settings, SettingChange{Name: "desired", Before: "1", After: "2"})
 	assert.True(t, changed.InputsChanged)
-	// One more m5.xlarge (140.16) and its 100 GB root volume (8.00); the replica's priced
-	// storage (115.00) goes away.
-	assert.InDelta(t, 140.16+8-115, b.CostDeltaUSD, 0.001)
+	// One more m5.xlarge (140.16) and its 100 GB root volume (8.00); the instance's Multi-AZ
+	// hours (656.27) and storage (230.00) replace the cluster's storage (345.00). The cluster's
+	// own hours had no price: the delta leaves them out, and says so.
+	assert.InDelta(t, 140.16+8+656.27+230-345, b.CostDeltaUSD, 0.001)
 	assert.InDelta(t, b.CostAfterUSD-b.CostBeforeUSD, b.CostDeltaUSD, 0.001)
-	assert.Less(t, b.CriticalPathAfterMinutes, b.CriticalPathBeforeMinutes, "no replica to wait for")
+	assert.Equal(t, 1, b.UnpricedBefore)
+	assert.Equal(t, 0, b.UnpricedAfter)
+	assert.InDelta(t, b.CriticalPathBeforeMinutes, b.CriticalPathAfterMinutes, 0.011,
+		"an instance takes the cluster's 25 min on the same network chain")
 
 	text := renderReport(t, after, FormatText)
 	assert.Contains(t, text, "Compared with "+before)
-	assert.Contains(t, text, "- aws:rds/instance:Instance postgres-replica-1")
+	assert.Contains(t, text, "leaving out 1 item without a price before, 0 after")
+	assert.Contains(t, text, "- aws:rds/cluster:Cluster postgres: protected, `pulumi up` refuses to delete it")
+	assert.Contains(t, text, "+ aws:rds/instance:Instance postgres\n")
 	md := renderReport(t, after, FormatMarkdown)
 	assert.Contains(t, md, "#### Compared with the baseline")
-	assert.Contains(t, md, "| removed | postgres-replica-1 |")
+	assert.Contains(t, md, "| removed | postgres | `aws:rds/cluster:Cluster` | protected, `pulumi up` refuses")
+	assert.Contains(t, md, "| removed | postgres-params | `aws:rds/clusterParameterGroup:ClusterParameterGroup` |  |")
 
 	t.Run("another stack's report is refused", func(t *testing.T) {
 		_, err := Run(Options{Dir: repo, Stack: "staging", Baseline: before})
@@ -534,6 +648,14 @@ func TestProgressLine(t *testing.T) {
 	assert.Regexp(t, regexp.MustCompile(`^preflight: evaluating stack staging offline .*\n$`), progress.String())
 }
 
+func stepNames(steps []deploy.Step) []string {
+	out := []string{}
+	for _, s := range steps {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
@@ -555,10 +677,16 @@ func TestSchemaIsDocumented(t *testing.T) {
 	require.NoError(t, err)
 	before := filepath.Join(t.TempDir(), "production.json")
 	require.NoError(t, os.WriteFile(before, []byte(renderReport(t, report(t, "production"), FormatJSON)), 0o644))
+	// Reports that write every optional field: a baseline, a Kubernetes upgrade against an older
+	// baseline, and a protected resource removed (the database moved to another type).
 	withBaseline, err := Run(Options{Dir: repo, Stack: "production", Baseline: before})
 	require.NoError(t, err)
-	var v any
-	require.NoError(t, json.Unmarshal([]byte(renderReport(t, withBaseline, FormatJSON)), &v))
+	upgrade, err := Run(Options{Dir: repo, Stack: "production", Baseline: baselineAt(t, "1.34")})
+	require.NoError(t, err)
+	require.NotNil(t, upgrade.Baseline.Upgrade)
+	swapped, err := Run(Options{Dir: projectCopy(t, "production", "novacron-platform:dbDeployment: instance\n"+
+		"novacron-platform:dbEngineVersion: \"17\"\n"), Stack: "production", Baseline: before})
+	require.NoError(t, err)
 	keys := map[string]bool{}
 	var walk func(any)
 	walk = func(x any) {
@@ -574,7 +702,12 @@ func TestSchemaIsDocumented(t *testing.T) {
 			}
 		}
 	}
-	walk(v)
+	for _, r := range []*Report{withBaseline, upgrade, swapped} {
+		var v any
+		require.NoError(t, json.Unmarshal([]byte(renderReport(t, r, FormatJSON)), &v))
+		walk(v)
+	}
+	assert.True(t, keys["upgrade"] && keys["protected"], "the optional fields were written")
 	var missing []string
 	for k := range keys {
 		if !strings.Contains(string(doc), "`"+k+"`") && !strings.Contains(string(doc), "`"+k+"[]`") {

@@ -129,11 +129,39 @@ func summaryLine(r *Report) string {
 	if !r.Cost.PricesAvailable {
 		cost = "no prices for " + r.Region
 	} else if s.UnpricedItems > 0 {
-		cost += fmt.Sprintf(" (+%s without a price)", plural(s.UnpricedItems, "item", "items"))
+		// Name what is missing: an unpriced line can be the largest one (a database class without
+		// a price-list record), and a bare count reads like a rounding note.
+		cost += fmt.Sprintf(", not counting %s without a price (%s)",
+			plural(s.UnpricedItems, "item", "items"), strings.Join(unpricedNames(r.Cost), ", "))
 	}
 	return fmt.Sprintf("%s (%d components, %d providers, %d cloud resources) · %s · %s · critical path %s min",
 		plural(s.Resources, "resource", "resources"), s.Components, s.Providers, s.CloudResources,
 		plural(s.MandatoryViolations, "mandatory violation", "mandatory violations"), cost, minutes(s.CriticalPathMinutes))
+}
+
+// unpricedNames lists the resources with an unpriced line, each once, in line order.
+func unpricedNames(c *pricing.Estimate) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range c.Unpriced() {
+		if !seen[l.Name] {
+			seen[l.Name] = true
+			out = append(out, l.Name)
+		}
+	}
+	return out
+}
+
+// usagePrice is the unit price of a usage-based line, or says that the table has none; a note
+// that already says so is not repeated.
+func usagePrice(l pricing.Line, none string) string {
+	if l.UnitPriceUSD > 0 {
+		return joinNonEmpty(unitPrice(l.UnitPriceUSD, l.Unit), l.Note)
+	}
+	if strings.Contains(l.Note, "unit price not in the table") {
+		return l.Note
+	}
+	return joinNonEmpty(none, l.Note)
 }
 
 func costHeading(c *pricing.Estimate) string {
@@ -239,11 +267,7 @@ func writeText(w io.Writer, r *Report) error {
 	if lines := c.UsageBased(); len(lines) > 0 {
 		p.f("  Usage-based, not in the total (unit price only):\n")
 		for _, l := range lines {
-			price := "unit price not in the table"
-			if l.UnitPriceUSD > 0 {
-				price = unitPrice(l.UnitPriceUSD, l.Unit)
-			}
-			p.f("    %-55s %-32s %s\n", l.Item, l.Name, joinNonEmpty(price, l.Note))
+			p.f("    %-55s %-32s %s\n", l.Item, l.Name, usagePrice(l, "unit price not in the table"))
 		}
 	}
 	if n := countAll(c.NotModelled); n > 0 {
@@ -280,15 +304,15 @@ func writeText(w io.Writer, r *Report) error {
 
 	if b := r.Baseline; b != nil {
 		p.f("\nCompared with %s\n", b.File)
-		p.f("  cost %s → %s (%s a month); critical path %s → %s min; mandatory violations %d → %d\n",
-			money(b.CostBeforeUSD), money(b.CostAfterUSD), signedMoney(b.CostDeltaUSD),
+		p.f("  cost %s → %s (%s a month%s); critical path %s → %s min; mandatory violations %d → %d\n",
+			money(b.CostBeforeUSD), money(b.CostAfterUSD), signedMoney(b.CostDeltaUSD), unpricedDelta(b),
 			minutes(b.CriticalPathBeforeMinutes), minutes(b.CriticalPathAfterMinutes), b.MandatoryBefore, b.MandatoryAfter)
 		writeUpgradeText(p, b.Upgrade)
 		for _, a := range b.Added {
 			p.f("  + %s %s\n", a.Type, a.Name)
 		}
 		for _, a := range b.Removed {
-			p.f("  - %s %s\n", a.Type, a.Name)
+			p.f("  - %s %s%s\n", a.Type, a.Name, protectedText(a))
 		}
 		for _, ch := range b.Changed {
 			p.f("  ~ %s %s%s\n", ch.Type, ch.Name, changeText(ch))
@@ -298,6 +322,22 @@ func writeText(w io.Writer, r *Report) error {
 		}
 	}
 	return p.err
+}
+
+// unpricedDelta warns that the totals compared leave out lines without a price.
+func unpricedDelta(b *BaselineDiff) string {
+	if b.UnpricedBefore == 0 && b.UnpricedAfter == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", leaving out %s without a price before, %d after",
+		plural(b.UnpricedBefore, "item", "items"), b.UnpricedAfter)
+}
+
+func protectedText(r Removal) string {
+	if !r.Protected {
+		return ""
+	}
+	return ": protected, `pulumi up` refuses to delete it until it is unprotected"
 }
 
 func changeText(c Change) string {
@@ -437,11 +477,7 @@ func writeMarkdown(w io.Writer, r *Report) error {
 	if lines := c.UsageBased(); len(lines) > 0 {
 		p.f("\n<details><summary>Usage-based, not in the total (%d)</summary>\n\n| Item | Resource | Unit price |\n|---|---|---|\n", len(lines))
 		for _, l := range lines {
-			price := "not in the table"
-			if l.UnitPriceUSD > 0 {
-				price = unitPrice(l.UnitPriceUSD, l.Unit)
-			}
-			p.f("| %s | %s | %s |\n", cell(l.Item), cell(l.Name), cell(joinNonEmpty(price, l.Note)))
+			p.f("| %s | %s | %s |\n", cell(l.Item), cell(l.Name), cell(usagePrice(l, "not in the table")))
 		}
 		p.f("\n</details>\n")
 	}
@@ -498,8 +534,8 @@ func writeMarkdown(w io.Writer, r *Report) error {
 
 	if b := r.Baseline; b != nil {
 		p.f("\n#### Compared with the baseline\n\n")
-		p.f("Cost %s → %s (**%s** a month); critical path %s → %s min; mandatory violations %d → %d.\n",
-			money(b.CostBeforeUSD), money(b.CostAfterUSD), signedMoney(b.CostDeltaUSD),
+		p.f("Cost %s → %s (**%s** a month%s); critical path %s → %s min; mandatory violations %d → %d.\n",
+			money(b.CostBeforeUSD), money(b.CostAfterUSD), signedMoney(b.CostDeltaUSD), unpricedDelta(b),
 			minutes(b.CriticalPathBeforeMinutes), minutes(b.CriticalPathAfterMinutes), b.MandatoryBefore, b.MandatoryAfter)
 		writeUpgradeMarkdown(p, b.Upgrade)
 		if len(b.Added)+len(b.Removed)+len(b.Changed) > 0 {
@@ -508,7 +544,7 @@ func writeMarkdown(w io.Writer, r *Report) error {
 				p.f("| added | %s | `%s` | |\n", cell(a.Name), a.Type)
 			}
 			for _, a := range b.Removed {
-				p.f("| removed | %s | `%s` | |\n", cell(a.Name), a.Type)
+				p.f("| removed | %s | `%s` | %s |\n", cell(a.Name), a.Type, cell(strings.TrimPrefix(protectedText(a), ": ")))
 			}
 			for _, ch := range b.Changed {
 				p.f("| changed | %s | `%s` | %s |\n", cell(ch.Name), ch.Type, cell(strings.TrimPrefix(changeText(ch), ": ")))
