@@ -43,7 +43,7 @@ func Run(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	p.export(ctx)
+	p.export(ctx, cfg)
 	return nil
 }
 
@@ -206,7 +206,18 @@ type contextSource struct{ ctx *pulumi.Context }
 func (c contextSource) Get(key string) (string, bool) { return c.ctx.GetConfig(key) }
 func (c contextSource) IsSecret(key string) bool      { return c.ctx.IsConfigSecret(key) }
 
-func (p *Platform) export(ctx *pulumi.Context) {
+// databaseReaderEndpoint is where read-only clients connect, "address:port": the reader
+// endpoint of a Multi-AZ DB cluster, which RDS spreads over its two readable standbys. An
+// instance has no readable copy (its Multi-AZ standby serves no reads), so the output is empty
+// rather than the writer's address under another name.
+func (p *Platform) databaseReaderEndpoint(cfg *Config) pulumi.StringOutput {
+	if cfg.Database.Deployment == database.DeploymentCluster {
+		return p.Database.ReaderEndpoint
+	}
+	return pulumi.String("").ToStringOutput()
+}
+
+func (p *Platform) export(ctx *pulumi.Context, cfg *Config) {
 	ctx.Export("vpcId", p.Network.VpcId)
 	ctx.Export("publicSubnetIds", p.Network.PublicSubnetIds)
 	ctx.Export("privateSubnetIds", p.Network.PrivateSubnetIds)
@@ -216,6 +227,7 @@ func (p *Platform) export(ctx *pulumi.Context) {
 	ctx.Export("kubeconfig", p.Cluster.Kubeconfig)
 	ctx.Export("nodeGroupNames", p.Cluster.NodeGroupNames)
 	ctx.Export("databaseEndpoint", p.Database.Endpoint)
+	ctx.Export("databaseReaderEndpoint", p.databaseReaderEndpoint(cfg))
 	ctx.Export("databaseSecretArn", p.Database.MasterSecretArn)
 	ctx.Export("repositoryUrls", p.Registry.RepositoryUrls)
 	buckets := pulumi.StringMap{}
