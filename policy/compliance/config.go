@@ -57,11 +57,14 @@ type Config struct {
 
 var (
 	defaultRequiredTags = []string{"Project", "Environment", "ManagedBy", "CostCenter", "Owner"}
-	// General purpose, compute, memory and GPU families current in 2026, plus the plan's p3.
+	// General purpose, compute, memory and GPU families EC2 offers in 2026. Not p3: AWS retired
+	// it, and the stack configuration refuses its types (internal/awslimits, retiredP3).
 	defaultAllowedFamilies = []string{
 		"m5", "m6i", "m6a", "m7i", "m7a", "m6g", "m7g", "c5", "c6i", "c7i", "c6g", "c7g",
-		"r5", "r6i", "r7i", "r6g", "r7g", "p3", "p4d", "p5", "g5", "g6", "g6e",
+		"r5", "r6i", "r7i", "r6g", "r7g", "p4d", "p5", "g5", "g6", "g6e",
 	}
+	// Every family with GPUs, retired ones included: this list says which node groups must be
+	// tainted, not which are allowed, and a group created before a retirement still has GPUs.
 	defaultGPUFamilies = []string{
 		"p2", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "g3", "g4dn", "g4ad", "g5", "g5g", "g6", "g6e", "gr6",
 	}

@@ -403,8 +403,12 @@ var policyCases = []policyCase{
 		pending:   []string{"ml: instanceTypes is not known yet"}},
 
 	// --- eks-node-instance-families
-	{policy: "eks-node-instance-families", kind: compliant, name: "m5 and p3",
-		resources: []*mock.Resource{res(tNodeGroup, "general", nodeGroupOK), res(tNodeGroup, "ml", gpuNodeGroupOK)}},
+	{policy: "eks-node-instance-families", kind: compliant, name: "m5 and g5",
+		resources: []*mock.Resource{res(tNodeGroup, "general", nodeGroupOK),
+			res(tNodeGroup, "ml", set(gpuNodeGroupOK, "instanceTypes", []any{"g5.2xlarge"}))}},
+	{policy: "eks-node-instance-families", kind: violating, name: "retired p3 is not allowed by default",
+		resources: []*mock.Resource{res(tNodeGroup, "ml", gpuNodeGroupOK)},
+		want:      []string{"ml: instance type p3.2xlarge (family p3) is not in allowedInstanceFamilies"}},
 	{policy: "eks-node-instance-families", kind: compliant, name: "empty list allows all",
 		cfg:       func(c *Config) { c.AllowedInstanceFamilies = []string{} },
 		resources: []*mock.Resource{res(tNodeGroup, "general", set(nodeGroupOK, "instanceTypes", []any{"t3.medium"}))}},
