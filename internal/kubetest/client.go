@@ -18,11 +18,17 @@ const fieldManager = "novacron-kubetest"
 // Object is a Kubernetes object as JSON decodes it: apiVersion, kind, metadata, spec, ...
 type Object map[string]any
 
-// APIVersion, Kind, Name and Namespace read the identifying fields ("" when absent).
+// APIVersion returns the object's apiVersion ("" when absent).
 func (o Object) APIVersion() string { s, _ := o["apiVersion"].(string); return s }
-func (o Object) Kind() string       { s, _ := o["kind"].(string); return s }
-func (o Object) Name() string       { return o.metadataString("name") }
-func (o Object) Namespace() string  { return o.metadataString("namespace") }
+
+// Kind returns the object's kind ("" when absent).
+func (o Object) Kind() string { s, _ := o["kind"].(string); return s }
+
+// Name returns metadata.name ("" when absent).
+func (o Object) Name() string { return o.metadataString("name") }
+
+// Namespace returns metadata.namespace ("" when absent).
+func (o Object) Namespace() string { return o.metadataString("namespace") }
 
 func (o Object) metadataString(key string) string {
 	md, _ := o["metadata"].(map[string]any)

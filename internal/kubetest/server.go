@@ -51,7 +51,7 @@ func Start(t testing.TB) *Server {
 
 	etcdURL := "http://" + freeAddr(t)
 	peerURL := "http://" + freeAddr(t)
-	startProcess(t, ctx, dir, "etcd", bins.Etcd,
+	startProcess(ctx, t, dir, "etcd", bins.Etcd,
 		"--name=kubetest",
 		"--data-dir="+filepath.Join(dir, "etcd"),
 		"--listen-client-urls="+etcdURL, "--advertise-client-urls="+etcdURL,
@@ -80,7 +80,7 @@ func Start(t testing.TB) *Server {
 	certDir := filepath.Join(dir, "certs")
 	addr := freeAddr(t)
 	host, port, _ := net.SplitHostPort(addr)
-	startProcess(t, ctx, dir, "kube-apiserver", bins.APIServer,
+	startProcess(ctx, t, dir, "kube-apiserver", bins.APIServer,
 		"--etcd-servers="+etcdURL,
 		"--bind-address="+host, "--secure-port="+port, "--cert-dir="+certDir,
 		"--token-auth-file="+tokenFile,
@@ -126,7 +126,7 @@ func Start(t testing.TB) *Server {
 
 // startProcess runs a server until the test ends; its output goes to a log file that the test
 // prints when it fails.
-func startProcess(t testing.TB, ctx context.Context, dir, name, path string, args ...string) {
+func startProcess(ctx context.Context, t testing.TB, dir, name, path string, args ...string) {
 	t.Helper()
 	logPath := filepath.Join(dir, name+".log")
 	logFile, err := os.Create(logPath)
