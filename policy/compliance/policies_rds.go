@@ -66,7 +66,8 @@ func init() {
 				// pulumi-aws 6.x cannot set publiclyAccessible on a cluster
 				// (terraform-provider-aws#43107). RDS then makes a Multi-AZ DB cluster public when
 				// no DB subnet group, or the "default" one, is named (CreateDBCluster,
-				// PubliclyAccessible). An Aurora cluster's instances carry the setting instead.
+				// PubliclyAccessible). An Aurora cluster's instances (aws:rds/clusterInstance) carry
+				// the setting instead; this program creates none and the pack does not read them.
 				if aurora, ok := isAurora(c, r); !ok || aurora {
 					return
 				}
@@ -83,15 +84,21 @@ func init() {
 		&Policy{
 			Name:        "rds-multi-az-production",
 			Area:        "rds",
-			Description: "Production RDS instances are Multi-AZ.",
+			Description: "Production RDS databases survive the loss of an Availability Zone: an instance sets multiAz, a DB cluster is a Multi-AZ DB cluster (Aurora clusters are not checked).",
 			Level:       Mandatory,
 			Severity:    High,
-			Remediation: "Set multiAz to true in production.",
+			Remediation: "Set multiAz to true on a production instance; give a postgres or mysql DB cluster a dbClusterInstanceClass (RDS then builds a writer and two readable standbys in three zones).",
 			Controls:    join(soc2("A1.2"), iso("A.8.14")),
-			// A Multi-AZ DB cluster always runs in three zones; there is nothing to check.
-			Types:          []string{tRDSInstance},
+			Types:       rdsDatabases,
+			// An Aurora cluster's zones are those of its aws:rds/clusterInstance resources, which
+			// this program does not create and the pack does not read: it is not judged here.
+			applies:        func(r *Resource) bool { return r.Type != tRDSCluster || !knownAurora(r) },
 			ProductionOnly: true,
 			checkResource: func(c *run, r *Resource) {
+				if r.Type == tRDSCluster {
+					checkMultiAZCluster(c, r)
+					return
+				}
 				if isReplica(r) {
 					return
 				}
@@ -221,6 +228,35 @@ func isReplica(r *Resource) bool {
 		return !r.get("replicationSourceIdentifier").IsNull()
 	}
 	return !r.get("replicateSourceDb").IsNull()
+}
+
+// checkMultiAZCluster passes a Multi-AZ DB cluster: a cluster with a DB cluster instance class,
+// which RDS creates as a writer and two reader instances, each in a different Availability Zone
+// (CreateDBCluster). The class is required to create one, so a postgres or mysql cluster without
+// it is not one (CreateDBCluster, DBClusterInstanceClass). A read replica cluster is judged the
+// same way: it is a Multi-AZ DB cluster too.
+func checkMultiAZCluster(c *run, r *Resource) {
+	_, set, ok := c.stringField(r, "dbClusterInstanceClass")
+	if !ok || set {
+		return
+	}
+	engine, _, ok := c.stringField(r, "engine")
+	if !ok {
+		return
+	}
+	what := "a DB cluster"
+	if engine != "" {
+		what = "a " + strings.ToLower(engine) + " DB cluster"
+	}
+	c.violation(r, "dbClusterInstanceClass is not set in production stack %q: %s without it is not a Multi-AZ DB cluster, and RDS requires it to create one",
+		c.stack, what)
+}
+
+// knownAurora reports whether a cluster's engine is known to be an Aurora one (aurora-mysql,
+// aurora-postgresql); an unknown or missing engine is not.
+func knownAurora(r *Resource) bool {
+	engine, st := asString(r.get("engine"))
+	return st == present && strings.HasPrefix(strings.ToLower(engine), "aurora")
 }
 
 // isAurora reports whether a cluster runs an Aurora engine (aurora-mysql, aurora-postgresql);

@@ -87,6 +87,24 @@ var rdsClusterCases = []policyCase{
 	{policy: "rds-auto-minor-version-upgrade", kind: compliant, name: "cluster takes the RDS default",
 		resources: []*mock.Resource{rdsCluster(rdsClusterOK)}},
 
-	{policy: "rds-multi-az-production", kind: compliant, name: "a Multi-AZ DB cluster is not an instance to check", stack: "production",
-		resources: []*mock.Resource{rdsCluster(rdsClusterOK)}, status: StatusNotApplicable},
+	// A Multi-AZ DB cluster is Multi-AZ by construction: it counts, and passes.
+	{policy: "rds-multi-az-production", kind: compliant, name: "Multi-AZ DB cluster in production", stack: "production",
+		resources: []*mock.Resource{rdsCluster(rdsClusterOK)}, status: StatusPassed},
+	{policy: "rds-multi-az-production", kind: compliant, name: "Multi-AZ DB cluster read replica", stack: "production",
+		resources: []*mock.Resource{rdsCluster(set(rdsClusterOK, "replicationSourceIdentifier", ""))}, status: StatusPassed},
+	{policy: "rds-multi-az-production", kind: compliant, name: "Aurora cluster is not judged", stack: "production",
+		resources: []*mock.Resource{rdsCluster(set(rdsClusterOK, "engine", "aurora-postgresql", "dbClusterInstanceClass", del))},
+		status:    StatusNotApplicable},
+	{policy: "rds-multi-az-production", kind: violating, name: "postgres cluster without a DB cluster instance class", stack: "production",
+		resources: []*mock.Resource{rdsCluster(set(rdsClusterOK, "dbClusterInstanceClass", del))},
+		want: []string{`pg: dbClusterInstanceClass is not set in production stack "production": ` +
+			"a postgres DB cluster without it is not a Multi-AZ DB cluster, and RDS requires it to create one"}},
+	{policy: "rds-multi-az-production", kind: unknownIn, name: "cluster instance class not known", stack: "production",
+		resources: []*mock.Resource{rdsCluster(set(rdsClusterOK, "dbClusterInstanceClass", unknownValue))},
+		pending:   []string{"pg: dbClusterInstanceClass is not known yet"}},
+	{policy: "rds-multi-az-production", kind: unknownIn, name: "cluster engine not known and no class", stack: "production",
+		resources: []*mock.Resource{rdsCluster(set(rdsClusterOK, "engine", unknownValue, "dbClusterInstanceClass", del))},
+		pending:   []string{"pg: engine is not known yet"}},
+	{policy: "rds-multi-az-production", kind: compliant, name: "cluster not checked in staging",
+		resources: []*mock.Resource{rdsCluster(set(rdsClusterOK, "dbClusterInstanceClass", del))}, status: StatusNotApplicable},
 }
