@@ -2,11 +2,16 @@ package compliance
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/novacron/platform/internal/awslimits"
 )
 
 func TestDefaultConfig(t *testing.T) {
@@ -124,5 +129,65 @@ func TestSettingsSchema(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &fields))
 	for k := range fields {
 		assert.Contains(t, schema, k)
+	}
+}
+
+// No family the pack allows, by default or in the example files, is one AWS retired: the stack
+// configuration refuses every type of such a family (internal/awslimits), so allowing it here
+// would only contradict that.
+func TestAllowedFamiliesAreOffered(t *testing.T) {
+	offered, catalogued := map[string]bool{}, map[string]bool{}
+	for _, it := range awslimits.InstanceTypes() {
+		catalogued[it.Family()] = true
+		if it.Retired == "" {
+			offered[it.Family()] = true
+		}
+	}
+	require.True(t, catalogued["p3"] && !offered["p3"], "the catalogue no longer marks p3 retired")
+
+	lists := map[string][]string{"defaults": DefaultConfig().AllowedInstanceFamilies}
+	for _, f := range []string{"../config.production.json", "../config.staging.json"} {
+		c, err := LoadConfigFile(f)
+		require.NoError(t, err)
+		lists[f] = c.AllowedInstanceFamilies
+	}
+	for name, families := range lists {
+		for _, f := range families {
+			assert.False(t, catalogued[f] && !offered[f], "%s allows %s, a family AWS retired", name, f)
+		}
+	}
+}
+
+// The settings table of policy/README.md shows the defaults the code uses.
+func TestReadmeSettingsDefaults(t *testing.T) {
+	raw, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		cells := strings.Split(line, " | ")
+		if len(cells) < 4 || !strings.HasPrefix(cells[0], "| `") {
+			continue
+		}
+		rows[strings.Trim(cells[0], "| `")] = strings.Trim(cells[2], "`")
+	}
+	var defaults map[string]any
+	b, err := json.Marshal(DefaultConfig())
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &defaults))
+	for key, v := range defaults {
+		want := fmt.Sprint(v)
+		if list, ok := v.([]any); ok {
+			parts := make([]string, len(list))
+			for i, e := range list {
+				parts[i] = fmt.Sprint(e)
+			}
+			want = strings.Join(parts, ", ")
+			if len(list) == 0 {
+				want = "none"
+			}
+		}
+		if assert.Contains(t, rows, key, "policy/README.md has no settings row for %s", key) {
+			assert.Equal(t, want, rows[key], "policy/README.md: default of %s", key)
+		}
 	}
 }

@@ -204,8 +204,9 @@ var (
 		"amiType":        "AL2023_x86_64_STANDARD",
 		"launchTemplate": map[string]any{"id": "lt-general", "version": "1"},
 	}
+	// Production's GPU pool since p3 was retired.
 	gpuNodeGroupOK = map[string]any{
-		"instanceTypes":  []any{"p3.2xlarge"},
+		"instanceTypes":  []any{"g5.2xlarge"},
 		"scalingConfig":  map[string]any{"minSize": 0, "desiredSize": 2, "maxSize": 5},
 		"labels":         map[string]any{"workload": "ml"},
 		"taints":         []any{map[string]any{"key": "ml-workload", "value": "true", "effect": "NO_SCHEDULE"}},

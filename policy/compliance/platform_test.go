@@ -113,7 +113,7 @@ func TestBrokenPlatform(t *testing.T) {
 			assert.ElementsMatch(t, []string{
 				"rds-storage-encrypted aws:rds/instance:Instance db: storageEncrypted is not true: storage, automated backups and snapshots are unencrypted",
 				"eks-endpoint-access eks:index:Cluster cluster: the public API endpoint is open to 0.0.0.0/0",
-				"eks-gpu-nodes-tainted aws:eks/nodeGroup:NodeGroup ml: GPU node group (p3.2xlarge, amiType AL2023_x86_64_NVIDIA) has no NoSchedule or NoExecute taint: general workloads can be scheduled on GPU nodes",
+				"eks-gpu-nodes-tainted aws:eks/nodeGroup:NodeGroup ml: GPU node group (g5.2xlarge, amiType AL2023_x86_64_NVIDIA) has no NoSchedule or NoExecute taint: general workloads can be scheduled on GPU nodes",
 			}, got)
 			assert.Len(t, rep.Violations, 3, "no advisory violation either")
 

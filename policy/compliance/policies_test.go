@@ -393,6 +393,9 @@ var policyCases = []policyCase{
 		resources: []*mock.Resource{component(tManagedNodeGroup, "ml", set(gpuNodeGroupOK, "launchTemplate", del))}},
 	{policy: "eks-gpu-nodes-tainted", kind: violating, name: "untainted GPU pool",
 		resources: []*mock.Resource{res(tNodeGroup, "ml", set(gpuNodeGroupOK, "taints", del, "amiType", "AL2023_x86_64_STANDARD"))},
+		want:      []string{"ml: GPU node group (g5.2xlarge) has no NoSchedule or NoExecute taint: general workloads can be scheduled on GPU nodes"}},
+	{policy: "eks-gpu-nodes-tainted", kind: violating, name: "a retired p3 pool still has GPUs",
+		resources: []*mock.Resource{res(tNodeGroup, "ml", set(gpuNodeGroupOK, "instanceTypes", []any{"p3.2xlarge"}, "taints", del, "amiType", "AL2023_x86_64_STANDARD"))},
 		want:      []string{"ml: GPU node group (p3.2xlarge) has no NoSchedule or NoExecute taint: general workloads can be scheduled on GPU nodes"}},
 	{policy: "eks-gpu-nodes-tainted", kind: violating, name: "PreferNoSchedule is not enough, NVIDIA AMI counts",
 		resources: []*mock.Resource{res(tNodeGroup, "ml", set(gpuNodeGroupOK, "instanceTypes", []any{"g6.xlarge"},
@@ -404,10 +407,9 @@ var policyCases = []policyCase{
 
 	// --- eks-node-instance-families
 	{policy: "eks-node-instance-families", kind: compliant, name: "m5 and g5",
-		resources: []*mock.Resource{res(tNodeGroup, "general", nodeGroupOK),
-			res(tNodeGroup, "ml", set(gpuNodeGroupOK, "instanceTypes", []any{"g5.2xlarge"}))}},
+		resources: []*mock.Resource{res(tNodeGroup, "general", nodeGroupOK), res(tNodeGroup, "ml", gpuNodeGroupOK)}},
 	{policy: "eks-node-instance-families", kind: violating, name: "retired p3 is not allowed by default",
-		resources: []*mock.Resource{res(tNodeGroup, "ml", gpuNodeGroupOK)},
+		resources: []*mock.Resource{res(tNodeGroup, "ml", set(gpuNodeGroupOK, "instanceTypes", []any{"p3.2xlarge"}))},
 		want:      []string{"ml: instance type p3.2xlarge (family p3) is not in allowedInstanceFamilies"}},
 	{policy: "eks-node-instance-families", kind: compliant, name: "empty list allows all",
 		cfg:       func(c *Config) { c.AllowedInstanceFamilies = []string{} },
