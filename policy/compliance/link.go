@@ -3,7 +3,8 @@ package compliance
 import "slices"
 
 // linked finds the resources that property prop of r refers to (a bucket policy's bucket, an RDS
-// instance's parameter group, a flow log's VPC), among targets.
+// instance's parameter group or a DB cluster's cluster parameter group, a flow log's VPC), among
+// targets.
 //
 // The linking rule, in order:
 //

@@ -157,7 +157,7 @@ func offline(rep Report) []string {
 func TestAnalyzerServerMatchesOfflineEvaluation(t *testing.T) {
 	client := analyzer(t)
 
-	broken := platform(map[string]func(map[string]any) map[string]any{
+	broken := platform("production", map[string]func(map[string]any) map[string]any{
 		"db":      func(p map[string]any) map[string]any { return set(p, "storageEncrypted", false) },
 		"cluster": func(p map[string]any) map[string]any { return set(p, "publicAccessCidrs", []any{"0.0.0.0/0"}) },
 		"ml":      func(p map[string]any) map[string]any { return set(p, "taints", del) },
