@@ -502,25 +502,7 @@ func (e *estimator) database(r *mock.Resource) {
 		e.fixed(r, "RDS storage (gp3)", idRDSgp3, storage, "GB-month", storageNote)
 	}
 
-	if boolean(in, "manageMasterUserPassword") {
-		e.fixed(r, "Secrets Manager secret (RDS-managed master password)", idSecret, 1, "month",
-			"created and rotated by RDS")
-	}
-	if !replica {
-		note := "free up to 100% of provisioned storage"
-		if days, ok := num(in, "backupRetentionPeriod"); ok {
-			note += fmt.Sprintf("; retention %d days", int(days))
-		}
-		e.usage(r, "RDS backup storage", idRDSBackup, note)
-	}
-	if days, ok := num(in, "performanceInsightsRetentionPeriod"); ok && days > 7 && boolean(in, "performanceInsightsEnabled") {
-		e.unpriced(r, "Performance Insights long-term retention",
-			fmt.Sprintf("%d days, billed per vCPU-month; unit price not in the table", int(days)))
-	}
-	if interval, ok := num(in, "monitoringInterval"); ok && interval > 0 {
-		e.usage(r, "Enhanced monitoring (CloudWatch Logs ingestion)", idLogsIngest,
-			fmt.Sprintf("OS metrics every %d s", int(interval)))
-	}
+	e.databaseExtras(r, !replica, "")
 }
 
 // databaseCluster prices an RDS Multi-AZ DB cluster: instance hours for its writer and two
@@ -567,22 +549,34 @@ func (e *estimator) databaseCluster(r *mock.Resource) {
 		}
 	}
 
+	e.databaseExtras(r, true, ", three instances")
+}
+
+// databaseExtras prices what an RDS instance and a Multi-AZ DB cluster add alike beside their
+// hours and storage: the RDS-managed master secret, backup storage when backups is set (usage;
+// the instance path leaves it out for a read replica), Performance Insights retention past the
+// free 7 days (unpriced), and enhanced monitoring (usage; monitored ends its note, ", three
+// instances" for a cluster, empty for one instance).
+func (e *estimator) databaseExtras(r *mock.Resource, backups bool, monitored string) {
+	in := r.Inputs
 	if boolean(in, "manageMasterUserPassword") {
 		e.fixed(r, "Secrets Manager secret (RDS-managed master password)", idSecret, 1, "month",
 			"created and rotated by RDS")
 	}
-	note := "free up to 100% of provisioned storage"
-	if days, ok := num(in, "backupRetentionPeriod"); ok {
-		note += fmt.Sprintf("; retention %d days", int(days))
+	if backups {
+		note := "free up to 100% of provisioned storage"
+		if days, ok := num(in, "backupRetentionPeriod"); ok {
+			note += fmt.Sprintf("; retention %d days", int(days))
+		}
+		e.usage(r, "RDS backup storage", idRDSBackup, note)
 	}
-	e.usage(r, "RDS backup storage", idRDSBackup, note)
 	if days, ok := num(in, "performanceInsightsRetentionPeriod"); ok && days > 7 && boolean(in, "performanceInsightsEnabled") {
 		e.unpriced(r, "Performance Insights long-term retention",
 			fmt.Sprintf("%d days, billed per vCPU-month; unit price not in the table", int(days)))
 	}
 	if interval, ok := num(in, "monitoringInterval"); ok && interval > 0 {
 		e.usage(r, "Enhanced monitoring (CloudWatch Logs ingestion)", idLogsIngest,
-			fmt.Sprintf("OS metrics every %d s, three instances", int(interval)))
+			fmt.Sprintf("OS metrics every %d s%s", int(interval), monitored))
 	}
 }
 
