@@ -107,7 +107,7 @@ func TestCompliantPlatform(t *testing.T) {
 	}
 }
 
-// The broken copy the issue asks for: unencrypted RDS, public endpoint open to 0.0.0.0/0 and an
+// A broken copy of each stack: unencrypted RDS, public endpoint open to 0.0.0.0/0 and an
 // untainted GPU pool produce exactly these mandatory violations.
 func TestBrokenPlatform(t *testing.T) {
 	dbType := map[string]string{"production": tRDSCluster, "staging": tRDSInstance}
