@@ -11,7 +11,7 @@ import (
 // "cluster"): engine "postgres" with a DB cluster instance class, which RDS builds as a writer
 // and two readable standbys in three zones (CreateDBCluster).
 func (x *Postgres) newCluster(ctx *pulumi.Context, name, identifier string, a *PostgresArgs, s *shared,
-	parent, protect pulumi.ResourceOption) error {
+	parent, dbOpts pulumi.ResourceOption) error {
 	params := make(rds.ClusterParameterGroupParameterArray, 0, len(parameters()))
 	for _, p := range parameters() {
 		params = append(params, rds.ClusterParameterGroupParameterArgs{Name: pulumi.String(p[0]), Value: pulumi.String(p[1])})
@@ -89,7 +89,7 @@ func (x *Postgres) newCluster(ctx *pulumi.Context, name, identifier string, a *P
 	if !a.AllowDestroy {
 		args.FinalSnapshotIdentifier = pulumi.String(finalSnapshotID(ctx.Project(), ctx.Stack(), name))
 	}
-	c, err := rds.NewCluster(ctx, name, args, parent, protect, pulumi.DependsOn(s.deps))
+	c, err := rds.NewCluster(ctx, name, args, parent, dbOpts, pulumi.DependsOn(s.deps))
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 
 // newInstance creates the parameter group and the DB instance (Deployment "instance").
 func (x *Postgres) newInstance(ctx *pulumi.Context, name, identifier string, a *PostgresArgs, s *shared,
-	parent, protect pulumi.ResourceOption) error {
+	parent, dbOpts pulumi.ResourceOption) error {
 	params := make(rds.ParameterGroupParameterArray, 0, len(parameters()))
 	for _, p := range parameters() {
 		params = append(params, rds.ParameterGroupParameterArgs{Name: pulumi.String(p[0]), Value: pulumi.String(p[1])})
@@ -81,7 +81,7 @@ func (x *Postgres) newInstance(ctx *pulumi.Context, name, identifier string, a *
 	if !a.AllowDestroy {
 		args.FinalSnapshotIdentifier = pulumi.String(finalSnapshotID(ctx.Project(), ctx.Stack(), name))
 	}
-	db, err := rds.NewInstance(ctx, name, args, parent, protect, pulumi.DependsOn(s.deps))
+	db, err := rds.NewInstance(ctx, name, args, parent, dbOpts, pulumi.DependsOn(s.deps))
 	if err != nil {
 		return err
 	}

@@ -91,10 +91,15 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 	}
 	s.deps = append(s.deps, logGroups...)
 
+	// The identifier is set, not generated, so a replacement cannot create the new database
+	// before deleting the old one: RDS would refuse the second with the same identifier
+	// (DBInstanceAlreadyExists / DBClusterAlreadyExistsFault). With protect on, Pulumi refuses
+	// the replacement anyway; without it, the database is replaced in place of the old one.
+	dbOpts := pulumi.Composite(protect, pulumi.DeleteBeforeReplace(true))
 	if a.Deployment == DeploymentCluster {
-		err = x.newCluster(ctx, name, identifier, &a, s, parent, protect)
+		err = x.newCluster(ctx, name, identifier, &a, s, parent, dbOpts)
 	} else {
-		err = x.newInstance(ctx, name, identifier, &a, s, parent, protect)
+		err = x.newInstance(ctx, name, identifier, &a, s, parent, dbOpts)
 	}
 	if err != nil {
 		return nil, err

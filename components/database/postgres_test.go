@@ -385,6 +385,8 @@ func TestOverrides(t *testing.T) {
 			check: func(t *testing.T, eng *mock.Engine, _ outputs) {
 				db := mocktest.Find(t, eng, instanceType, "main")
 				assert.False(t, db.Protect, "instance not protected")
+				// Its identifier is fixed: a replacement must delete the old one first.
+				assert.True(t, db.DeleteBeforeReplace, "instance deleted before it is replaced")
 				assert.False(t, mocktest.Find(t, eng, keyType, "main-kms").Protect, "key not protected")
 				assert.False(t, mocktest.Bool(t, db, "deletionProtection"))
 				assert.True(t, mocktest.Bool(t, db, "skipFinalSnapshot"))
@@ -422,6 +424,7 @@ func TestOverrides(t *testing.T) {
 			check: func(t *testing.T, eng *mock.Engine, _ outputs) {
 				c := mocktest.Find(t, eng, clusterType, "main")
 				assert.False(t, c.Protect, "cluster not protected")
+				assert.True(t, c.DeleteBeforeReplace, "cluster deleted before it is replaced")
 				assert.False(t, mocktest.Bool(t, c, "deletionProtection"))
 				assert.True(t, mocktest.Bool(t, c, "skipFinalSnapshot"))
 				assert.False(t, has(c, "finalSnapshotIdentifier"))
