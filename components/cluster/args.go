@@ -237,6 +237,20 @@ func (a *ClusterArgs) Validate() validate.Problems {
 			p.Addf("endpointAllowedSecurityGroupIds", "must be security group ids (sg- and 8 or 17 hex digits), got %q", id)
 		}
 	}
+	// Each entry becomes a rule named after it; a repeat would be a second rule of the same
+	// name, and EC2 refuses a duplicate rule anyway (InvalidPermission.Duplicate).
+	for _, list := range []struct {
+		field  string
+		values []string
+	}{{"endpointAllowedCidrs", args.EndpointAllowedCidrs}, {"endpointAllowedSecurityGroupIds", args.EndpointAllowedSecurityGroupIds}} {
+		seen := map[string]bool{}
+		for _, v := range list.values {
+			if seen[v] {
+				p.Addf(list.field, "lists %q twice", v)
+			}
+			seen[v] = true
+		}
+	}
 	awslimits.CheckLogRetention(&p, "logRetentionDays", args.LogRetentionDays)
 	for _, chart := range []struct{ field, version string }{
 		{"nvidiaDevicePluginVersion", args.NvidiaDevicePluginVersion},

@@ -300,6 +300,11 @@ func TestClusterInvalidArgs(t *testing.T) {
 			`endpointAllowedCidrs must be a network address (10.0.0.0/16), got "10.0.0.1/16"`},
 		{"deployer group not an id", func(a *ClusterArgs) { a.EndpointAllowedSecurityGroupIds = []string{"runners"} },
 			`endpointAllowedSecurityGroupIds must be security group ids (sg- and 8 or 17 hex digits), got "runners"`},
+		{"deployer CIDR twice", func(a *ClusterArgs) { a.EndpointAllowedCidrs = []string{"10.8.0.0/16", "10.8.0.0/16"} },
+			`endpointAllowedCidrs lists "10.8.0.0/16" twice`},
+		{"deployer group twice", func(a *ClusterArgs) {
+			a.EndpointAllowedSecurityGroupIds = []string{"sg-0123456789abcdef0", "sg-0123456789abcdef0"}
+		}, `endpointAllowedSecurityGroupIds lists "sg-0123456789abcdef0" twice`},
 		{"read-only not a role", func(a *ClusterArgs) { a.ReadOnlyRoleArns = []string{"arn:aws:iam::123456789012:user/ci"} },
 			`readOnlyRoleArns must be IAM role ARNs`},
 		{"role in both lists", func(a *ClusterArgs) {
