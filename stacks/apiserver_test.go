@@ -31,8 +31,12 @@ func TestStacksAgainstAPIServer(t *testing.T) {
 			require.NoError(t, err)
 
 			kinds := map[string]int{}
+			pods := 0
 			for _, o := range objs {
 				kinds[o.Object.Kind()]++
+				if kubetest.PodFromTemplate(o.Object) != nil {
+					pods++
+				}
 			}
 			// Objects errs on any kubernetes resource it cannot send, so this is every object
 			// the program registers; the floor only guards against an empty run.
@@ -47,7 +51,10 @@ func TestStacksAgainstAPIServer(t *testing.T) {
 				summary = append(summary, fmt.Sprintf("%s=%d", k, n))
 			}
 			sort.Strings(summary)
-			t.Logf("%s: %d objects sent (%s)", stack, len(objs), strings.Join(summary, ", "))
+			// Pod Security judges the pod templates the program writes itself; the charts'
+			// pods are rendered by Helm in the cluster and are not among these objects.
+			t.Logf("%s: %d objects sent (%s), %d pod templates judged by Pod Security",
+				stack, len(objs), strings.Join(summary, ", "), pods)
 		})
 	}
 }
