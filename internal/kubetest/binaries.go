@@ -91,7 +91,7 @@ func EnsureBinaries(ctx context.Context, logf func(format string, args ...any)) 
 	cmd := exec.CommandContext(ctx, "go", "build", "-ldflags=-s -w", "-o", tmp+string(filepath.Separator),
 		"k8s.io/kubernetes/cmd/kube-apiserver", "./etcd")
 	cmd.Dir = src
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly")
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly -buildvcs=false")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return Binaries{}, fmt.Errorf("kubetest: building the servers in %s: %w\n%s", src, err, out)
 	}
