@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/novacron/platform/bootstrap/state"
 	"github.com/novacron/platform/internal/deploy"
 	"github.com/novacron/platform/internal/mock"
 	"github.com/novacron/platform/internal/pricing"
@@ -81,6 +82,12 @@ func Run(opts Options) (*Report, error) {
 			fmt.Fprintf(opts.Progress, "preflight: evaluating stack %s offline (the program runs under the mock engine)...\n", opts.Stack)
 		})
 		defer timer.Stop()
+	}
+
+	// Every Pulumi project of the repository goes through preflight: the platform (the default)
+	// and the bootstrap program (--dir bootstrap).
+	if projectName(opts.Dir) == state.Project {
+		return runBootstrap(opts)
 	}
 
 	cfg, err := stacks.ReadStackFiles(opts.Dir, opts.Stack)
