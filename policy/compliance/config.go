@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -50,9 +51,22 @@ type Config struct {
 	// ProductionMinBackupRetentionDays is the floor in production. Default: 30.
 	ProductionMinBackupRetentionDays int `json:"productionMinBackupRetentionDays"`
 
+	// IAMExceptions exempt one resource (by name) from one IAM policy, each with the reason a
+	// reviewer reads: a third-party controller or a deploy role that genuinely needs a broad
+	// permission. Default: none.
+	IAMExceptions []IAMException `json:"iamExceptions"`
+
 	// Levels overrides enforcement levels by policy name, "all" for every policy, as the
 	// --policy-pack-config file does under the engine. Not part of the settings schema.
 	Levels map[string]Level `json:"-"`
+}
+
+// IAMException exempts the resource named Resource (its Pulumi name) from the IAM policy named
+// Policy, for the stated Reason.
+type IAMException struct {
+	Policy   string `json:"policy"`
+	Resource string `json:"resource"`
+	Reason   string `json:"reason"`
 }
 
 var (
@@ -109,6 +123,9 @@ func (c Config) withDefaults() Config {
 	if c.RestrictedPorts == nil {
 		c.RestrictedPorts = defaultRestrictedPorts
 	}
+	if c.IAMExceptions == nil {
+		c.IAMExceptions = []IAMException{}
+	}
 	if c.MinBackupRetentionDays == 0 {
 		c.MinBackupRetentionDays = 7
 	}
@@ -140,6 +157,16 @@ func (c Config) Validate() error {
 	}
 	if c.ProductionMinBackupRetentionDays < 1 || c.ProductionMinBackupRetentionDays > 35 {
 		errs = append(errs, fmt.Errorf("productionMinBackupRetentionDays must be between 1 and 35 (the RDS limit), got %d", c.ProductionMinBackupRetentionDays))
+	}
+	for i, e := range c.IAMExceptions {
+		switch {
+		case !slices.Contains(iamPolicyNames, e.Policy):
+			errs = append(errs, fmt.Errorf("iamExceptions[%d]: policy %q is not an IAM policy (%s)", i, e.Policy, strings.Join(iamPolicyNames, ", ")))
+		case strings.TrimSpace(e.Resource) == "":
+			errs = append(errs, fmt.Errorf("iamExceptions[%d]: resource must name the exempted resource", i))
+		case strings.TrimSpace(e.Reason) == "":
+			errs = append(errs, fmt.Errorf("iamExceptions[%d] (%s, %s): reason must say why the resource needs the exception", i, e.Policy, e.Resource))
+		}
 	}
 	for name, l := range c.Levels {
 		if name != "all" && PolicyByName(name) == nil {
@@ -280,6 +307,21 @@ func settingsSchema() map[string]map[string]any {
 		"restrictedPorts": {
 			"type": "array", "items": map[string]any{"type": "integer", "minimum": 0, "maximum": 65535},
 			"description": "Ports that must not be open to 0.0.0.0/0 or ::/0.", "default": anySlice(d.RestrictedPorts),
+		},
+		"iamExceptions": {
+			"type": "array",
+			"items": map[string]any{
+				"type": "object",
+				"properties": map[string]any{
+					"policy":   map[string]any{"type": "string"},
+					"resource": map[string]any{"type": "string"},
+					"reason":   map[string]any{"type": "string"},
+				},
+				"required":             []any{"policy", "resource", "reason"},
+				"additionalProperties": false,
+			},
+			"description": "Resources exempted from one IAM policy, each with the reason.",
+			"default":     []any{},
 		},
 		"minBackupRetentionDays": {
 			"type": "integer", "minimum": 1, "maximum": 35,

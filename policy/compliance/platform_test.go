@@ -45,6 +45,10 @@ func platform(stack string, mutate map[string]func(map[string]any) map[string]an
 
 		res(tKMSKey, "cluster-secrets", map[string]any{"enableKeyRotation": true, "deletionWindowInDays": 30}),
 		res("aws:iam/role:Role", "cluster-node", map[string]any{"assumeRolePolicy": `{"Version":"2012-10-17","Statement":[]}`}),
+		res(tIAMRole, "cluster-autoscaler", map[string]any{"assumeRolePolicy": irsaOK}),
+		res(tIAMRolePolicy, "cluster-autoscaler", map[string]any{"role": "cluster-autoscaler", "policy": autoscalerPolicyDoc}),
+		res(tIAMPolicy, "ingress-policy", map[string]any{"policy": controllerPolicyDoc()}),
+		res(tIAMRolePolicyAttachment, "ingress-policy-attachment", map[string]any{"role": "ingress-role", "policyArn": "ingress-policy-arn"}),
 		res(tLaunchTemplate, "general", props("general-lt", launchTemplateOK)),
 		res(tLaunchTemplate, "ml", props("ml-lt", launchTemplateOK)),
 		res(tNodeGroup, "general", props("general", nodeGroupOK)),

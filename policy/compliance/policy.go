@@ -84,7 +84,7 @@ func join(groups ...[]Control) []Control { return slices.Concat(groups...) }
 type Policy struct {
 	Name        string
 	Description string
-	// Area groups policies in reports and the README: settings, rds, eks, network, s3, ecr, kms,
+	// Area groups policies in reports and the README: settings, rds, eks, iam, network, s3, ecr, kms,
 	// secretsmanager, tags, kubernetes.
 	Area        string
 	Level       Level
@@ -147,7 +147,7 @@ func Policies() []*Policy {
 	return out
 }
 
-var areaOrder = []string{"settings", "rds", "eks", "network", "s3", "ecr", "kms", "secretsmanager", "tags", "kubernetes"}
+var areaOrder = []string{"settings", "rds", "eks", "iam", "network", "s3", "ecr", "kms", "secretsmanager", "tags", "kubernetes"}
 
 func areaRank(a string) int {
 	if i := slices.Index(areaOrder, a); i >= 0 {

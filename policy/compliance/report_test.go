@@ -31,8 +31,8 @@ func TestScore(t *testing.T) {
 
 	soc := frameworkResult(t, rep, SOC2)
 	assert.Equal(t, FrameworkResult{
-		Framework: SOC2, InScope: 8, Checked: 5, Passed: 4, Failed: 1, Score: 80,
-		FailedControls: []string{"CC6.1"}, NotChecked: []string{"A1.1", "CC7.2", "CC8.1"},
+		Framework: SOC2, InScope: 9, Checked: 5, Passed: 4, Failed: 1, Score: 80,
+		FailedControls: []string{"CC6.1"}, NotChecked: []string{"A1.1", "CC6.3", "CC7.2", "CC8.1"},
 	}, soc)
 
 	iso := frameworkResult(t, rep, ISO27001)

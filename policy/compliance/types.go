@@ -33,6 +33,16 @@ const (
 	tSecret            = "aws:secretsmanager/secret:Secret"
 	tSecretRotation    = "aws:secretsmanager/secretRotation:SecretRotation"
 
+	tIAMRole                  = "aws:iam/role:Role"
+	tIAMRolePolicy            = "aws:iam/rolePolicy:RolePolicy"
+	tIAMPolicy                = "aws:iam/policy:Policy"
+	tIAMUserPolicy            = "aws:iam/userPolicy:UserPolicy"
+	tIAMGroupPolicy           = "aws:iam/groupPolicy:GroupPolicy"
+	tIAMRolePolicyAttachment  = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+	tIAMUserPolicyAttachment  = "aws:iam/userPolicyAttachment:UserPolicyAttachment"
+	tIAMGroupPolicyAttachment = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
+	tIAMPolicyAttachment      = "aws:iam/policyAttachment:PolicyAttachment"
+
 	tHelmRelease   = "kubernetes:helm.sh/v3:Release"
 	tHelmChart     = "kubernetes:helm.sh/v4:Chart"
 	tNamespace     = "kubernetes:core/v1:Namespace"
