@@ -285,11 +285,24 @@ var readVerbs = []string{
 	"Validate",
 }
 
-// sensitiveReads are read actions that return secrets or data (cloudsplaining's
-// READ_ONLY_DATA_EXFILTRATION_ACTIONS, checked by Checkov's CKV_AWS_288).
+// sensitiveReads are read-level actions that return data, secrets or credentials: cloudsplaining's
+// READ_ONLY_DATA_EXFILTRATION_ACTIONS (Checkov CKV_AWS_288) and the read-level entries of its
+// ACTIONS_THAT_RETURN_CREDENTIALS (CKV_AWS_287, which leaves out ecr:GetAuthorizationToken: every
+// node pulling images needs it). The write-level entries of that list (iam:CreateAccessKey,
+// sts:AssumeRole, ...) are writes here already.
 var sensitiveReads = []string{
 	"s3:GetObject", "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath",
 	"secretsmanager:GetSecretValue",
+	"codeartifact:GetAuthorizationToken", "cognito-identity:GetOpenIdToken",
+	"cognito-identity:GetOpenIdTokenForDeveloperIdentity", "cognito-identity:GetCredentialsForIdentity",
+	"cognito-idp:GetSigningCertificate", "connect:GetFederationToken", "connect:GetFederationTokens",
+	"ec2:GetPasswordData", "ecr-public:GetAuthorizationToken",
+	"emr-containers:GetManagedEndpointSessionCredentials", "finspace-api:GetProgrammaticAccessCredentials",
+	"gamelift:GetInstanceAccess", "gamelift:GetComputeAccess", "gamelift:GetComputeAuthToken",
+	"license-manager:GetAccessToken", "lightsail:GetInstanceAccessDetails",
+	"lightsail:GetRelationalDatabaseMasterUserPassword", "redshift:GetClusterCredentials",
+	"redshift:GetClusterCredentialsWithIAM", "redshift-serverless:GetCredentials", "sso:GetRoleCredentials",
+	"sts:GetFederationToken", "sts:GetSessionToken",
 }
 
 // grantsWrite reports whether an action pattern grants a write-level action: a write action, or a

@@ -59,8 +59,8 @@ func init() {
 		&Policy{
 			Name: iamNoUnconstrainedWrites,
 			Area: "iam",
-			Description: "No IAM permission policy allows write actions, or reads of objects, parameters and " +
-				"secrets, on Resource \"*\" without a condition.",
+			Description: "No IAM permission policy allows write actions, or reads of objects, parameters, secrets " +
+				"and credentials, on Resource \"*\" without a condition.",
 			Level:         Mandatory,
 			Severity:      High,
 			Remediation:   "Name the resources (ARNs) the actions apply to, or add a condition (resource tag, request tag) that bounds them; list a genuine need under iamExceptions with its reason.",
@@ -247,7 +247,8 @@ func checkAdminActions(c *run, r *Resource, field string, doc iamDocument) {
 
 // checkUnconstrainedWrites: CKV_AWS_290 refuses Write-level actions (CKV_AWS_289 the Permissions
 // management ones, a subset of what is flagged here) in an Allow statement on Resource "*" without
-// a condition; CKV_AWS_288 the data exfiltration reads under the same terms.
+// a condition; CKV_AWS_288 and CKV_AWS_287 the data exfiltration and credential reads under the
+// same terms.
 func checkUnconstrainedWrites(c *run, r *Resource, field string, doc iamDocument) {
 	for _, s := range doc.Statements {
 		if !s.Allow || s.hasCondition() || !s.onAnyResource() {
@@ -266,7 +267,7 @@ func checkUnconstrainedWrites(c *run, r *Resource, field string, doc iamDocument
 			c.violation(r, "%s %s allows write actions on every resource without a condition: %s", field, s.Label, strings.Join(writes, ", "))
 		}
 		if len(reads) > 0 {
-			c.violation(r, "%s %s allows reading objects, parameters or secrets on every resource without a condition: %s", field, s.Label, strings.Join(reads, ", "))
+			c.violation(r, "%s %s allows reading data, secrets or credentials on every resource without a condition: %s", field, s.Label, strings.Join(reads, ", "))
 		}
 	}
 }

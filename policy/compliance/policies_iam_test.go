@@ -120,11 +120,11 @@ var iamCases = []policyCase{
 	{policy: iamNoUnconstrainedWrites, kind: violating, name: "writes, service wildcard and secret reads on *",
 		resources: []*mock.Resource{rolePolicy("p", doc(
 			allow([]any{"ec2:CreateSecurityGroup", "ec2:DescribeVpcs", "s3:*", "ec2:Describe*"}, "*"),
-			allow([]any{"secretsmanager:GetSecretValue", "ssm:GetParameter*", "ecr:GetAuthorizationToken"}, []any{"*"}),
+			allow([]any{"secretsmanager:GetSecretValue", "ssm:GetParameter*", "ecr:GetAuthorizationToken", "sts:GetSessionToken"}, []any{"*"}),
 		))},
 		want: []string{
 			"p: policy Statement[0] allows write actions on every resource without a condition: ec2:CreateSecurityGroup, s3:*",
-			"p: policy Statement[1] allows reading objects, parameters or secrets on every resource without a condition: secretsmanager:GetSecretValue, ssm:GetParameter*",
+			"p: policy Statement[1] allows reading data, secrets or credentials on every resource without a condition: secretsmanager:GetSecretValue, ssm:GetParameter*, sts:GetSessionToken",
 		}},
 	{policy: iamNoUnconstrainedWrites, kind: violating, name: "NotResource counts as every resource",
 		resources: []*mock.Resource{rolePolicy("p", doc(map[string]any{"Effect": "Allow", "Action": "kms:Decrypt", "NotResource": "arn:aws:kms:us-east-1:123456789012:key/x"}))},
