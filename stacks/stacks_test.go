@@ -118,7 +118,8 @@ func TestDatabase(t *testing.T) {
 		logs                         []string
 		protected                    bool
 	}{
-		{"production", rdsClusterType, "db.r6gd.xlarge", "dbClusterInstanceClass", 1000, 30, 90,
+		// Production keeps its database logs a year (PCI DSS 10.5.1); staging a month.
+		{"production", rdsClusterType, "db.r6gd.xlarge", "dbClusterInstanceClass", 1000, 30, 365,
 			[]string{"/aws/rds/cluster/novacron-platform-production-postgres/postgresql"}, true},
 		{"staging", rdsType, "db.r6g.large", "instanceClass", 100, 7, 30,
 			[]string{
@@ -144,6 +145,7 @@ func TestDatabase(t *testing.T) {
 			assert.Equal(t, tt.protected, mocktest.Bool(t, db, "deletionProtection"), "deletion protection")
 			key := mocktest.Find(t, eng, "aws:kms/key:Key", "postgres-kms")
 			assert.Equal(t, tt.protected, key.Protect, "the database key is protected with the data")
+			assert.Contains(t, mocktest.Str(t, key, "policy"), `"AWS":"arn:aws:iam::`, "the key's policy is its own, not KMS's default")
 
 			// No stack may ask RDS for what it refuses: a read replica of an instance whose
 			// master password Secrets Manager manages.

@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/novacron/platform/internal/kmspolicy"
 	"github.com/novacron/platform/internal/validate"
 )
 
@@ -358,8 +359,8 @@ type kmsKey struct {
 }
 
 // newKey creates a symmetric KMS key with yearly automatic rotation and its alias. The key policy
-// is the AWS default (the account may delegate use through IAM policies), so access is granted
-// by the roles' own policies.
+// is the account statement of the AWS default policy, written out (the account delegates use
+// through IAM policies), so access is granted by the roles' own policies.
 func newKey(ctx *pulumi.Context, name, description, alias string, deletionWindowDays int,
 	parent, protect pulumi.ResourceOption,
 ) (kmsKey, error) {
@@ -367,6 +368,7 @@ func newKey(ctx *pulumi.Context, name, description, alias string, deletionWindow
 		Description:          pulumi.String(description),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(deletionWindowDays),
+		Policy:               kmspolicy.AccountRoot(ctx),
 	}, parent, protect)
 	if err != nil {
 		return kmsKey{}, err

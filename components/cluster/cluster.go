@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/novacron/platform/internal/irsa"
+	"github.com/novacron/platform/internal/kmspolicy"
 )
 
 // Cluster is an EKS cluster with managed node groups, the add-ons the platform relies on, and a
@@ -68,6 +69,9 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 			Description:          pulumi.Sprintf("Envelope encryption of Kubernetes Secrets in EKS cluster %s", a.ClusterName),
 			EnableKeyRotation:    pulumi.Bool(true),
 			DeletionWindowInDays: pulumi.Int(30),
+			// KMS's default account statement, written out: IAM policies (the cluster role's)
+			// decide who uses the key, and the policy is part of the key's definition.
+			Policy: kmspolicy.AccountRoot(ctx, parent),
 		}, parent)
 		if err != nil {
 			return nil, err

@@ -11,6 +11,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/novacron/platform/internal/kmspolicy"
 )
 
 // Port is the PostgreSQL port the security group opens and the database listens on.
@@ -135,6 +137,10 @@ func newShared(ctx *pulumi.Context, name string, a *PostgresArgs, parent pulumi.
 			EnableKeyRotation: pulumi.Bool(true),
 			// The longest waiting period KMS allows, to leave time to notice a mistaken deletion.
 			DeletionWindowInDays: pulumi.Int(30),
+			// KMS's default account statement, written out: IAM policies decide who uses the key
+			// (RDS through grants its caller creates), and the policy is part of the key's
+			// definition.
+			Policy: kmspolicy.AccountRoot(ctx, parent),
 		}, parent, protect)
 		if err != nil {
 			return nil, err
