@@ -46,6 +46,10 @@ type Config struct {
 	// RestrictedPorts must not be reachable from 0.0.0.0/0 or ::/0 (administration and database
 	// ports). Default: 22, 3389, 5432, 3306, 1433, 1521, 6379, 27017, 9200.
 	RestrictedPorts []int `json:"restrictedPorts"`
+	// AllowedPublicIngressPorts are the ports a security group may open to 0.0.0.0/0 or ::/0 (a
+	// public load balancer's 443). Default: none: the platform's load balancers get their groups
+	// from the AWS Load Balancer Controller, not from the program.
+	AllowedPublicIngressPorts []int `json:"allowedPublicIngressPorts"`
 	// MinBackupRetentionDays is the RDS backup retention floor outside production. Default: 7.
 	MinBackupRetentionDays int `json:"minBackupRetentionDays"`
 	// ProductionMinBackupRetentionDays is the floor in production. Default: 30.
@@ -123,6 +127,9 @@ func (c Config) withDefaults() Config {
 	if c.RestrictedPorts == nil {
 		c.RestrictedPorts = defaultRestrictedPorts
 	}
+	if c.AllowedPublicIngressPorts == nil {
+		c.AllowedPublicIngressPorts = []int{}
+	}
 	if c.IAMExceptions == nil {
 		c.IAMExceptions = []IAMException{}
 	}
@@ -145,6 +152,14 @@ func (c Config) Validate() error {
 	for _, p := range c.RestrictedPorts {
 		if p < 0 || p > 65535 {
 			errs = append(errs, fmt.Errorf("restrictedPorts: %d is not a port number", p))
+		}
+	}
+	for _, p := range c.AllowedPublicIngressPorts {
+		switch {
+		case p < 0 || p > 65535:
+			errs = append(errs, fmt.Errorf("allowedPublicIngressPorts: %d is not a port number", p))
+		case slices.Contains(c.RestrictedPorts, p):
+			errs = append(errs, fmt.Errorf("allowedPublicIngressPorts: %d is also in restrictedPorts, which no rule may open to the internet", p))
 		}
 	}
 	for _, cidr := range c.AllowedPublicAccessCidrs {
@@ -307,6 +322,11 @@ func settingsSchema() map[string]map[string]any {
 		"restrictedPorts": {
 			"type": "array", "items": map[string]any{"type": "integer", "minimum": 0, "maximum": 65535},
 			"description": "Ports that must not be open to 0.0.0.0/0 or ::/0.", "default": anySlice(d.RestrictedPorts),
+		},
+		"allowedPublicIngressPorts": {
+			"type": "array", "items": map[string]any{"type": "integer", "minimum": 0, "maximum": 65535},
+			"description": "Ports a security group may open to 0.0.0.0/0 or ::/0 (none by default).",
+			"default":     anySlice(d.AllowedPublicIngressPorts),
 		},
 		"iamExceptions": {
 			"type": "array",

@@ -169,6 +169,7 @@ var (
 		"backupRetentionPeriod": 30, "deletionProtection": true, "iamDatabaseAuthenticationEnabled": true,
 		"parameterGroupName": "main-pg", "performanceInsightsEnabled": true,
 		"performanceInsightsKmsKeyId": keyArn, "autoMinorVersionUpgrade": true,
+		"monitoringInterval": 60, "enabledCloudwatchLogsExports": []any{"postgresql", "upgrade"}, "copyTagsToSnapshot": true,
 	}
 	pgOK = map[string]any{
 		"family":     "postgres16",
@@ -191,7 +192,7 @@ var (
 		"enabledClusterLogTypes": allLogTypes,
 	}
 	launchTemplateOK = map[string]any{
-		"metadataOptions": map[string]any{"httpTokens": "required", "httpPutResponseHopLimit": 2},
+		"metadataOptions": map[string]any{"httpTokens": "required", "httpPutResponseHopLimit": 1},
 		"blockDeviceMappings": []any{map[string]any{
 			"deviceName": "/dev/xvda",
 			"ebs":        map[string]any{"encrypted": "true", "volumeSize": 100, "volumeType": "gp3"},

@@ -43,7 +43,7 @@ func platform(stack string, mutate map[string]func(map[string]any) map[string]an
 		res("aws:ec2/vpcEndpoint:VpcEndpoint", "main-s3", map[string]any{"vpcId": "main-id", "serviceName": "com.amazonaws.us-east-1.s3",
 			"vpcEndpointType": "Gateway"}),
 
-		res(tKMSKey, "cluster-secrets", map[string]any{"enableKeyRotation": true, "deletionWindowInDays": 30}),
+		res(tKMSKey, "cluster-secrets", map[string]any{"enableKeyRotation": true, "deletionWindowInDays": 30, "policy": keyPolicyOK}),
 		res("aws:iam/role:Role", "cluster-node", map[string]any{"assumeRolePolicy": `{"Version":"2012-10-17","Statement":[]}`}),
 		res(tIAMRole, "cluster-autoscaler", map[string]any{"assumeRolePolicy": irsaOK}),
 		res(tIAMRolePolicy, "cluster-autoscaler", map[string]any{"role": "cluster-autoscaler", "policy": autoscalerPolicyDoc}),
@@ -59,10 +59,11 @@ func platform(stack string, mutate map[string]func(map[string]any) map[string]an
 		res(tSGIngressRule, "db-from-nodes", map[string]any{"securityGroupId": "db-id", "ipProtocol": "tcp",
 			"fromPort": 5432, "toPort": 5432, "referencedSecurityGroupId": "nodes-id"}),
 
-		res(tKMSKey, "db", map[string]any{"enableKeyRotation": true}),
+		res(tKMSKey, "db", map[string]any{"enableKeyRotation": true, "policy": keyPolicyOK}),
 
 		res(tECRRepository, "app", map[string]any{"imageTagMutability": "IMMUTABLE",
 			"imageScanningConfiguration": map[string]any{"scanOnPush": true}}),
+		res(tRepositoryPolicy, "app-policy", map[string]any{"repository": "app", "policy": repositoryPolicyOK}),
 	}
 	aws = append(aws, database...)
 	aws = append(aws, bucketWith("artifacts", sseOK, pabOK, versioningOK, bucketPolicyOK)...)

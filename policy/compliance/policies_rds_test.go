@@ -13,6 +13,7 @@ var (
 		"backupRetentionPeriod": 30, "deletionProtection": true, "iamDatabaseAuthenticationEnabled": true,
 		"dbClusterParameterGroupName": "main-cpg", "performanceInsightsEnabled": true,
 		"performanceInsightsKmsKeyId": keyArn, "manageMasterUserPassword": true,
+		"monitoringInterval": 60, "enabledCloudwatchLogsExports": []any{"postgresql"}, "copyTagsToSnapshot": true,
 	}
 	cpgOK = map[string]any{
 		"family":     "postgres17",

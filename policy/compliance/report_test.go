@@ -31,15 +31,15 @@ func TestScore(t *testing.T) {
 
 	soc := frameworkResult(t, rep, SOC2)
 	assert.Equal(t, FrameworkResult{
-		Framework: SOC2, InScope: 9, Checked: 5, Passed: 4, Failed: 1, Score: 80,
-		FailedControls: []string{"CC6.1"}, NotChecked: []string{"A1.1", "CC6.3", "CC7.2", "CC8.1"},
+		Framework: SOC2, InScope: 9, Checked: 6, Passed: 5, Failed: 1, Score: 83.3,
+		FailedControls: []string{"CC6.1"}, NotChecked: []string{"A1.1", "CC6.3", "CC8.1"},
 	}, soc)
 
 	iso := frameworkResult(t, rep, ISO27001)
-	assert.Equal(t, 9, iso.Checked)
-	assert.Equal(t, 8, iso.Passed)
+	assert.Equal(t, 11, iso.Checked)
+	assert.Equal(t, 10, iso.Passed)
 	assert.Equal(t, []string{"A.8.24"}, iso.FailedControls)
-	assert.Equal(t, 88.9, iso.Score)
+	assert.Equal(t, 90.9, iso.Score)
 
 	eks := frameworkResult(t, rep, CISEKS)
 	assert.Equal(t, 0, eks.Checked, "no EKS resource: nothing checked, score not meaningful")
