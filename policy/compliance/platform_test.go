@@ -60,8 +60,9 @@ func platform(stack string, mutate map[string]func(map[string]any) map[string]an
 			"fromPort": 5432, "toPort": 5432, "referencedSecurityGroupId": "nodes-id"}),
 
 		res(tKMSKey, "db", map[string]any{"enableKeyRotation": true, "policy": keyPolicyOK}),
+		res(tBackupVault, "backup", vaultOK),
 
-		res(tECRRepository, "app", map[string]any{"imageTagMutability": "IMMUTABLE",
+		res(tECRRepository, "app", map[string]any{"imageTagMutability": "IMMUTABLE", "encryptionConfigurations": ecrOK["encryptionConfigurations"],
 			"imageScanningConfiguration": map[string]any{"scanOnPush": true}}),
 		res(tRepositoryPolicy, "app-policy", map[string]any{"repository": "app", "policy": repositoryPolicyOK}),
 	}
