@@ -344,13 +344,13 @@ func parseResourcePolicy(raw any) ([]resourceStatement, error) {
 	case map[string]any:
 		stmts = []any{s} // a single statement may be an object
 	default:
-		return nil, fmt.Errorf("Statement is neither an object nor a list")
+		return nil, fmt.Errorf("the Statement element is neither an object nor a list")
 	}
 	out := make([]resourceStatement, 0, len(stmts))
 	for i, e := range stmts {
 		sm, isMap := e.(map[string]any)
 		if !isMap {
-			return nil, fmt.Errorf("Statement[%d] is not an object", i)
+			return nil, fmt.Errorf("the Statement element at index %d is not an object", i)
 		}
 		st := resourceStatement{label: fmt.Sprintf("Statement[%d]", i)}
 		if sid, _ := sm["Sid"].(string); sid != "" {
