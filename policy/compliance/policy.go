@@ -85,7 +85,7 @@ type Policy struct {
 	Name        string
 	Description string
 	// Area groups policies in reports and the README: settings, rds, eks, iam, network, s3, ecr, kms,
-	// secretsmanager, tags, kubernetes.
+	// secretsmanager, logs, tags, kubernetes.
 	Area        string
 	Level       Level
 	Severity    Severity
@@ -147,7 +147,7 @@ func Policies() []*Policy {
 	return out
 }
 
-var areaOrder = []string{"settings", "rds", "eks", "iam", "network", "s3", "ecr", "kms", "secretsmanager", "tags", "kubernetes"}
+var areaOrder = []string{"settings", "rds", "eks", "iam", "network", "s3", "ecr", "kms", "secretsmanager", "logs", "tags", "kubernetes"}
 
 func areaRank(a string) int {
 	if i := slices.Index(areaOrder, a); i >= 0 {
