@@ -172,8 +172,9 @@ var (
 		"monitoringInterval": 60, "enabledCloudwatchLogsExports": []any{"postgresql", "upgrade"}, "copyTagsToSnapshot": true,
 	}
 	pgOK = map[string]any{
-		"family":     "postgres16",
-		"parameters": []any{map[string]any{"name": "rds.force_ssl", "value": "1"}},
+		"family": "postgres16",
+		"parameters": []any{map[string]any{"name": "rds.force_ssl", "value": "1"},
+			map[string]any{"name": "log_statement", "value": "ddl"}, map[string]any{"name": "log_min_duration_statement", "value": "1000"}},
 	}
 	allLogTypes  = []any{"api", "audit", "authenticator", "controllerManager", "scheduler"}
 	eksClusterOK = map[string]any{

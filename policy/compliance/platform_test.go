@@ -43,7 +43,7 @@ func platform(stack string, mutate map[string]func(map[string]any) map[string]an
 		res("aws:ec2/vpcEndpoint:VpcEndpoint", "main-s3", map[string]any{"vpcId": "main-id", "serviceName": "com.amazonaws.us-east-1.s3",
 			"vpcEndpointType": "Gateway"}),
 
-		res(tKMSKey, "cluster-secrets", map[string]any{"enableKeyRotation": true, "deletionWindowInDays": 30, "policy": keyPolicyOK}),
+		res(tKMSKey, "cluster-secrets", map[string]any{"enableKeyRotation": true, "deletionWindowInDays": 30, "policy": keyPolicyOK, "description": "EKS secrets"}),
 		res("aws:iam/role:Role", "cluster-node", map[string]any{"assumeRolePolicy": `{"Version":"2012-10-17","Statement":[]}`}),
 		res(tIAMRole, "cluster-autoscaler", map[string]any{"assumeRolePolicy": irsaOK}),
 		res(tIAMRolePolicy, "cluster-autoscaler", map[string]any{"role": "cluster-autoscaler", "policy": autoscalerPolicyDoc}),
@@ -57,9 +57,9 @@ func platform(stack string, mutate map[string]func(map[string]any) map[string]an
 			"configurationValues": `{"enableNetworkPolicy":"true"}`}),
 		res(tSecurityGroup, "db", map[string]any{"vpcId": "main-id", "description": "database"}),
 		res(tSGIngressRule, "db-from-nodes", map[string]any{"securityGroupId": "db-id", "ipProtocol": "tcp",
-			"fromPort": 5432, "toPort": 5432, "referencedSecurityGroupId": "nodes-id"}),
+			"fromPort": 5432, "toPort": 5432, "referencedSecurityGroupId": "nodes-id", "description": "PostgreSQL from the nodes"}),
 
-		res(tKMSKey, "db", map[string]any{"enableKeyRotation": true, "policy": keyPolicyOK}),
+		res(tKMSKey, "db", map[string]any{"enableKeyRotation": true, "policy": keyPolicyOK, "description": "database"}),
 		res(tBackupVault, "backup", vaultOK),
 
 		res(tECRRepository, "app", map[string]any{"imageTagMutability": "IMMUTABLE", "encryptionConfigurations": ecrOK["encryptionConfigurations"],
@@ -68,7 +68,7 @@ func platform(stack string, mutate map[string]func(map[string]any) map[string]an
 	}
 	aws = append(aws, database...)
 	aws = append(aws, bucketWith("artifacts", sseOK, pabOK, versioningOK, bucketPolicyOK)...)
-	secretRes := res(tSecret, "grafana-admin", map[string]any{"kmsKeyId": keyArn})
+	secretRes := res(tSecret, "grafana-admin", map[string]any{"kmsKeyId": keyArn, "description": "Grafana admin"})
 	aws = append(aws, secretRes, dependsOn(res(tSecretRotation, "grafana-admin", map[string]any{"secretId": "grafana-admin-id",
 		"rotationRules": map[string]any{"automaticallyAfterDays": 30}}), secretRes))
 

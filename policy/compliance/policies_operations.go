@@ -2,12 +2,14 @@ package compliance
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
 // Resource types read only by the operational policies below.
 const (
-	tBackupVault = "aws:backup/vault:Vault"
+	tBackupVault   = "aws:backup/vault:Vault"
+	tBucketLogging = "aws:s3/bucketLoggingV2:BucketLoggingV2"
 )
 
 // currentRDSCAs are the RDS certificate authorities valid beyond 2024; rds-ca-2019 expired in
@@ -120,6 +122,121 @@ func init() {
 			},
 		},
 		&Policy{
+			Name:        "rds-query-logging",
+			Area:        "rds",
+			Description: "PostgreSQL parameter groups log statements: log_statement (not none) and log_min_duration_statement (not -1).",
+			Level:       Mandatory,
+			Severity:    Medium,
+			// Checkov CKV2_AWS_30 / CKV2_AWS_27 look for both parameters in the group.
+			Remediation: "Set log_statement (ddl or mod) and log_min_duration_statement (milliseconds) in the DB (cluster) parameter group.",
+			Controls:    join(soc2("CC7.2"), iso("A.8.15"), pci("10.2.1")),
+			Types:       []string{tRDSParameterGroup, tRDSClusterParameterGroup},
+			checkResource: func(c *run, r *Resource) {
+				family, _, ok := c.stringField(r, "family")
+				if !ok || !strings.HasPrefix(family, "postgres") {
+					return
+				}
+				params, _, ok := c.listField(r, "parameters")
+				if !ok {
+					return
+				}
+				values := map[string]string{}
+				for _, p := range params {
+					name, st := asString(at(p, "name"))
+					if st == unknown {
+						c.cannotCheck(r, "a parameter name is not known yet")
+						return
+					}
+					value, vst := asString(at(p, "value"))
+					if vst == unknown {
+						c.cannotCheck(r, "parameter %s is not known yet", name)
+						return
+					}
+					values[name] = value
+				}
+				if v, set := values["log_statement"]; !set || v == "none" {
+					c.violation(r, "log_statement is not set (or none): no statement is logged")
+				}
+				if v, set := values["log_min_duration_statement"]; !set || v == "-1" {
+					c.violation(r, "log_min_duration_statement is not set (or -1): slow statements are not logged")
+				}
+			},
+		},
+		&Policy{
+			Name:        "rds-postgres-log-fdw-patched",
+			Area:        "rds",
+			Description: "RDS for PostgreSQL runs a version with the log_fdw fix (AWS-2022-004: 9.6.22+, 10.17+, 11.12+, 12.7+, 13.3+, 14+).",
+			Level:       Mandatory,
+			Severity:    High,
+			Remediation: "Upgrade engineVersion to a supported PostgreSQL major version (14 or later).",
+			Controls:    join(soc2("CC7.1"), iso("A.8.8"), pci("6.3.3")),
+			Types:       rdsDatabases,
+			checkResource: func(c *run, r *Resource) {
+				engine, _, ok := c.stringField(r, "engine")
+				if !ok || engine != "postgres" {
+					return
+				}
+				version, set, ok := c.stringField(r, "engineVersion")
+				if !ok || !set {
+					return
+				}
+				if !logFdwPatched(version) {
+					c.violation(r, "engineVersion %s is affected by the log_fdw local file read issue (AWS security bulletin AWS-2022-004)", version)
+				}
+			},
+		},
+		&Policy{
+			Name:        "s3-kms-encryption",
+			Area:        "s3",
+			Description: "S3 buckets encrypt by default with a customer managed KMS key and an S3 Bucket Key, except server access log destinations (S3 delivers access logs only to SSE-S3 buckets).",
+			Level:       Mandatory,
+			Severity:    Medium,
+			// Amazon S3 User Guide, "Enabling Amazon S3 server access logging": the destination
+			// bucket can use SSE-S3 only; SSE-KMS is not supported there.
+			Remediation: "Give the bucket's encryption configuration sseAlgorithm aws:kms, kmsMasterKeyId (a customer managed key) and bucketKeyEnabled true.",
+			Controls:    join(soc2("CC6.1"), iso("A.8.24"), pci("3.5.1")),
+			Types:       []string{tBucket},
+			checkStack: func(c *run, rs []*Resource) {
+				buckets := ofType(rs, tBucket)
+				logTargets := map[*Resource]bool{}
+				for _, l := range ofType(rs, tBucketLogging) {
+					targets, _ := linked(l, "targetBucket", buckets, "bucket", "id")
+					for _, t := range targets {
+						logTargets[t] = true
+					}
+				}
+				forBucketParts(c, rs, tBucketEncryption, "an encryption configuration", func(b *Resource, parts []*Resource) {
+					if logTargets[b] || len(parts) == 0 {
+						return // log destinations stay SSE-S3; no configuration at all is s3-encryption's finding
+					}
+					rules, st := asList(parts[0].get("rules"))
+					switch st {
+					case unknown:
+						c.cannotCheck(b, "the encryption rules are not known yet")
+						return
+					case present:
+					default:
+						return
+					}
+					for _, rule := range rules {
+						alg, ast := asString(at(rule, "applyServerSideEncryptionByDefault.sseAlgorithm"))
+						key, kst := asString(at(rule, "applyServerSideEncryptionByDefault.kmsMasterKeyId"))
+						bk, bst := asBool(at(rule, "bucketKeyEnabled"))
+						switch {
+						case ast == unknown || kst == unknown || bst == unknown:
+							c.cannotCheck(b, "the encryption rule is not known yet")
+						case !strings.HasPrefix(alg, "aws:kms"):
+							c.violation(b, "the default encryption is %s, not aws:kms with a customer managed key", alg)
+						case kst != present || key == "":
+							c.violation(b, "the default encryption is aws:kms without kmsMasterKeyId: objects use the AWS managed key aws/s3")
+						case !bk:
+							c.violation(b, "bucketKeyEnabled is not true: every object costs a KMS request")
+						}
+					}
+				})
+			},
+		},
+		&Policy{
 			Name:        "ecr-kms-encryption",
 			Area:        "ecr",
 			Description: "ECR repositories are encrypted with a customer managed KMS key.",
@@ -160,4 +277,43 @@ func init() {
 			},
 		},
 	)
+}
+
+// logFdwPatched reports whether a PostgreSQL engine version has the log_fdw fix, by the minors
+// Checkov CKV_AWS_250 accepts (AWS security bulletin AWS-2022-004). A version it cannot read
+// (a major version alone such as "16") passes when the major is 14 or later.
+func logFdwPatched(version string) bool {
+	parts := strings.Split(version, ".")
+	major, err := strconv.Atoi(parts[0])
+	if err != nil {
+		return true
+	}
+	if major >= 14 {
+		return true
+	}
+	if len(parts) < 2 {
+		return false
+	}
+	minor, err := strconv.Atoi(parts[1])
+	if err != nil {
+		return true
+	}
+	switch major {
+	case 13:
+		return minor > 2
+	case 12:
+		return minor > 6
+	case 11:
+		return minor > 11
+	case 10:
+		return minor > 16
+	case 9:
+		return minor == 6 && len(parts) == 3 && atoiOr(parts[2]) > 21
+	}
+	return false
+}
+
+func atoiOr(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }

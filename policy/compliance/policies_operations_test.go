@@ -92,3 +92,88 @@ var operationsCases = []policyCase{
 		resources: []*mock.Resource{backupVault(set(vaultOK, "kmsKeyArn", unknownValue))},
 		pending:   []string{"vault: kmsKeyArn is not known yet"}},
 }
+
+func anyKey(props map[string]any) *mock.Resource { return res(tKMSKey, "key", props) }
+
+var (
+	pgLoggingOK = []any{
+		map[string]any{"name": "rds.force_ssl", "value": "1"},
+		map[string]any{"name": "log_statement", "value": "ddl"},
+		map[string]any{"name": "log_min_duration_statement", "value": "1000"},
+	}
+	logTarget = map[string]any{"rules": []any{map[string]any{
+		"applyServerSideEncryptionByDefault": map[string]any{"sseAlgorithm": "AES256"}}}}
+)
+
+func init() { policyCases = append(policyCases, anchorCases...) }
+
+var anchorCases = []policyCase{
+	// --- rds-query-logging (Checkov CKV2_AWS_30, CKV2_AWS_27)
+	{policy: "rds-query-logging", kind: compliant, name: "ddl and slow statements", resources: []*mock.Resource{pg(set(pgOK, "parameters", pgLoggingOK))}},
+	{policy: "rds-query-logging", kind: compliant, name: "not PostgreSQL", resources: []*mock.Resource{pg(map[string]any{"family": "mysql8.0"})}},
+	{policy: "rds-query-logging", kind: violating, name: "nothing logged",
+		resources: []*mock.Resource{cpg(set(cpgOK, "parameters", []any{map[string]any{"name": "log_statement", "value": "none"}}))},
+		want: []string{"main-cpg: log_statement is not set (or none): no statement is logged",
+			"main-cpg: log_min_duration_statement is not set (or -1): slow statements are not logged"}},
+	{policy: "rds-query-logging", kind: unknownIn, name: "value unknown",
+		resources: []*mock.Resource{pg(set(pgOK, "parameters", []any{map[string]any{"name": "log_statement", "value": unknownValue}}))},
+		pending:   []string{"main-pg: parameter log_statement is not known yet"}},
+
+	// --- rds-postgres-log-fdw-patched (Checkov CKV_AWS_250)
+	{policy: "rds-postgres-log-fdw-patched", kind: compliant, name: "16.4", resources: []*mock.Resource{rds(rdsOK)}},
+	{policy: "rds-postgres-log-fdw-patched", kind: compliant, name: "12.7", resources: []*mock.Resource{rds(set(rdsOK, "engineVersion", "12.7"))}},
+	{policy: "rds-postgres-log-fdw-patched", kind: violating, name: "12.6",
+		resources: []*mock.Resource{rds(set(rdsOK, "engineVersion", "12.6"))},
+		want:      []string{"db: engineVersion 12.6 is affected by the log_fdw local file read issue (AWS security bulletin AWS-2022-004)"}},
+	{policy: "rds-postgres-log-fdw-patched", kind: violating, name: "9.6.21",
+		resources: []*mock.Resource{rds(set(rdsOK, "engineVersion", "9.6.21"))},
+		want:      []string{"db: engineVersion 9.6.21 is affected by the log_fdw local file read issue (AWS security bulletin AWS-2022-004)"}},
+	{policy: "rds-postgres-log-fdw-patched", kind: unknownIn, name: "unknown",
+		resources: []*mock.Resource{rds(set(rdsOK, "engineVersion", unknownValue))},
+		pending:   []string{"db: engineVersion is not known yet"}},
+
+	// --- s3-kms-encryption (Checkov CKV_AWS_145; Pulumi aws-s3-bucket-configure-server-side-encryption-kms,
+	// -customer-managed-key, -bucket-key)
+	{policy: "s3-kms-encryption", kind: compliant, name: "customer managed key with a bucket key",
+		resources: bucketWith("data", sseOK, pabOK, versioningOK, bucketPolicyOK)},
+	{policy: "s3-kms-encryption", kind: compliant, name: "SSE-S3 on the access log destination",
+		resources: append(bucketWith("logs", logTarget, pabOK, versioningOK, bucketPolicyOK),
+			res(tBucketLogging, "data-logging", map[string]any{"bucket": "data-id", "targetBucket": "logs"}))},
+	{policy: "s3-kms-encryption", kind: violating, name: "SSE-S3 elsewhere",
+		resources: bucketWith("data", logTarget, pabOK, versioningOK, bucketPolicyOK),
+		want:      []string{"data: the default encryption is AES256, not aws:kms with a customer managed key"}},
+	{policy: "s3-kms-encryption", kind: violating, name: "AWS managed key",
+		resources: bucketWith("data", map[string]any{"rules": []any{map[string]any{
+			"applyServerSideEncryptionByDefault": map[string]any{"sseAlgorithm": "aws:kms"}, "bucketKeyEnabled": true}}}, pabOK, versioningOK, bucketPolicyOK),
+		want: []string{"data: the default encryption is aws:kms without kmsMasterKeyId: objects use the AWS managed key aws/s3"}},
+	{policy: "s3-kms-encryption", kind: violating, name: "no bucket key",
+		resources: bucketWith("data", set(sseOK, "rules", []any{map[string]any{
+			"applyServerSideEncryptionByDefault": map[string]any{"sseAlgorithm": "aws:kms", "kmsMasterKeyId": keyArn}}}), pabOK, versioningOK, bucketPolicyOK),
+		want: []string{"data: bucketKeyEnabled is not true: every object costs a KMS request"}},
+	{policy: "s3-kms-encryption", kind: unknownIn, name: "key not created yet",
+		resources: bucketWith("data", map[string]any{"rules": []any{map[string]any{
+			"applyServerSideEncryptionByDefault": map[string]any{"sseAlgorithm": "aws:kms", "kmsMasterKeyId": unknownValue}, "bucketKeyEnabled": true}}}, pabOK, versioningOK, bucketPolicyOK),
+		pending: []string{"data: the encryption rule is not known yet"}},
+
+	// --- resource-descriptions (Checkov CKV_AWS_23; Pulumi *-missing-description)
+	{policy: "resource-descriptions", kind: compliant, name: "described",
+		resources: []*mock.Resource{anyKey(map[string]any{"description": "state"}),
+			res(tSecurityGroup, "db", map[string]any{"description": "database", "ingress": []any{map[string]any{"description": "from nodes"}}})}},
+	{policy: "resource-descriptions", kind: violating, name: "missing or Pulumi's default",
+		resources: []*mock.Resource{anyKey(map[string]any{}),
+			res(tSecurityGroup, "db", map[string]any{"description": "Managed by Pulumi", "egress": []any{map[string]any{"protocol": "-1"}}}),
+			res(tSGIngressRule, "db-in", map[string]any{"ipProtocol": "tcp"})},
+		want: []string{"key: description is not set", "db: description is not set", "db: egress[0] has no description", "db-in: description is not set"}},
+	{policy: "resource-descriptions", kind: unknownIn, name: "unknown",
+		resources: []*mock.Resource{anyKey(map[string]any{"description": unknownValue})},
+		pending:   []string{"key: description is not known yet"}},
+
+	// --- kms-key-enabled (Checkov CKV_AWS_227)
+	{policy: "kms-key-enabled", kind: compliant, name: "default", resources: []*mock.Resource{anyKey(map[string]any{})}},
+	{policy: "kms-key-enabled", kind: violating, name: "disabled",
+		resources: []*mock.Resource{anyKey(map[string]any{"isEnabled": false})},
+		want:      []string{"key: isEnabled is false: data encrypted under the key cannot be decrypted"}},
+	{policy: "kms-key-enabled", kind: unknownIn, name: "unknown",
+		resources: []*mock.Resource{anyKey(map[string]any{"isEnabled": unknownValue})},
+		pending:   []string{"key: isEnabled is not known yet"}},
+}

@@ -16,8 +16,9 @@ var (
 		"monitoringInterval": 60, "enabledCloudwatchLogsExports": []any{"postgresql"}, "copyTagsToSnapshot": true,
 	}
 	cpgOK = map[string]any{
-		"family":     "postgres17",
-		"parameters": []any{map[string]any{"name": "rds.force_ssl", "value": "1"}},
+		"family": "postgres17",
+		"parameters": []any{map[string]any{"name": "rds.force_ssl", "value": "1"},
+			map[string]any{"name": "log_statement", "value": "ddl"}, map[string]any{"name": "log_min_duration_statement", "value": "1000"}},
 	}
 )
 
