@@ -67,7 +67,7 @@ func platform(stack string, mutate map[string]func(map[string]any) map[string]an
 		res(tRepositoryPolicy, "app-policy", map[string]any{"repository": "app", "policy": repositoryPolicyOK}),
 	}
 	aws = append(aws, database...)
-	aws = append(aws, bucketWith("artifacts", sseOK, pabOK, versioningOK, bucketPolicyOK)...)
+	aws = append(aws, withParts(bucketWith("artifacts", sseOK, pabOK, versioningOK, bucketPolicyOK), ownershipOK, lifecycleOK, loggingOK)...)
 	secretRes := res(tSecret, "grafana-admin", map[string]any{"kmsKeyId": keyArn, "description": "Grafana admin"})
 	aws = append(aws, secretRes, dependsOn(res(tSecretRotation, "grafana-admin", map[string]any{"secretId": "grafana-admin-id",
 		"rotationRules": map[string]any{"automaticallyAfterDays": 30}}), secretRes))

@@ -8,9 +8,15 @@ import (
 
 // Resource types read only by the operational policies below.
 const (
-	tBackupVault   = "aws:backup/vault:Vault"
-	tBucketLogging = "aws:s3/bucketLoggingV2:BucketLoggingV2"
+	tBackupVault     = "aws:backup/vault:Vault"
+	tBucketLogging   = "aws:s3/bucketLoggingV2:BucketLoggingV2"
+	tBucketOwnership = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+	tBucketLifecycle = "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"
 )
+
+// lockoutActions are the bucket policy actions whose unconditional Deny to everyone leaves only
+// the account root able to change the policy again (Checkov CKV_AWS_93).
+var lockoutActions = []string{"s3:putbucketpolicy", "s3:*bucketpolicy", "s3:put*", "s3:*", "*"}
 
 // currentRDSCAs are the RDS certificate authorities valid beyond 2024; rds-ca-2019 expired in
 // August 2024 (Amazon RDS User Guide, "Using SSL/TLS to encrypt a connection to a DB instance or
@@ -197,14 +203,7 @@ func init() {
 			Controls:    join(soc2("CC6.1"), iso("A.8.24"), pci("3.5.1")),
 			Types:       []string{tBucket},
 			checkStack: func(c *run, rs []*Resource) {
-				buckets := ofType(rs, tBucket)
-				logTargets := map[*Resource]bool{}
-				for _, l := range ofType(rs, tBucketLogging) {
-					targets, _ := linked(l, "targetBucket", buckets, "bucket", "id")
-					for _, t := range targets {
-						logTargets[t] = true
-					}
-				}
+				logTargets := logDestinations(rs)
 				forBucketParts(c, rs, tBucketEncryption, "an encryption configuration", func(b *Resource, parts []*Resource) {
 					if logTargets[b] || len(parts) == 0 {
 						return // log destinations stay SSE-S3; no configuration at all is s3-encryption's finding
@@ -234,6 +233,118 @@ func init() {
 						}
 					}
 				})
+			},
+		},
+		&Policy{
+			Name:        "s3-ownership-enforced",
+			Area:        "s3",
+			Description: "S3 buckets disable ACLs (object ownership BucketOwnerEnforced).",
+			Level:       Mandatory,
+			Severity:    Medium,
+			// With BucketOwnerEnforced the bucket owner owns every object and ACLs no longer
+			// grant access (Amazon S3 User Guide, "Controlling ownership of objects and disabling
+			// ACLs for your bucket").
+			Remediation: "Attach an aws.s3.BucketOwnershipControls with rule.objectOwnership BucketOwnerEnforced.",
+			Controls:    join(soc2("CC6.1"), iso("A.8.3")),
+			Types:       []string{tBucket},
+			checkStack: func(c *run, rs []*Resource) {
+				forBucketParts(c, rs, tBucketOwnership, "ownership controls", func(b *Resource, parts []*Resource) {
+					if len(parts) == 0 {
+						c.violation(b, "no BucketOwnershipControls is attached: ACLs still grant access")
+						return
+					}
+					own, st := asString(parts[0].get("rule.objectOwnership"))
+					switch {
+					case st == unknown:
+						c.cannotCheck(b, "the object ownership is not known yet")
+					case own != "BucketOwnerEnforced":
+						c.violation(b, "object ownership is %q, not BucketOwnerEnforced: ACLs still grant access", own)
+					}
+				})
+			},
+		},
+		&Policy{
+			Name:        "s3-lifecycle-abort-incomplete-uploads",
+			Area:        "s3",
+			Description: "S3 buckets have a lifecycle configuration with an enabled rule that aborts incomplete multipart uploads.",
+			Level:       Mandatory,
+			Severity:    Low,
+			// Parts of an upload never completed are stored and billed until aborted (Amazon S3
+			// User Guide, "Configuring a bucket lifecycle configuration to delete incomplete
+			// multipart uploads").
+			Remediation: "Attach an aws.s3.BucketLifecycleConfigurationV2 with an Enabled rule setting abortIncompleteMultipartUpload.daysAfterInitiation.",
+			Controls:    iso("A.8.10"),
+			Types:       []string{tBucket},
+			checkStack: func(c *run, rs []*Resource) {
+				forBucketParts(c, rs, tBucketLifecycle, "a lifecycle configuration", func(b *Resource, parts []*Resource) {
+					if len(parts) == 0 {
+						c.violation(b, "no lifecycle configuration is attached to the bucket")
+						return
+					}
+					for _, p := range parts {
+						rules, st := asList(p.get("rules"))
+						if st == unknown {
+							c.cannotCheck(b, "the lifecycle rules are not known yet")
+							return
+						}
+						for _, rule := range rules {
+							status, sst := asString(at(rule, "status"))
+							days, dst := asNumber(at(rule, "abortIncompleteMultipartUpload.daysAfterInitiation"))
+							if sst == unknown || dst == unknown {
+								c.cannotCheck(b, "a lifecycle rule is not known yet")
+								return
+							}
+							if status == "Enabled" && dst == present && days > 0 {
+								return
+							}
+						}
+					}
+					c.violation(b, "no enabled lifecycle rule aborts incomplete multipart uploads")
+				})
+			},
+		},
+		&Policy{
+			Name:        "s3-access-logging",
+			Area:        "s3",
+			Description: "S3 buckets log requests (server access logging), except the log destinations themselves.",
+			Level:       Mandatory,
+			Severity:    Medium,
+			Remediation: "Attach an aws.s3.BucketLoggingV2 whose targetBucket is the access log bucket.",
+			Controls:    join(soc2("CC7.2"), iso("A.8.15"), pci("10.2.1")),
+			Types:       []string{tBucket},
+			checkStack: func(c *run, rs []*Resource) {
+				targets := logDestinations(rs)
+				forBucketParts(c, rs, tBucketLogging, "a logging configuration", func(b *Resource, parts []*Resource) {
+					if len(parts) == 0 && !targets[b] {
+						c.violation(b, "no BucketLoggingV2 is attached: requests to the bucket are not logged")
+					}
+				})
+			},
+		},
+		&Policy{
+			Name:        "s3-policy-no-lockout",
+			Area:        "s3",
+			Description: "S3 bucket policies do not deny everyone the bucket policy actions without a condition (only the root user could then change the policy).",
+			Level:       Mandatory,
+			Severity:    High,
+			Remediation: "Add a condition to the Deny (aws:PrincipalArn, aws:SecureTransport, ...) or narrow its actions.",
+			Controls:    join(soc2("A1.2"), iso("A.8.3")),
+			Types:       []string{tBucketPolicy},
+			checkResource: func(c *run, r *Resource) {
+				doc, set, ok := readIAMDocument(c, r, "policy", r.get("policy"))
+				if !ok || !set {
+					return
+				}
+				for _, st := range doc.Statements {
+					if st.Allow || st.hasCondition() || len(st.NotActions) > 0 || !st.AnyPrincipal {
+						continue
+					}
+					for _, a := range st.Actions {
+						if slices.Contains(lockoutActions, strings.ToLower(a)) {
+							c.violation(r, "policy %s denies %s to every principal without a condition: only the account root could change the policy again", st.Label, a)
+						}
+					}
+				}
 			},
 		},
 		&Policy{
@@ -316,4 +427,18 @@ func logFdwPatched(version string) bool {
 func atoiOr(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
+}
+
+// logDestinations returns the buckets of the stack that receive another bucket's server access
+// logs (the targetBucket of a BucketLoggingV2).
+func logDestinations(rs []*Resource) map[*Resource]bool {
+	buckets := ofType(rs, tBucket)
+	out := map[*Resource]bool{}
+	for _, l := range ofType(rs, tBucketLogging) {
+		targets, _ := linked(l, "targetBucket", buckets, "bucket", "id")
+		for _, t := range targets {
+			out[t] = true
+		}
+	}
+	return out
 }

@@ -177,3 +177,83 @@ var anchorCases = []policyCase{
 		resources: []*mock.Resource{anyKey(map[string]any{"isEnabled": unknownValue})},
 		pending:   []string{"key: isEnabled is not known yet"}},
 }
+
+var (
+	ownershipOK = map[string]any{"rule": map[string]any{"objectOwnership": "BucketOwnerEnforced"}}
+	lifecycleOK = map[string]any{"rules": []any{map[string]any{"id": "default", "status": "Enabled",
+		"abortIncompleteMultipartUpload": map[string]any{"daysAfterInitiation": 7}}}}
+	loggingOK = map[string]any{"targetBucket": "central-access-logs", "targetPrefix": "data/"}
+)
+
+// withParts adds ownership controls, a lifecycle configuration and access logging (each when not
+// nil) to a bucket built by bucketWith, linked the same way.
+func withParts(rs []*mock.Resource, ownership, lifecycle, logging map[string]any) []*mock.Resource {
+	b := rs[0]
+	add := func(typ, suffix string, props map[string]any) {
+		if props != nil {
+			rs = append(rs, dependsOn(res(typ, b.Name+"-"+suffix, set(props, "bucket", b.Name+"-id")), b))
+		}
+	}
+	add(tBucketOwnership, "ownership", ownership)
+	add(tBucketLifecycle, "lifecycle", lifecycle)
+	add(tBucketLogging, "logging", logging)
+	return rs
+}
+
+func dataBucket(ownership, lifecycle, logging map[string]any) []*mock.Resource {
+	return withParts(bucketWith("data", sseOK, pabOK, versioningOK, bucketPolicyOK), ownership, lifecycle, logging)
+}
+
+func init() { policyCases = append(policyCases, s3PartCases...) }
+
+var s3PartCases = []policyCase{
+	// --- s3-ownership-enforced (Checkov CKV2_AWS_65)
+	{policy: "s3-ownership-enforced", kind: compliant, name: "enforced", resources: dataBucket(ownershipOK, nil, nil)},
+	{policy: "s3-ownership-enforced", kind: violating, name: "none",
+		resources: dataBucket(nil, nil, nil),
+		want:      []string{"data: no BucketOwnershipControls is attached: ACLs still grant access"}},
+	{policy: "s3-ownership-enforced", kind: violating, name: "object writer",
+		resources: dataBucket(map[string]any{"rule": map[string]any{"objectOwnership": "ObjectWriter"}}, nil, nil),
+		want:      []string{`data: object ownership is "ObjectWriter", not BucketOwnerEnforced: ACLs still grant access`}},
+	{policy: "s3-ownership-enforced", kind: unknownIn, name: "unknown",
+		resources: dataBucket(map[string]any{"rule": map[string]any{"objectOwnership": unknownValue}}, nil, nil),
+		pending:   []string{"data: the object ownership is not known yet"}},
+
+	// --- s3-lifecycle-abort-incomplete-uploads (Checkov CKV_AWS_300, CKV2_AWS_61)
+	{policy: "s3-lifecycle-abort-incomplete-uploads", kind: compliant, name: "7 days", resources: dataBucket(nil, lifecycleOK, nil)},
+	{policy: "s3-lifecycle-abort-incomplete-uploads", kind: violating, name: "no lifecycle",
+		resources: dataBucket(nil, nil, nil),
+		want:      []string{"data: no lifecycle configuration is attached to the bucket"}},
+	{policy: "s3-lifecycle-abort-incomplete-uploads", kind: violating, name: "rule disabled",
+		resources: dataBucket(nil, map[string]any{"rules": []any{map[string]any{"status": "Disabled",
+			"abortIncompleteMultipartUpload": map[string]any{"daysAfterInitiation": 7}}}}, nil),
+		want: []string{"data: no enabled lifecycle rule aborts incomplete multipart uploads"}},
+	{policy: "s3-lifecycle-abort-incomplete-uploads", kind: unknownIn, name: "unknown",
+		resources: dataBucket(nil, map[string]any{"rules": []any{map[string]any{"status": "Enabled",
+			"abortIncompleteMultipartUpload": map[string]any{"daysAfterInitiation": unknownValue}}}}, nil),
+		pending: []string{"data: a lifecycle rule is not known yet"}},
+
+	// --- s3-access-logging (Checkov CKV_AWS_18)
+	{policy: "s3-access-logging", kind: compliant, name: "logs to another bucket", resources: dataBucket(nil, nil, loggingOK)},
+	{policy: "s3-access-logging", kind: compliant, name: "the log destination itself",
+		resources: append(bucketWith("logs", logTarget, pabOK, versioningOK, bucketPolicyOK),
+			dataBucket(nil, nil, set(loggingOK, "targetBucket", "logs"))...)},
+	{policy: "s3-access-logging", kind: violating, name: "no logging",
+		resources: dataBucket(nil, nil, nil),
+		want:      []string{"data: no BucketLoggingV2 is attached: requests to the bucket are not logged"}},
+	{policy: "s3-access-logging", kind: unknownIn, name: "bucket of the logging unknown",
+		resources: append(bucketWith("data", sseOK, pabOK, versioningOK, bucketPolicyOK),
+			res(tBucketLogging, "data-logging", map[string]any{"bucket": unknownValue, "targetBucket": "logs"})),
+		pending: []string{"data: the bucket of a logging configuration is not known yet"}},
+
+	// --- s3-policy-no-lockout (Checkov CKV_AWS_93)
+	{policy: "s3-policy-no-lockout", kind: compliant, name: "TLS-only deny has a condition",
+		resources: []*mock.Resource{res(tBucketPolicy, "data-policy", bucketPolicyOK)}},
+	{policy: "s3-policy-no-lockout", kind: violating, name: "unconditional deny of s3:*",
+		resources: []*mock.Resource{res(tBucketPolicy, "data-policy", map[string]any{"policy": `{"Version":"2012-10-17","Statement":[` +
+			`{"Sid":"DenyAll","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::data","arn:aws:s3:::data/*"]}]}`})},
+		want: []string{"data-policy: policy Statement[0] (DenyAll) denies s3:* to every principal without a condition: only the account root could change the policy again"}},
+	{policy: "s3-policy-no-lockout", kind: unknownIn, name: "unknown",
+		resources: []*mock.Resource{res(tBucketPolicy, "data-policy", map[string]any{"policy": unknownValue})},
+		pending:   []string{"data-policy: policy is not known yet"}},
+}
