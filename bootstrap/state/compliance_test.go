@@ -61,6 +61,18 @@ func TestBootstrapPassesThePolicyPack(t *testing.T) {
 				checked += p.Checked
 			}
 			assert.NotZero(t, checked, "the pack must have judged the bootstrap's resources")
+			// The policies that matter here ran and passed, rather than finding nothing to judge.
+			status := map[string]compliance.PolicyStatus{}
+			for _, p := range rep.Policies {
+				status[p.Name] = p.Status
+			}
+			judged := []string{"required-tags", "s3-encryption", "s3-public-access-block", "s3-tls-only", "kms-key-rotation", "kms-explicit-key-policy"}
+			if tt.roles > 0 {
+				judged = append(judged, "iam-trust-restricted-principals", "iam-oidc-trust-pinned", "iam-no-admin-actions")
+			}
+			for _, name := range judged {
+				assert.Equal(t, compliance.StatusPassed, status[name], name)
+			}
 		})
 	}
 }
