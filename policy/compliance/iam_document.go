@@ -2,6 +2,7 @@ package compliance
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -125,12 +126,12 @@ func parseIAMDocument(raw any) (iamDocument, error) {
 	case map[string]any:
 		stmts = []any{s} // a single statement may be given as an object
 	default:
-		return doc, fmt.Errorf("Statement is neither an object nor a list")
+		return doc, errors.New("the Statement is neither an object nor a list")
 	}
 	for i, e := range stmts {
 		sm, isMap := e.(map[string]any)
 		if !isMap {
-			return doc, fmt.Errorf("Statement[%d] is not an object", i)
+			return doc, fmt.Errorf("the Statement[%d] is not an object", i)
 		}
 		st := iamStatement{Label: "Statement[" + strconv.Itoa(i) + "]"}
 		if sid, _ := sm["Sid"].(string); sid != "" {
@@ -140,16 +141,16 @@ func parseIAMDocument(raw any) (iamDocument, error) {
 		st.Allow = effect == "Allow"
 		var err error
 		if st.Actions, err = stringList(sm["Action"]); err != nil {
-			return doc, fmt.Errorf("%s: Action %v", st.Label, err)
+			return doc, fmt.Errorf("%s: Action %w", st.Label, err)
 		}
 		if st.NotActions, err = stringList(sm["NotAction"]); err != nil {
-			return doc, fmt.Errorf("%s: NotAction %v", st.Label, err)
+			return doc, fmt.Errorf("%s: NotAction %w", st.Label, err)
 		}
 		if st.Resources, err = stringList(sm["Resource"]); err != nil {
-			return doc, fmt.Errorf("%s: Resource %v", st.Label, err)
+			return doc, fmt.Errorf("%s: Resource %w", st.Label, err)
 		}
 		if st.NotResources, err = stringList(sm["NotResource"]); err != nil {
-			return doc, fmt.Errorf("%s: NotResource %v", st.Label, err)
+			return doc, fmt.Errorf("%s: NotResource %w", st.Label, err)
 		}
 		switch p := sm["Principal"].(type) {
 		case nil:
@@ -159,7 +160,7 @@ func parseIAMDocument(raw any) (iamDocument, error) {
 			for k, v := range p {
 				l, err := stringList(v)
 				if err != nil {
-					return doc, fmt.Errorf("%s: Principal.%s %v", st.Label, k, err)
+					return doc, fmt.Errorf("%s: Principal.%s %w", st.Label, k, err)
 				}
 				switch k {
 				case "AWS":
@@ -189,7 +190,7 @@ func parseIAMDocument(raw any) (iamDocument, error) {
 				for k, v := range km {
 					l, err := stringList(v)
 					if err != nil {
-						return doc, fmt.Errorf("%s: Condition.%s.%s %v", st.Label, op, k, err)
+						return doc, fmt.Errorf("%s: Condition.%s.%s %w", st.Label, op, k, err)
 					}
 					st.Conditions[op][k] = l
 				}
