@@ -40,31 +40,9 @@ type iamStatement struct {
 // or as an object. set is false when the property is absent; ok is false when the caller must
 // stop (unknown value noted, or malformed document reported).
 func readIAMDocument(c *run, r *Resource, field string, v property.Value) (doc iamDocument, set, ok bool) {
-	var raw any
-	switch {
-	case v.IsNull():
-		return doc, false, true
-	case v.IsComputed():
-		c.cannotCheck(r, "%s is not known yet", field)
-		return doc, false, false
-	case v.IsString():
-		if strings.TrimSpace(v.AsString()) == "" {
-			return doc, false, true
-		}
-		if err := json.Unmarshal([]byte(v.AsString()), &raw); err != nil {
-			c.violation(r, "%s is not a JSON policy document", field)
-			return doc, false, false
-		}
-	case v.IsMap():
-		var known bool
-		raw, known = plainValue(v)
-		if !known {
-			c.cannotCheck(r, "%s is not known yet", field)
-			return doc, false, false
-		}
-	default:
-		c.violation(r, "%s must be a policy document, got a %s", field, kind(v))
-		return doc, false, false
+	raw, set, ok := readPolicyJSON(c, r, field, v)
+	if !ok || !set {
+		return doc, set, ok
 	}
 	doc, err := parseIAMDocument(raw)
 	if err != nil {
@@ -72,6 +50,38 @@ func readIAMDocument(c *run, r *Resource, field string, v property.Value) (doc i
 		return doc, false, false
 	}
 	return doc, true, true
+}
+
+// readPolicyJSON turns a policy document input (a JSON string or an object) into plain Go
+// values, for the identity and the resource policy parsers alike. set is false when the
+// property is absent or empty; ok is false when the caller must stop (unknown value noted, or a
+// document that is not JSON reported).
+func readPolicyJSON(c *run, r *Resource, field string, v property.Value) (raw any, set, ok bool) {
+	switch {
+	case v.IsNull():
+		return nil, false, true
+	case v.IsComputed():
+		c.cannotCheck(r, "%s is not known yet", field)
+		return nil, false, false
+	case v.IsString():
+		if strings.TrimSpace(v.AsString()) == "" {
+			return nil, false, true
+		}
+		if err := json.Unmarshal([]byte(v.AsString()), &raw); err != nil {
+			c.violation(r, "%s is not a JSON policy document", field)
+			return nil, false, false
+		}
+		return raw, true, true
+	case v.IsMap():
+		raw, known := plainValue(v)
+		if !known {
+			c.cannotCheck(r, "%s is not known yet", field)
+			return nil, false, false
+		}
+		return raw, true, true
+	}
+	c.violation(r, "%s must be a policy document, got a %s", field, kind(v))
+	return nil, false, false
 }
 
 // plainValue converts a property value to plain Go values; known is false when any part of it is

@@ -1,11 +1,8 @@
 package compliance
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
-
-	"github.com/pulumi/pulumi/sdk/v3/go/property"
 )
 
 // Resource policies: who a bucket, repository, key or secret lets in, judged on the policy
@@ -257,35 +254,13 @@ func actionList(actions []string) string {
 	return strings.Join(actions, ", ")
 }
 
-// readResourcePolicy reads a policy document given as a JSON string or an object. set is false
+// readResourcePolicy reads a resource policy given as a JSON string or an object. set is false
 // when the property is absent or empty; ok is false when the caller must stop (unknown value
 // noted, malformed document reported).
 func readResourcePolicy(c *run, r *Resource, field string) (doc []resourceStatement, set, ok bool) {
-	v := r.get(field)
-	var raw any
-	switch {
-	case v.IsNull():
-		return nil, false, true
-	case v.IsComputed():
-		c.cannotCheck(r, "%s is not known yet", field)
-		return nil, false, false
-	case v.IsString():
-		if strings.TrimSpace(v.AsString()) == "" {
-			return nil, false, true
-		}
-		if err := json.Unmarshal([]byte(v.AsString()), &raw); err != nil {
-			c.violation(r, "%s is not a JSON policy document", field)
-			return nil, false, false
-		}
-	case v.IsMap():
-		var known bool
-		if raw, known = plainDocument(v); !known {
-			c.cannotCheck(r, "%s is not known yet", field)
-			return nil, false, false
-		}
-	default:
-		c.violation(r, "%s must be a policy document, got a %s", field, kind(v))
-		return nil, false, false
+	raw, set, ok := readPolicyJSON(c, r, field, r.get(field))
+	if !ok || !set {
+		return nil, set, ok
 	}
 	doc, err := parseResourcePolicy(raw)
 	if err != nil {
@@ -293,42 +268,6 @@ func readResourcePolicy(c *run, r *Resource, field string) (doc []resourceStatem
 		return nil, false, false
 	}
 	return doc, true, true
-}
-
-// plainDocument converts a property value to plain Go values; known is false when any part of it
-// is computed.
-func plainDocument(v property.Value) (out any, known bool) {
-	switch {
-	case v.IsComputed():
-		return nil, false
-	case v.IsBool():
-		return v.AsBool(), true
-	case v.IsNumber():
-		return v.AsNumber(), true
-	case v.IsString():
-		return v.AsString(), true
-	case v.IsArray():
-		l := make([]any, 0, v.AsArray().Len())
-		for _, e := range v.AsArray().All {
-			p, ok := plainDocument(e)
-			if !ok {
-				return nil, false
-			}
-			l = append(l, p)
-		}
-		return l, true
-	case v.IsMap():
-		m := map[string]any{}
-		for k, e := range v.AsMap().All {
-			p, ok := plainDocument(e)
-			if !ok {
-				return nil, false
-			}
-			m[k] = p
-		}
-		return m, true
-	}
-	return nil, true
 }
 
 func parseResourcePolicy(raw any) ([]resourceStatement, error) {
