@@ -1,7 +1,6 @@
 package stacks
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +19,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"gopkg.in/yaml.v3"
+
+	"github.com/novacron/platform/internal/configtext"
 )
 
 // SecretPlaceholder stands in for a `secure:` value, which cannot be decrypted without the
@@ -180,7 +181,7 @@ func ReadStackFiles(dir, stack string) (*StackConfig, error) {
 			d.Type = *decl.Type
 		}
 		if value != nil {
-			text, err := configText(value)
+			text, err := configtext.Text(value)
 			if err != nil {
 				return nil, fmt.Errorf("default of %s in Pulumi.yaml: %s", full, plainError(err))
 			}
@@ -569,7 +570,7 @@ func lossyScalar(v *yaml.Node) string {
 	if err := v.Decode(&value); err != nil {
 		return ""
 	}
-	text, err := configText(value)
+	text, err := configtext.Text(value)
 	if err != nil || text == v.Value {
 		return ""
 	}
@@ -666,24 +667,6 @@ func editDistance(a, b string) int {
 
 func hasNamespace(key string) bool {
 	return strings.Contains(key, ":")
-}
-
-// configText renders a YAML value the way the CLI passes it to a program: strings as they are,
-// numbers and booleans as text, lists and maps as JSON.
-func configText(v any) (string, error) {
-	switch t := v.(type) {
-	case string:
-		return t, nil
-	case bool:
-		return strconv.FormatBool(t), nil
-	case int:
-		return strconv.Itoa(t), nil
-	case float64:
-		return strconv.FormatFloat(t, 'f', -1, 64), nil
-	default:
-		b, err := json.Marshal(t)
-		return string(b), err
-	}
 }
 
 // goTypeNames are the Go type names the loaders' errors may carry, and plain words for them.

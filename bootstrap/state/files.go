@@ -1,17 +1,17 @@
 package state
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+
+	"github.com/novacron/platform/internal/configtext"
 )
 
 // Project is the bootstrap program's Pulumi project name (bootstrap/Pulumi.yaml).
@@ -53,7 +53,7 @@ func ReadStackConfig(dir, stack string) (*StackConfig, error) {
 		if !hasNamespace(key) {
 			full = Project + ":" + key
 		}
-		text, err := configText(value)
+		text, err := configtext.Text(value)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", path, full, err)
 		}
@@ -90,21 +90,4 @@ func hasNamespace(key string) bool {
 		}
 	}
 	return false
-}
-
-// configText renders a YAML value as the CLI passes it to a program.
-func configText(v any) (string, error) {
-	switch t := v.(type) {
-	case string:
-		return t, nil
-	case bool:
-		return strconv.FormatBool(t), nil
-	case int:
-		return strconv.Itoa(t), nil
-	case float64:
-		return strconv.FormatFloat(t, 'f', -1, 64), nil
-	default:
-		b, err := json.Marshal(t)
-		return string(b), err
-	}
 }
