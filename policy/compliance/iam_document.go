@@ -122,31 +122,45 @@ func plainValue(v property.Value) (out any, known bool) {
 	return nil, true
 }
 
-func parseIAMDocument(raw any) (iamDocument, error) {
-	var doc iamDocument
+// policyStatements returns a policy document's statements with a label each
+// ("Statement[2] (AllowRead)"), whether Statement is a list or a single object.
+func policyStatements(raw any) (stmts []map[string]any, labels []string, err error) {
 	m, isMap := raw.(map[string]any)
 	if !isMap {
-		return doc, fmt.Errorf("the document is not a JSON object")
+		return nil, nil, errors.New("the document is not a JSON object")
 	}
-	var stmts []any
+	var list []any
 	switch s := m["Statement"].(type) {
 	case nil:
 	case []any:
-		stmts = s
+		list = s
 	case map[string]any:
-		stmts = []any{s} // a single statement may be given as an object
+		list = []any{s} // a single statement may be given as an object
 	default:
-		return doc, errors.New("the Statement is neither an object nor a list")
+		return nil, nil, errors.New("the Statement is neither an object nor a list")
 	}
-	for i, e := range stmts {
+	for i, e := range list {
 		sm, isMap := e.(map[string]any)
 		if !isMap {
-			return doc, fmt.Errorf("the Statement[%d] is not an object", i)
+			return nil, nil, fmt.Errorf("the Statement[%d] is not an object", i)
 		}
-		st := iamStatement{Label: "Statement[" + strconv.Itoa(i) + "]"}
+		label := "Statement[" + strconv.Itoa(i) + "]"
 		if sid, _ := sm["Sid"].(string); sid != "" {
-			st.Label += " (" + sid + ")"
+			label += " (" + sid + ")"
 		}
+		stmts, labels = append(stmts, sm), append(labels, label)
+	}
+	return stmts, labels, nil
+}
+
+func parseIAMDocument(raw any) (iamDocument, error) {
+	var doc iamDocument
+	stmts, labels, err := policyStatements(raw)
+	if err != nil {
+		return doc, err
+	}
+	for i, sm := range stmts {
+		st := iamStatement{Label: labels[i]}
 		effect, _ := sm["Effect"].(string)
 		st.Allow = effect == "Allow"
 		var err error

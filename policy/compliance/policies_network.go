@@ -245,25 +245,8 @@ type ruleProtocol struct {
 // checkPublicRule calls open with the all-addresses CIDRs of a rule and what it lets through, when
 // it has any; unknown values leave the check pending.
 func checkPublicRule(c *run, r *Resource, label string, rule property.Value, protoKey string, cidrKeys []string, open func([]string, ruleProtocol)) {
-	var all []string
-	for _, key := range cidrKeys {
-		v := at(rule, key)
-		var cidrs []string
-		if s, st := asString(v); st == present {
-			cidrs = []string{s}
-		} else if l, lst := asStrings(v); lst == present {
-			cidrs = l
-		} else if st == unknown || lst == unknown {
-			c.cannotCheck(r, "%s: %s is not known yet", label, key)
-			return
-		}
-		for _, cidr := range cidrs {
-			if p, err := netip.ParsePrefix(cidr); err == nil && p.Bits() == 0 {
-				all = append(all, cidr)
-			}
-		}
-	}
-	if len(all) == 0 {
+	all, ok := allAddressCIDRs(c, r, label, rule, cidrKeys)
+	if !ok || len(all) == 0 {
 		return
 	}
 	proto, pst := asString(at(rule, protoKey))
@@ -320,9 +303,9 @@ func portsOutside(from, to int, allowed []int) string {
 	return strings.Join(out, ", ")
 }
 
-// checkOpenRule reports an ingress rule that lets an all-addresses CIDR reach a restricted port.
-func checkOpenRule(c *run, r *Resource, label string, rule property.Value, protoKey string, cidrKeys ...string) {
-	var open []string
+// allAddressCIDRs returns the CIDRs of a rule's cidrKeys that cover every address (0.0.0.0/0,
+// ::/0). ok is false when one of them is unknown; the check is then noted as pending.
+func allAddressCIDRs(c *run, r *Resource, label string, rule property.Value, cidrKeys []string) (all []string, ok bool) {
 	for _, key := range cidrKeys {
 		v := at(rule, key)
 		var cidrs []string
@@ -332,15 +315,21 @@ func checkOpenRule(c *run, r *Resource, label string, rule property.Value, proto
 			cidrs = l
 		} else if st == unknown || lst == unknown {
 			c.cannotCheck(r, "%s: %s is not known yet", label, key)
-			return
+			return nil, false
 		}
 		for _, cidr := range cidrs {
 			if p, err := netip.ParsePrefix(cidr); err == nil && p.Bits() == 0 {
-				open = append(open, cidr)
+				all = append(all, cidr)
 			}
 		}
 	}
-	if len(open) == 0 {
+	return all, true
+}
+
+// checkOpenRule reports an ingress rule that lets an all-addresses CIDR reach a restricted port.
+func checkOpenRule(c *run, r *Resource, label string, rule property.Value, protoKey string, cidrKeys ...string) {
+	open, ok := allAddressCIDRs(c, r, label, rule, cidrKeys)
+	if !ok || len(open) == 0 {
 		return
 	}
 	proto, pst := asString(at(rule, protoKey))

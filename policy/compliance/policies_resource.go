@@ -271,30 +271,13 @@ func readResourcePolicy(c *run, r *Resource, field string) (doc []resourceStatem
 }
 
 func parseResourcePolicy(raw any) ([]resourceStatement, error) {
-	m, isMap := raw.(map[string]any)
-	if !isMap {
-		return nil, fmt.Errorf("the document is not a JSON object")
-	}
-	var stmts []any
-	switch s := m["Statement"].(type) {
-	case nil:
-	case []any:
-		stmts = s
-	case map[string]any:
-		stmts = []any{s} // a single statement may be an object
-	default:
-		return nil, fmt.Errorf("the Statement element is neither an object nor a list")
+	stmts, labels, err := policyStatements(raw)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]resourceStatement, 0, len(stmts))
-	for i, e := range stmts {
-		sm, isMap := e.(map[string]any)
-		if !isMap {
-			return nil, fmt.Errorf("the Statement element at index %d is not an object", i)
-		}
-		st := resourceStatement{label: fmt.Sprintf("Statement[%d]", i)}
-		if sid, _ := sm["Sid"].(string); sid != "" {
-			st.label += " (" + sid + ")"
-		}
+	for i, sm := range stmts {
+		st := resourceStatement{label: labels[i]}
 		effect, _ := sm["Effect"].(string)
 		st.allow = effect == "Allow"
 		st.actions = policyStrings(sm["Action"])
