@@ -9,9 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
 	"github.com/novacron/platform/bootstrap/state"
-	"github.com/novacron/platform/internal/deploy"
 	"github.com/novacron/platform/internal/mock"
-	"github.com/novacron/platform/internal/pricing"
 	"github.com/novacron/platform/policy/compliance"
 )
 
@@ -90,22 +88,10 @@ func runBootstrap(opts Options) (*Report, error) {
 		SecretsNotSet: []string{},
 		notes:         notes,
 	}
-	rep.Inventory = inventory(records)
 	// The bootstrap registers everything with the default AWS provider; the pack sees it, with
 	// its aws:defaultTags, as it does under the engine.
-	rep.Policy = policySection(compliance.Evaluate(compliance.WithDefaultProviders(records, cfg.Values), opts.Stack, policyCfg), policyFile)
-	rep.Cost = pricing.Calculate(region, records)
-	plan, err := deploy.Analyze(deployNodes(records, explicit))
-	if err != nil {
-		return nil, fmt.Errorf("stack %s: deployment graph: %w", opts.Stack, err)
-	}
-	rep.Deploy = deploySection(plan)
-	rep.plan = plan
-	rep.summarise()
-	if baseline != nil {
-		rep.Baseline = compare(opts.Baseline, baseline, rep)
-	}
-	return rep, nil
+	verdict := compliance.Evaluate(compliance.WithDefaultProviders(records, cfg.Values), opts.Stack, policyCfg)
+	return rep.complete(opts, records, explicit, region, verdict, policyFile, baseline)
 }
 
 func fileExists(path string) bool {

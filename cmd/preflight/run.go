@@ -143,8 +143,15 @@ func Run(opts Options) (*Report, error) {
 	if rep.SecretsNotSet == nil {
 		rep.SecretsNotSet = []string{}
 	}
+	return rep.complete(opts, records, explicit, region, compliance.Evaluate(records, opts.Stack, policyCfg), policyFile, baseline)
+}
+
+// complete fills the report's four sections from the evaluated records, and the comparison with
+// a baseline when there is one; every project's preflight ends here.
+func (rep *Report) complete(opts Options, records []*mock.Resource, explicit map[string][]string, region string,
+	verdict compliance.Report, policyFile string, baseline *Report) (*Report, error) {
 	rep.Inventory = inventory(records)
-	rep.Policy = policySection(compliance.Evaluate(records, opts.Stack, policyCfg), policyFile)
+	rep.Policy = policySection(verdict, policyFile)
 	rep.Cost = pricing.Calculate(region, records)
 	plan, err := deploy.Analyze(deployNodes(records, explicit))
 	if err != nil {
