@@ -22,6 +22,7 @@ const (
 	DBConnectionsActive        = "novacron_db_connections_active"
 	DBQueryDurationSeconds     = "novacron_db_query_duration_seconds"
 	JobsProcessedTotal         = "novacron_jobs_processed_total"
+	JobQueueDepth              = "novacron_job_queue_depth"
 	ActiveUsers                = "novacron_active_users"
 )
 
@@ -66,17 +67,25 @@ type Metrics struct {
 	dbConns  *dbConnections
 	dbQuery  *prometheus.HistogramVec
 	jobs     *prometheus.CounterVec
+	queue    *prometheus.GaugeVec
 	users    prometheus.Gauge
 	handler  func(http.Handler) http.Handler
+	tracing  tracing
 }
 
 // New creates the collectors and registers them with reg. It fails when reg already holds
-// collectors of the same names (for example when New is called twice on one registry).
-func New(reg prometheus.Registerer) (*Metrics, error) {
+// collectors of the same names (for example when New is called twice on one registry). The
+// options configure the tracing half (see WithTracerProvider and WithPropagator).
+func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 	if reg == nil {
 		return nil, errors.New("metrics: nil registerer")
 	}
+	tr, err := newTracing(opts)
+	if err != nil {
+		return nil, err
+	}
 	m := &Metrics{
+		tracing: tr,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: HTTPRequestsTotal,
 			Help: "HTTP requests served, by method, route template and status code.",
@@ -101,12 +110,17 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Name: JobsProcessedTotal,
 			Help: "Background jobs processed, by job type and outcome (success or failure).",
 		}, []string{LabelJobType, LabelStatus}),
+		queue: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: JobQueueDepth,
+			Help: "Background jobs waiting to run, by job type.",
+		}, []string{LabelJobType}),
 		users: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: ActiveUsers,
 			Help: "Users active at the time of the scrape, as the service defines activity.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.dbConns, m.dbQuery, m.jobs, m.users} {
+	collectors := []prometheus.Collector{m.requests, m.duration, m.dbConns, m.dbQuery, m.jobs, m.queue, m.users}
+	for _, c := range collectors {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: register: %w", err)
 		}
@@ -114,25 +128,39 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 
 	// promhttp's instrumentation keeps http.Flusher, http.Hijacker and friends working through
 	// its response writer wrapper; the route label is resolved after the handler returns, when
-	// ServeMux has set Request.Pattern.
+	// ServeMux has set Request.Pattern. The exemplar is read from the context the tracing half
+	// put the server span in.
 	route := promhttp.WithLabelFromRequest(LabelRoute, routeOf)
+	exemplar := promhttp.WithExemplarFromContext(exemplarLabels)
 	m.handler = func(next http.Handler) http.Handler {
-		counted := promhttp.InstrumentHandlerCounter(m.requests, next, route)
-		return promhttp.InstrumentHandlerDuration(m.duration, counted, route)
+		counted := promhttp.InstrumentHandlerCounter(m.requests, next, route, exemplar)
+		return promhttp.InstrumentHandlerDuration(m.duration, counted, route, exemplar)
 	}
 	return m, nil
 }
 
-// Middleware returns next instrumented with the HTTP request counter and duration histogram.
-// See the package documentation for how the route label is found.
+// Middleware returns next instrumented with the HTTP request counter and duration histogram,
+// and traced: a server span per request, W3C trace context taken from the request headers, and
+// the span's trace id attached as an exemplar to both metrics. See the package documentation
+// for how the route label is found and what the span records.
 func (m *Metrics) Middleware(next http.Handler) http.Handler {
 	instrumented := m.handler(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The holder travels in the context, which survives request copies made further down
 		// the chain, so SetRoute works from any depth.
 		ctx := context.WithValue(r.Context(), routeKey{}, &routeHolder{})
-		instrumented.ServeHTTP(w, r.WithContext(ctx))
+		m.serveTraced(instrumented, w, r.WithContext(ctx))
 	})
+}
+
+// Handler serves the metrics of g for Prometheus to scrape, in the OpenMetrics format when the
+// scraper asks for it: exemplars exist only in that format (and in protobuf), not in the classic
+// text format. A nil g serves prometheus.DefaultGatherer.
+func Handler(g prometheus.Gatherer) http.Handler {
+	if g == nil {
+		g = prometheus.DefaultGatherer
+	}
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{EnableOpenMetrics: true})
 }
 
 // SetRoute records the route template of the request being served, for routers that do not set
@@ -154,20 +182,28 @@ type routeHolder struct {
 
 // routeOf returns the route label for a served request.
 func routeOf(r *http.Request) string {
+	if route, ok := routeTemplate(r); ok {
+		return route
+	}
+	return RouteUnmatched
+}
+
+// routeTemplate returns the route template of a served request, if it is known.
+func routeTemplate(r *http.Request) (string, bool) {
 	if h, ok := r.Context().Value(routeKey{}).(*routeHolder); ok {
 		h.mu.Lock()
 		route := h.route
 		h.mu.Unlock()
 		if route != "" {
-			return route
+			return route, true
 		}
 	}
 	// For CONNECT, ServeMux may report the raw request path as the pattern of its redirect,
 	// which would make the label unbounded.
 	if r.Pattern != "" && r.Method != http.MethodConnect {
-		return patternPath(r.Pattern)
+		return patternPath(r.Pattern), true
 	}
-	return RouteUnmatched
+	return "", false
 }
 
 // patternPath removes the method from a ServeMux pattern ("[METHOD ][HOST]/[PATH]"): the
@@ -211,6 +247,11 @@ func (m *Metrics) JobProcessed(jobType string, err error) {
 		status = StatusFailure
 	}
 	m.jobs.WithLabelValues(jobType, status).Inc()
+}
+
+// SetJobQueueDepth sets the number of jobs of jobType waiting to run.
+func (m *Metrics) SetJobQueueDepth(jobType string, n int) {
+	m.queue.WithLabelValues(jobType).Set(float64(n))
 }
 
 // SetActiveUsers sets the number of active users.

@@ -156,12 +156,17 @@ func TestQueriesJobsAndUsers(t *testing.T) {
 	m.JobProcessed("migrate_vm", nil)
 	m.JobProcessed("migrate_vm", nil)
 	m.JobProcessed("migrate_vm", errors.New("host unreachable"))
+	m.SetJobQueueDepth("migrate_vm", 4)
+	m.SetJobQueueDepth("snapshot_vm", 9)
+	m.SetJobQueueDepth("migrate_vm", 3) // a gauge: the last value counts
 	m.SetActiveUsers(12)
 
 	assert.Equal(t, uint64(2), histogramCount(t, m.dbQuery, "get_vm"))
 	assert.Equal(t, uint64(1), histogramCount(t, m.dbQuery, "list_vms"))
 	assert.Equal(t, 2.0, testutil.ToFloat64(m.jobs.WithLabelValues("migrate_vm", StatusSuccess)))
 	assert.Equal(t, 1.0, testutil.ToFloat64(m.jobs.WithLabelValues("migrate_vm", StatusFailure)))
+	assert.Equal(t, 3.0, testutil.ToFloat64(m.queue.WithLabelValues("migrate_vm")))
+	assert.Equal(t, 9.0, testutil.ToFloat64(m.queue.WithLabelValues("snapshot_vm")))
 	assert.Equal(t, 12.0, testutil.ToFloat64(m.users))
 
 	// 30 ms lands in the 0.05 bucket, 300 ms only from 0.5 on.
@@ -182,6 +187,7 @@ func TestRegistryExposesExactlyTheDocumentedNames(t *testing.T) {
 	serve(m.Middleware(apiMux()), http.MethodGet, "/v1/vms/1")
 	m.ObserveQuery("get_vm", time.Millisecond)
 	m.JobProcessed("migrate_vm", nil)
+	m.SetJobQueueDepth("migrate_vm", 1)
 
 	families, err := reg.Gather()
 	require.NoError(t, err)
@@ -190,7 +196,7 @@ func TestRegistryExposesExactlyTheDocumentedNames(t *testing.T) {
 		names = append(names, f.GetName())
 	}
 	assert.ElementsMatch(t, []string{HTTPRequestsTotal, HTTPRequestDurationSeconds, DBConnectionsActive,
-		DBQueryDurationSeconds, JobsProcessedTotal, ActiveUsers}, names)
+		DBQueryDurationSeconds, JobsProcessedTotal, JobQueueDepth, ActiveUsers}, names)
 
 	problems, err := testutil.GatherAndLint(reg)
 	require.NoError(t, err)
@@ -230,4 +236,16 @@ func histogramOf(t *testing.T, vec *prometheus.HistogramVec, lvs ...string) *dto
 
 func histogramCount(t *testing.T, vec *prometheus.HistogramVec, lvs ...string) uint64 {
 	return histogramOf(t, vec, lvs...).GetSampleCount()
+}
+
+func TestJobQueueDepthIsAGaugeByJobType(t *testing.T) {
+	m, reg := newTestMetrics(t)
+	m.SetJobQueueDepth("migrate_vm", 7)
+	m.SetJobQueueDepth("migrate_vm", 2)
+	want := `
+# HELP novacron_job_queue_depth Background jobs waiting to run, by job type.
+# TYPE novacron_job_queue_depth gauge
+novacron_job_queue_depth{job_type="migrate_vm"} 2
+`
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), JobQueueDepth))
 }
