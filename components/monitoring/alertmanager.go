@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 )
 
@@ -14,12 +15,20 @@ const (
 	ReceiverPagerDuty = "pagerduty"
 	ReceiverSlack     = "slack"
 	ReceiverWebhook   = "webhook"
-	// ReceiverNull swallows kube-prometheus-stack's always-firing Watchdog heartbeat and its
-	// InfoInhibitor helper alert, as the chart's own default configuration does.
+	// ReceiverHeartbeat is the dead-man's switch: it receives kube-prometheus-stack's
+	// always-firing Watchdog alert every heartbeat interval, and the service behind the URL pages
+	// when the pings stop, that is when Prometheus, Alertmanager or the path between them is down.
+	ReceiverHeartbeat = "heartbeat"
+	// ReceiverNull swallows the chart's InfoInhibitor helper alert, as the chart's own default
+	// configuration does.
 	ReceiverNull = "null"
 )
 
-// AlertmanagerSettings are the inputs of AlertmanagerConfig. The first two are secrets.
+// AlertWatchdog is kube-prometheus-stack's always-firing alert (its general.rules group).
+const AlertWatchdog = "Watchdog"
+
+// AlertmanagerSettings are the inputs of AlertmanagerConfig. PagerDutyRoutingKey,
+// SlackWebhookURL and HeartbeatURL are secrets.
 type AlertmanagerSettings struct {
 	// PagerDutyRoutingKey is the PagerDuty Events API v2 integration (routing) key.
 	PagerDutyRoutingKey string
@@ -29,12 +38,17 @@ type AlertmanagerSettings struct {
 	SlackChannel string
 	// WebhookURL receives every alert that is neither critical nor warning.
 	WebhookURL string
+	// HeartbeatURL receives the Watchdog heartbeat (https).
+	HeartbeatURL string
+	// HeartbeatInterval is how often the heartbeat is sent (Alertmanager duration, "1m").
+	HeartbeatInterval string
 }
 
 // AlertmanagerConfig renders the Alertmanager configuration (alertmanager.yaml): alerts are
-// grouped by alertname (group_wait 30s, group_interval 5m, repeat_interval 4h);
-// severity=critical goes to PagerDuty, severity=warning to Slack and everything else to the
-// webhook receiver. The result contains the secrets: it belongs in a Kubernetes Secret only.
+// grouped by alertname (group_wait 30s, group_interval 5m, repeat_interval 4h); Watchdog goes
+// to the heartbeat receiver every HeartbeatInterval, NovaCronWarningEscalated and
+// severity=critical to PagerDuty, severity=warning to Slack and everything else to the webhook
+// receiver. The result contains the secrets: it belongs in a Kubernetes Secret only.
 func AlertmanagerConfig(s AlertmanagerSettings) (string, error) {
 	var errs []error
 	if strings.TrimSpace(s.PagerDutyRoutingKey) == "" {
@@ -51,6 +65,12 @@ func AlertmanagerConfig(s AlertmanagerSettings) (string, error) {
 			errs = append(errs, fmt.Errorf("webhookUrl %w", err))
 		}
 	}
+	if err := checkURL(s.HeartbeatURL, "https"); err != nil {
+		errs = append(errs, fmt.Errorf("heartbeatUrl %w", err))
+	}
+	if d, err := model.ParseDuration(s.HeartbeatInterval); err != nil || d <= 0 {
+		errs = append(errs, fmt.Errorf("heartbeatInterval must be a positive duration such as 1m, got %q", s.HeartbeatInterval))
+	}
 	if len(errs) > 0 {
 		// The error never quotes a secret.
 		return "", fmt.Errorf("alertmanager configuration: %w", errors.Join(errs...))
@@ -65,13 +85,30 @@ func AlertmanagerConfig(s AlertmanagerSettings) (string, error) {
 			GroupInterval:  "5m",
 			RepeatInterval: "4h",
 			Routes: []amRoute{
-				{Receiver: ReceiverNull, Matchers: []string{`alertname=~"Watchdog|InfoInhibitor"`}},
+				// Sent at once and then every interval, whatever else happens: the heartbeat
+				// service's grace period only has to cover one interval.
+				{
+					Receiver:       ReceiverHeartbeat,
+					Matchers:       []string{`alertname="` + AlertWatchdog + `"`},
+					GroupWait:      "0s",
+					GroupInterval:  s.HeartbeatInterval,
+					RepeatInterval: s.HeartbeatInterval,
+				},
+				{Receiver: ReceiverNull, Matchers: []string{`alertname="InfoInhibitor"`}},
+				// One incident per escalated warning, not one for all of them.
+				{
+					Receiver: ReceiverPagerDuty,
+					Matchers: []string{`alertname="` + AlertWarningEscalated + `"`},
+					GroupBy:  []string{"alertname", EscalatedAlertnameLabel},
+				},
 				{Receiver: ReceiverPagerDuty, Matchers: []string{`severity="` + SeverityCritical + `"`}},
 				{Receiver: ReceiverSlack, Matchers: []string{`severity="` + SeverityWarning + `"`}},
 			},
 		},
 		// A critical alert silences the warning of the same name while it fires, so one
-		// problem does not page and post at once.
+		// problem does not page and post at once. NovaCronWarningEscalated is critical and never
+		// a target; as a source it only matches warnings named NovaCronWarningEscalated, which
+		// do not exist, so the warning it escalates keeps posting to Slack too.
 		InhibitRules: []amInhibitRule{{
 			SourceMatchers: []string{`severity="` + SeverityCritical + `"`},
 			TargetMatchers: []string{`severity="` + SeverityWarning + `"`},
@@ -79,6 +116,11 @@ func AlertmanagerConfig(s AlertmanagerSettings) (string, error) {
 		}},
 		Receivers: []amReceiver{
 			{Name: ReceiverNull},
+			{Name: ReceiverHeartbeat, WebhookConfigs: []map[string]any{{
+				"url": s.HeartbeatURL,
+				// A resolved Watchdog means Prometheus stopped sending it: no ping is the signal.
+				"send_resolved": false,
+			}}},
 			{Name: ReceiverPagerDuty, PagerDutyConfigs: []map[string]any{{
 				"routing_key":   s.PagerDutyRoutingKey,
 				"send_resolved": true,

@@ -1,13 +1,20 @@
 package monitoring
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/alertmanager/config"
 	"github.com/prometheus/alertmanager/dispatch"
+	"github.com/prometheus/alertmanager/eventrecorder"
+	"github.com/prometheus/alertmanager/inhibit"
+	"github.com/prometheus/alertmanager/labelset"
+	"github.com/prometheus/alertmanager/provider/mem"
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/common/promslog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -18,6 +25,8 @@ func testAlertmanagerSettings() AlertmanagerSettings {
 		SlackWebhookURL:     placeholderSlackWebhook,
 		SlackChannel:        "#novacron-alerts",
 		WebhookURL:          "https://alerts.novacron.invalid/hook",
+		HeartbeatURL:        placeholderHeartbeatURL,
+		HeartbeatInterval:   "1m",
 	}
 }
 
@@ -60,6 +69,12 @@ func TestAlertmanagerConfigLoadsAndRoutes(t *testing.T) {
 	assert.Equal(t, "#novacron-alerts", receivers[ReceiverSlack].SlackConfigs[0].Channel)
 	require.Len(t, receivers[ReceiverWebhook].WebhookConfigs, 1)
 	assert.Equal(t, "https://alerts.novacron.invalid/hook", string(receivers[ReceiverWebhook].WebhookConfigs[0].URL))
+	require.Len(t, receivers[ReceiverHeartbeat].WebhookConfigs, 1)
+	heartbeat := receivers[ReceiverHeartbeat].WebhookConfigs[0]
+	assert.Equal(t, placeholderHeartbeatURL, string(heartbeat.URL))
+	assert.False(t, heartbeat.SendResolved(), "a resolved Watchdog is no heartbeat")
+	assert.Empty(t, receivers[ReceiverNull].WebhookConfigs)
+	assert.Empty(t, receivers[ReceiverNull].PagerdutyConfigs)
 
 	// Grouping and timing of the root route.
 	root := dispatch.NewRoute(cfg.Route, nil)
@@ -69,25 +84,55 @@ func TestAlertmanagerConfigLoadsAndRoutes(t *testing.T) {
 	assert.Equal(t, 5*time.Minute, root.RouteOpts.GroupInterval)
 	assert.Equal(t, 4*time.Hour, root.RouteOpts.RepeatInterval)
 
+	byName := map[model.LabelName]struct{}{"alertname": {}}
 	tests := []struct {
 		name   string
 		labels model.LabelSet
 		want   string
+		// Grouping and timing of the matching route; zero values mean the root's.
+		groupBy                               map[model.LabelName]struct{}
+		groupWait, groupInterval, repeatEvery time.Duration
 	}{
-		{"critical pages", model.LabelSet{"alertname": AlertErrorBudgetFastBurn, "severity": "critical"}, ReceiverPagerDuty},
-		{"warning posts to slack", model.LabelSet{"alertname": AlertAPILatencyHigh, "severity": "warning"}, ReceiverSlack},
-		{"info goes to the webhook", model.LabelSet{"alertname": "KubeQuotaAlmostFull", "severity": "info"}, ReceiverWebhook},
-		{"no severity goes to the webhook", model.LabelSet{"alertname": "Unlabelled"}, ReceiverWebhook},
-		{"falco's Critical is not ours", model.LabelSet{"alertname": "Falco", "severity": "Critical"}, ReceiverWebhook},
-		{"watchdog heartbeat is swallowed", model.LabelSet{"alertname": "Watchdog", "severity": "none"}, ReceiverNull},
+		{name: "critical pages", labels: model.LabelSet{"alertname": AlertErrorBudgetFastBurn, "severity": "critical"}, want: ReceiverPagerDuty},
+		{name: "warning posts to slack", labels: model.LabelSet{"alertname": AlertAPILatencyHigh, "severity": "warning"}, want: ReceiverSlack},
+		{name: "a chart warning posts to slack", labels: model.LabelSet{"alertname": "KubePodCrashLooping", "severity": "warning", "namespace": "novacron"}, want: ReceiverSlack},
+		{
+			name:   "an escalated warning pages, one incident per warning",
+			labels: model.LabelSet{"alertname": AlertWarningEscalated, EscalatedAlertnameLabel: AlertAPILatencyHigh, "severity": "critical", "job": "novacron-api"},
+			want:   ReceiverPagerDuty, groupBy: map[model.LabelName]struct{}{"alertname": {}, EscalatedAlertnameLabel: {}},
+		},
+		{name: "info goes to the webhook", labels: model.LabelSet{"alertname": "KubeQuotaAlmostFull", "severity": "info"}, want: ReceiverWebhook},
+		{name: "no severity goes to the webhook", labels: model.LabelSet{"alertname": "Unlabelled"}, want: ReceiverWebhook},
+		{name: "falco's Critical is not ours", labels: model.LabelSet{"alertname": "Falco", "severity": "Critical"}, want: ReceiverWebhook},
+		{
+			name:   "the watchdog is the heartbeat, sent at once and every minute",
+			labels: model.LabelSet{"alertname": AlertWatchdog, "severity": "none"},
+			want:   ReceiverHeartbeat, groupWait: -1, groupInterval: time.Minute, repeatEvery: time.Minute,
+		},
+		{name: "the info inhibitor is swallowed", labels: model.LabelSet{"alertname": "InfoInhibitor", "severity": "none"}, want: ReceiverNull},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			matches := root.Match(tt.labels)
 			require.Len(t, matches, 1, "exactly one receiver")
-			assert.Equal(t, tt.want, matches[0].RouteOpts.Receiver)
-			// Child routes inherit the root's grouping and timing.
-			assert.Equal(t, 4*time.Hour, matches[0].RouteOpts.RepeatInterval)
+			got := matches[0].RouteOpts
+			assert.Equal(t, tt.want, got.Receiver)
+			want := func(d, root time.Duration) time.Duration {
+				switch d {
+				case 0:
+					return root
+				case -1:
+					return 0
+				}
+				return d
+			}
+			assert.Equal(t, want(tt.groupWait, 30*time.Second), got.GroupWait)
+			assert.Equal(t, want(tt.groupInterval, 5*time.Minute), got.GroupInterval)
+			assert.Equal(t, want(tt.repeatEvery, 4*time.Hour), got.RepeatInterval)
+			if tt.groupBy == nil {
+				tt.groupBy = byName
+			}
+			assert.Equal(t, tt.groupBy, got.GroupBy)
 		})
 	}
 
@@ -106,6 +151,12 @@ func TestAlertmanagerConfigRejectsBadInputWithoutQuotingSecrets(t *testing.T) {
 			"slackWebhookUrl must be an absolute https URL"},
 		{"relative webhook", func(s *AlertmanagerSettings) { s.WebhookURL = "/hook" }, "webhookUrl must be an absolute http or https URL"},
 		{"empty channel", func(s *AlertmanagerSettings) { s.SlackChannel = "" }, "slackChannel must not be empty"},
+		{"heartbeat over http", func(s *AlertmanagerSettings) {
+			s.HeartbeatURL = strings.Replace(placeholderHeartbeatURL, "https://", "http://", 1)
+		}, "heartbeatUrl must be an absolute https URL"},
+		{"missing heartbeat", func(s *AlertmanagerSettings) { s.HeartbeatURL = "" }, "heartbeatUrl must be an absolute https URL"},
+		{"heartbeat interval", func(s *AlertmanagerSettings) { s.HeartbeatInterval = "0s" },
+			`heartbeatInterval must be a positive duration such as 1m, got "0s"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,10 +165,92 @@ func TestAlertmanagerConfigRejectsBadInputWithoutQuotingSecrets(t *testing.T) {
 			_, err := AlertmanagerConfig(s)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.wantErr)
-			for _, p := range placeholders {
+			for _, p := range append(placeholders, placeholderHeartbeatURL, "PLACEHOLDER-heartbeat") {
 				assert.NotContains(t, err.Error(), p)
 			}
 			assert.False(t, strings.Contains(err.Error(), "hooks.invalid"), "error quotes the URL")
+			assert.False(t, strings.Contains(err.Error(), "heartbeat.invalid"), "error quotes the URL")
 		})
 	}
+}
+
+func TestAlertmanagerHeartbeatFollowsItsInterval(t *testing.T) {
+	s := testAlertmanagerSettings()
+	s.HeartbeatInterval = "5m"
+	doc, err := AlertmanagerConfig(s)
+	require.NoError(t, err)
+	root := dispatch.NewRoute(loadAlertmanagerConfig(t, doc).Route, nil)
+	matches := root.Match(model.LabelSet{"alertname": AlertWatchdog, "severity": "none"})
+	require.Len(t, matches, 1)
+	assert.Equal(t, ReceiverHeartbeat, matches[0].RouteOpts.Receiver)
+	assert.Equal(t, time.Duration(0), matches[0].RouteOpts.GroupWait)
+	assert.Equal(t, 5*time.Minute, matches[0].RouteOpts.GroupInterval)
+	assert.Equal(t, 5*time.Minute, matches[0].RouteOpts.RepeatInterval)
+}
+
+// mutedBy runs Alertmanager's own inhibitor over the configuration's inhibit rules with active
+// alerts and reports, for each label set of check, whether it is muted.
+func mutedBy(t *testing.T, cfg *config.Config, active []model.LabelSet, check []model.LabelSet) []bool {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	store, err := mem.NewAlerts(ctx, time.Hour, 0, nil, promslog.NewNopLogger(), eventrecorder.NopRecorder(), nil, nil)
+	require.NoError(t, err)
+	defer store.Close()
+	now := time.Now()
+	for _, l := range active {
+		require.NoError(t, store.Put(ctx, alert.New(model.Alert{Labels: l, StartsAt: now.Add(-time.Hour), EndsAt: now.Add(time.Hour)}, now, false)))
+	}
+	ih := inhibit.NewInhibitor(store, cfg.InhibitRules, promslog.NewNopLogger(), eventrecorder.NopRecorder())
+	go ih.Run()
+	defer ih.Stop()
+	ih.WaitForLoading()
+	out := make([]bool, len(check))
+	for i, l := range check {
+		out[i] = ih.Mutes(ctx, labelset.FromModel(l))
+	}
+	return out
+}
+
+func TestAlertmanagerInhibitionSparesEscalations(t *testing.T) {
+	doc, err := AlertmanagerConfig(testAlertmanagerSettings())
+	require.NoError(t, err)
+	cfg := loadAlertmanagerConfig(t, doc)
+
+	diskCritical := model.LabelSet{"alertname": "NodeFilesystemSpaceFillingUp", "severity": "critical", "instance": "a"}
+	diskWarning := model.LabelSet{"alertname": "NodeFilesystemSpaceFillingUp", "severity": "warning", "instance": "a"}
+	latency := model.LabelSet{"alertname": AlertAPILatencyHigh, "severity": "warning", "job": "novacron-api"}
+	escalated := model.LabelSet{"alertname": AlertWarningEscalated, EscalatedAlertnameLabel: AlertAPILatencyHigh,
+		"severity": "critical", "job": "novacron-api"}
+	watchdog := model.LabelSet{"alertname": AlertWatchdog, "severity": "none"}
+
+	active := []model.LabelSet{diskCritical, diskWarning, latency, escalated, watchdog}
+	got := mutedBy(t, cfg, active, []model.LabelSet{diskWarning, diskCritical, latency, escalated, watchdog})
+	assert.Equal(t, []bool{
+		true,  // the warning of a problem that pages already
+		false, // the page itself
+		false, // the escalation does not silence the warning it escalates (no shared alertname)
+		false, // and nothing silences the escalation: it is critical, never a target
+		false, // nor the heartbeat
+	}, got)
+
+	// The check can fail: an inhibit rule keyed on severity alone would swallow every warning.
+	cfg.InhibitRules[0].Equal = nil
+	got = mutedBy(t, cfg, active, []model.LabelSet{latency})
+	assert.Equal(t, []bool{true}, got)
+}
+
+// The rendered configuration, with stand-ins for its three secrets, as a reviewable golden file.
+func TestAlertmanagerConfigGolden(t *testing.T) {
+	doc, err := AlertmanagerConfig(AlertmanagerSettings{
+		PagerDutyRoutingKey: "secret:pagerDutyRoutingKey",
+		SlackWebhookURL:     "https://secret.invalid/slackWebhookUrl",
+		SlackChannel:        "#novacron-alerts",
+		WebhookURL:          "https://alerts.novacron.invalid/hook",
+		HeartbeatURL:        "https://secret.invalid/heartbeatUrl",
+		HeartbeatInterval:   "1m",
+	})
+	require.NoError(t, err)
+	loadAlertmanagerConfig(t, doc)
+	assertGoldenYAML(t, "alertmanager.yaml", []byte(doc))
 }

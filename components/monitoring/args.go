@@ -312,5 +312,16 @@ func (a *StackArgs) ruleSettings() RuleSettings {
 		DBQueryLatencyP95:  time.Duration(a.DBQueryLatencyP95Millis) * time.Millisecond,
 		JobFailureRatio:    a.JobFailureRatio,
 		ProbeJob:           probeJobName,
+		RunbookBaseURL:     a.RunbookBaseURL,
+		// Validate has checked both durations.
+		WarningEscalationAfter:  parsedDuration(a.WarningEscalationAfter),
+		CapacityForecastHorizon: parsedDuration(a.CapacityForecastHorizon),
+		TelemetryNamespace:      a.TelemetryNamespace,
 	}
+}
+
+// parsedDuration reads a Prometheus duration that Validate has accepted.
+func parsedDuration(v string) time.Duration {
+	d, _ := model.ParseDuration(v)
+	return time.Duration(d)
 }

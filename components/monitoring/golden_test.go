@@ -36,4 +36,4 @@ const (
 	placeholderSlackWebhook    = "https://hooks.slack.invalid/services/PLACEHOLDER-slack-7d3e"
 )
 
-var placeholders = []string{placeholderGrafanaPassword, placeholderRoutingKey, placeholderSlackWebhook}
+var placeholders = []string{placeholderGrafanaPassword, placeholderRoutingKey, placeholderSlackWebhook, placeholderHeartbeatURL}

@@ -3,6 +3,7 @@ package monitoring
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,6 +28,24 @@ import (
 // load (promqltest notation, one sample a minute from minute 0); it returns, for each minute
 // up to minutes, the alerts in state firing.
 func firingByMinute(t *testing.T, groups []RuleGroup, load string, minutes int) ([]map[string]bool, error) {
+	t.Helper()
+	byMinute, err := firingAlertsByMinute(t, groups, load, minutes)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]bool, len(byMinute))
+	for m, alerts := range byMinute {
+		out[m] = map[string]bool{}
+		for name := range alerts {
+			out[m][name] = true
+		}
+	}
+	return out, nil
+}
+
+// firingAlertsByMinute is firingByMinute with the label sets of each firing alert. The rule
+// manager also writes the ALERTS series, so rules that read it see what a real Prometheus sees.
+func firingAlertsByMinute(t *testing.T, groups []RuleGroup, load string, minutes int) ([]map[string][]labels.Labels, error) {
 	t.Helper()
 	content, err := yaml.Marshal(map[string]any{"groups": groups})
 	require.NoError(t, err)
@@ -69,11 +88,11 @@ func firingByMinute(t *testing.T, groups []RuleGroup, load string, minutes int) 
 		}
 	}
 
-	out := make([]map[string]bool, minutes+1)
+	out := make([]map[string][]labels.Labels, minutes+1)
 	var evalErr error
 	for m := 0; m <= minutes; m++ {
 		ts := time.Unix(0, 0).UTC().Add(time.Duration(m) * time.Minute)
-		firing := map[string]bool{}
+		firing := map[string][]labels.Labels{}
 		suite.WithSamplesTill(ts, func(err error) {
 			if err != nil {
 				evalErr = err
@@ -88,7 +107,7 @@ func firingByMinute(t *testing.T, groups []RuleGroup, load string, minutes int) 
 					if ar, ok := r.(*rules.AlertingRule); ok {
 						for _, a := range ar.ActiveAlerts() {
 							if a.State == rules.StateFiring {
-								firing[ar.Name()] = true
+								firing[ar.Name()] = append(firing[ar.Name()], a.Labels)
 							}
 						}
 					}
@@ -202,7 +221,7 @@ func alertScenarios() map[string]alertScenario {
 	probe := func(values string) string {
 		return series(probeSuccessMetric, map[string]string{"job": probeJobName, "instance": "https://api.novacron.invalid/health"}, values)
 	}
-	return map[string]alertScenario{
+	scenarios := map[string]alertScenario{
 		// 100 requests/s; healthy for 3h, half of them fail for 1h, healthy again. The fast
 		// burn pages within minutes and stops once the 5m and 30m windows are clean again.
 		AlertErrorBudgetFastBurn: {
@@ -233,6 +252,155 @@ func alertScenarios() map[string]alertScenario {
 		AlertEndpointDown: {
 			load:    probe("0x20 1x20"),
 			firesBy: 6, stopsAt: 20, clearsBy: 21,
+		},
+		// A warning (the pipeline's target down, 15m) fires at minute 15 and resolves at 151;
+		// 2h after it fired, the escalation pages, and it stops with the warning.
+		AlertWarningEscalated: {
+			load:    agentUp("0x150 1x60"),
+			firesBy: 136, stopsAt: 151, clearsBy: 152,
+		},
+	}
+	for name, sc := range capacityScenarios() {
+		scenarios[name] = sc
+	}
+	for name, sc := range pipelineScenarios() {
+		scenarios[name] = sc
+	}
+	return scenarios
+}
+
+// gauge renders a gauge's samples, one a minute, from start, changing by each phase's step
+// every minute for that phase's minutes.
+func gauge(start float64, phases ...struct {
+	minutes int
+	step    float64
+},
+) string {
+	v := start
+	vals := []string{strconv.FormatFloat(v, 'f', -1, 64)}
+	for _, p := range phases {
+		for range p.minutes {
+			v += p.step
+			vals = append(vals, strconv.FormatFloat(math.Round(v*1000)/1000, 'f', -1, 64))
+		}
+	}
+	return strings.Join(vals, " ")
+}
+
+type gaugeStep = struct {
+	minutes int
+	step    float64
+}
+
+// agentUp is the scrape health of one collector agent in the telemetry namespace.
+func agentUp(values string) string {
+	return series("up", map[string]string{"namespace": "telemetry", "job": "otel-agent", "instance": "10.0.1.5:8888"}, values)
+}
+
+// capacityScenarios fill a volume, a disk and a node pool, then stop. The figures were worked
+// out with the same least-squares fit predict_linear does: with a 6h trend window the forecast
+// stops saying "full within 3d" about 5h after the filling stops, with the node pools' 1d window
+// about 20h after.
+func capacityScenarios() map[string]alertScenario {
+	// 1000 bytes: a quarter free at minute 160, filling at 0.5 a minute (full in 7h), then flat
+	// at 205 from minute 250.
+	filling := gauge(300, gaugeStep{60, 0}, gaugeStep{190, -0.5}, gaugeStep{700, 0})
+	pvc := map[string]string{"namespace": "monitoring", "persistentvolumeclaim": "prometheus-db", "node": "ip-10-0-1-1"}
+	disk := map[string]string{"instance": "10.0.1.1:9100", "device": "/dev/nvme0n1p1", "mountpoint": "/", "fstype": "xfs"}
+
+	pool := func(name string, lbls map[string]string, values string) string {
+		l := map[string]string{"node": "ip-10-0-1-1"}
+		for k, v := range lbls {
+			l[k] = v
+		}
+		return series(name, l, values)
+	}
+	// Two nodes of the general pool, 50 cores allocatable each. Requests sit at 70 cores, grow
+	// by 0.05 a minute for 5h (to 85, the pool would be full in a day at that pace), then stay.
+	nodes := pool("kube_node_labels", map[string]string{"label_workload": "general"}, "1x2000") +
+		series("kube_node_labels", map[string]string{"node": "ip-10-0-2-1", "label_workload": "general"}, "1x2000") +
+		pool("kube_node_status_allocatable", map[string]string{"resource": "cpu", "unit": "core"}, "50x2000") +
+		series("kube_node_status_allocatable", map[string]string{"node": "ip-10-0-2-1", "resource": "cpu", "unit": "core"}, "50x2000")
+	pod := map[string]string{"namespace": "novacron", "pod": "api-1"}
+	requests := pool("kube_pod_container_resource_requests",
+		map[string]string{"namespace": "novacron", "pod": "api-1", "container": "api", "resource": "cpu", "unit": "core"},
+		gauge(70, gaugeStep{60, 0}, gaugeStep{300, 0.05}, gaugeStep{1640, 0})) +
+		series("kube_pod_status_phase", map[string]string{"namespace": pod["namespace"], "pod": pod["pod"], "phase": "Running"}, "1x2000")
+
+	return map[string]alertScenario{
+		AlertVolumeFillingUp: {
+			load: series("kubelet_volume_stats_available_bytes", pvc, filling) +
+				series("kubelet_volume_stats_capacity_bytes", pvc, "1000x950"),
+			firesBy: 225, stopsAt: 250, clearsBy: 545,
+		},
+		AlertNodeFilesystemFillingUp: {
+			load: series("node_filesystem_avail_bytes", disk, filling) +
+				series("node_filesystem_size_bytes", disk, "1000x950") +
+				series("node_filesystem_readonly", disk, "0x950"),
+			firesBy: 225, stopsAt: 250, clearsBy: 545,
+		},
+		AlertNodePoolRequestsFilling: {
+			load:    nodes + requests,
+			firesBy: 325, stopsAt: 360, clearsBy: 1585,
+		},
+	}
+}
+
+// pipelineScenarios break each part of the log and trace pipeline for a while. The collector's
+// counters appear with and without the _total suffix, as otelcolCounter allows.
+func pipelineScenarios() map[string]alertScenario {
+	tel := func(name string, lbls map[string]string, values string) string {
+		l := map[string]string{"namespace": "telemetry"}
+		for k, v := range lbls {
+			l[k] = v
+		}
+		return series(name, l, values)
+	}
+	gateway := map[string]string{"job": "otel-gateway", "pod": "otel-gateway-0", "exporter": "otlp/tempo"}
+	agent := map[string]string{"job": "otel-agent", "pod": "otel-agent-x1", "receiver": "filelog", "transport": ""}
+	lokiOK := map[string]string{"job": "telemetry/loki", "route": "otlp_v1_logs", "status_code": "204"}
+	lokiErr := map[string]string{"job": "telemetry/loki", "route": "otlp_v1_logs", "status_code": "500"}
+	tempoOK := map[string]string{"job": "telemetry/tempo", "route": "/tempopb.Pusher/PushBytesV2", "status_code": "success"}
+	tempoErr := map[string]string{"job": "telemetry/tempo", "route": "/tempopb.Pusher/PushBytesV2", "status_code": "error"}
+	queue := map[string]string{"job": "otel-agent", "pod": "otel-agent-x1", "exporter": "otlphttp/loki", "data_type": "logs"}
+	// Broken from minute 10 to 40: a counter that grows by 20 a minute, then stands still.
+	broken := counter([2]int{10, 0}, [2]int{30, 20}, [2]int{40, 0})
+	steady := counter([2]int{80, 100})
+
+	return map[string]alertScenario{
+		AlertTelemetryTargetDown: {
+			load:    agentUp("1x10 0x30 1x40"),
+			firesBy: 26, stopsAt: 42, clearsBy: 43,
+		},
+		AlertTelemetryExportFailing: {
+			load: tel("otelcol_exporter_sent_spans", gateway, steady) +
+				tel("otelcol_exporter_send_failed_spans", gateway, broken),
+			firesBy: 22, stopsAt: 40, clearsBy: 46,
+		},
+		AlertTelemetryRecordsDropped: {
+			load:    tel("otelcol_receiver_refused_log_records_total", agent, broken),
+			firesBy: 22, stopsAt: 40, clearsBy: 46,
+		},
+		AlertTelemetryExporterQueueFull: {
+			load: tel("otelcol_exporter_queue_size", queue, "100x10 900x30 100x40") +
+				tel("otelcol_exporter_queue_capacity", queue, "1000x80"),
+			firesBy: 21, stopsAt: 41, clearsBy: 42,
+		},
+		AlertLokiRequestErrors: {
+			load:    tel("loki_request_duration_seconds_count", lokiOK, steady) + tel("loki_request_duration_seconds_count", lokiErr, broken),
+			firesBy: 27, stopsAt: 40, clearsBy: 46,
+		},
+		AlertLokiDiscardingLogs: {
+			load:    tel("loki_discarded_samples_total", map[string]string{"job": "telemetry/loki", "reason": "rate_limited", "tenant": "fake"}, broken),
+			firesBy: 27, stopsAt: 40, clearsBy: 46,
+		},
+		AlertTempoRequestErrors: {
+			load:    tel("tempo_request_duration_seconds_count", tempoOK, steady) + tel("tempo_request_duration_seconds_count", tempoErr, broken),
+			firesBy: 27, stopsAt: 40, clearsBy: 46,
+		},
+		AlertTempoDiscardingSpans: {
+			load:    tel("tempo_discarded_spans_total", map[string]string{"job": "telemetry/tempo", "reason": "trace_too_large", "tenant": "single-tenant"}, broken),
+			firesBy: 27, stopsAt: 40, clearsBy: 46,
 		},
 	}
 }
@@ -290,7 +458,7 @@ func alertProblems(r Rule, scraped map[string]bool) []string {
 }
 
 func TestEveryAlertFiresAndClears(t *testing.T) {
-	d := (&StackArgs{}).withDefaults()
+	d := (&StackArgs{TelemetryNamespace: "telemetry"}).withDefaults()
 	groups := PrometheusRuleGroups(d.ruleSettings())
 	scenarios := alertScenarios()
 	scraped := scrapedJobs(d)
@@ -374,4 +542,132 @@ func TestAlertsThatCannotClearAreCaught(t *testing.T) {
 		require.NoError(t, err)
 		assert.Contains(t, lifecycleProblem(firing, "Never", sc), "never fired")
 	})
+}
+
+// firstFiring is the first minute alert fires, or -1.
+func firstFiring(firing []map[string]bool, alert string) int {
+	for m, f := range firing {
+		if f[alert] {
+			return m
+		}
+	}
+	return -1
+}
+
+func TestWarningsEscalateAfterTheConfiguredTime(t *testing.T) {
+	for _, after := range []string{"2h", "30m"} {
+		t.Run(after, func(t *testing.T) {
+			d := (&StackArgs{TelemetryNamespace: "telemetry", WarningEscalationAfter: after}).withDefaults()
+			groups := PrometheusRuleGroups(d.ruleSettings())
+			wait := int(parsedDuration(after) / time.Minute)
+
+			// The agent is down from the start until minute 200.
+			byMinute, err := firingAlertsByMinute(t, groups, agentUp("0x200 1x30"), 230)
+			require.NoError(t, err)
+			firing := make([]map[string]bool, len(byMinute))
+			for m, alerts := range byMinute {
+				firing[m] = map[string]bool{}
+				for name := range alerts {
+					firing[m][name] = true
+				}
+			}
+
+			warned := firstFiring(firing, AlertTelemetryTargetDown)
+			require.Equal(t, 15, warned, "the warning fires after its own 15m")
+			escalated := firstFiring(firing, AlertWarningEscalated)
+			assert.Equal(t, warned+wait, escalated, "escalates exactly %s after the warning fired, not before", after)
+
+			// The page names the warning and keeps its identifying labels.
+			require.Len(t, byMinute[escalated][AlertWarningEscalated], 1)
+			page := byMinute[escalated][AlertWarningEscalated][0]
+			assert.Equal(t, map[string]string{
+				"alertname":             AlertWarningEscalated,
+				EscalatedAlertnameLabel: AlertTelemetryTargetDown,
+				"severity":              SeverityCritical,
+				"namespace":             "telemetry",
+				"job":                   "otel-agent",
+				"instance":              "10.0.1.5:8888",
+			}, page.Map())
+
+			// The agent is back at minute 201: warning and escalation stop in the same minute.
+			assert.True(t, firing[200][AlertWarningEscalated])
+			assert.False(t, firing[201][AlertTelemetryTargetDown])
+			assert.False(t, firing[201][AlertWarningEscalated], "the escalation outlives its warning")
+			for m := 201; m < len(firing); m++ {
+				assert.False(t, firing[m][AlertWarningEscalated], "minute %d", m)
+			}
+		})
+	}
+
+	// A warning whose namesake critical alert fires already pages through that one; escalating
+	// it would page twice for one problem.
+	escalation := PrometheusRuleGroups(defaultRuleSettings())
+	escalation = escalation[len(escalation)-1:]
+	both := func(withCritical bool) []RuleGroup {
+		rules := []Rule{{Alert: "DiskFull", Expr: `up{job="x"} == 0`, Labels: map[string]string{"severity": SeverityWarning}}}
+		if withCritical {
+			rules = append(rules, Rule{Alert: "DiskFull", Expr: `up{job="x"} == 0`, For: "10m", Labels: map[string]string{"severity": SeverityCritical}})
+		}
+		return append([]RuleGroup{{Name: "chart", Rules: rules}}, escalation...)
+	}
+	load := series("up", map[string]string{"job": "x"}, "0x200")
+	firing, err := firingByMinute(t, both(true), load, 200)
+	require.NoError(t, err)
+	assert.Equal(t, -1, firstFiring(firing, AlertWarningEscalated), "escalated a warning that pages already")
+	// Without the critical one, the same warning escalates: the check above can fail.
+	firing, err = firingByMinute(t, both(false), load, 200)
+	require.NoError(t, err)
+	assert.Equal(t, 120, firstFiring(firing, AlertWarningEscalated))
+}
+
+func TestCapacityAlertsStayQuietWithoutACause(t *testing.T) {
+	groups := PrometheusRuleGroups(defaultRuleSettings())
+	disk := func(fstype, avail, readonly string) string {
+		l := map[string]string{"instance": "10.0.1.1:9100", "device": "/dev/nvme0n1p1", "mountpoint": "/", "fstype": fstype}
+		return series("node_filesystem_avail_bytes", l, avail) + series("node_filesystem_size_bytes", l, "1000x600") +
+			series("node_filesystem_readonly", l, readonly)
+	}
+	volume := func(avail string) string {
+		l := map[string]string{"namespace": "monitoring", "persistentvolumeclaim": "prometheus-db"}
+		return series("kubelet_volume_stats_available_bytes", l, avail) + series("kubelet_volume_stats_capacity_bytes", l, "1000x600")
+	}
+	pool := func(requests string) string {
+		return series("kube_node_labels", map[string]string{"node": "n1", "label_workload": "general"}, "1x600") +
+			series("kube_node_status_allocatable", map[string]string{"node": "n1", "resource": "memory"}, "100x600") +
+			series("kube_pod_container_resource_requests", map[string]string{"node": "n1", "namespace": "novacron", "pod": "p", "resource": "memory"}, requests) +
+			series("kube_pod_status_phase", map[string]string{"namespace": "novacron", "pod": "p", "phase": "Running"}, "1x600")
+	}
+	// Full within 7h from a fifth free: what the alerts are for.
+	fillingFast := gauge(200, gaugeStep{600, -0.5})
+	tests := []struct {
+		name  string
+		load  string
+		alert string
+		want  bool
+	}{
+		{"a disk filling fast", disk("xfs", fillingFast, "0x600"), AlertNodeFilesystemFillingUp, true},
+		{"a full but steady disk", disk("xfs", "100x600", "0x600"), AlertNodeFilesystemFillingUp, false},
+		{"a tmpfs filling fast", disk("tmpfs", fillingFast, "0x600"), AlertNodeFilesystemFillingUp, false},
+		{"a read-only disk", disk("xfs", fillingFast, "1x600"), AlertNodeFilesystemFillingUp, false},
+		{"a mostly empty disk filling", disk("xfs", gauge(800, gaugeStep{600, -0.5}), "0x600"), AlertNodeFilesystemFillingUp, false},
+		{"a volume filling fast", volume(fillingFast), AlertVolumeFillingUp, true},
+		// A fifth free, losing 0.03 a minute: full in about 4.6 days, beyond the 3d horizon.
+		{"a volume filling slowly", volume(gauge(200, gaugeStep{600, -0.03})), AlertVolumeFillingUp, false},
+		{"a pool with requests growing past allocatable", pool(gauge(85, gaugeStep{600, 0.02})), AlertNodePoolRequestsFilling, true},
+		{"a pool at 70% with requests growing", pool(gauge(60, gaugeStep{600, 0.02})), AlertNodePoolRequestsFilling, false},
+		{"a busy but steady pool", pool("95x600"), AlertNodePoolRequestsFilling, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			firing, err := firingByMinute(t, groups, tt.load, 400)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, firstFiring(firing, tt.alert) >= 0)
+		})
+	}
+
+	// The horizon is a setting: the slowly filling volume alerts with a week's horizon.
+	d := (&StackArgs{CapacityForecastHorizon: "7d"}).withDefaults()
+	firing, err := firingByMinute(t, PrometheusRuleGroups(d.ruleSettings()), volume(gauge(200, gaugeStep{600, -0.03})), 400)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, firstFiring(firing, AlertVolumeFillingUp), 0)
 }

@@ -75,13 +75,15 @@ func NewStack(ctx *pulumi.Context, name string, args *StackArgs, opts ...pulumi.
 		return nil, err
 	}
 
-	amConfig := pulumi.All(d.PagerDutyRoutingKey, d.SlackWebhookURL).ApplyT(
+	amConfig := pulumi.All(d.PagerDutyRoutingKey, d.SlackWebhookURL, d.HeartbeatURL).ApplyT(
 		func(vs []any) (map[string]string, error) {
 			doc, err := AlertmanagerConfig(AlertmanagerSettings{
 				PagerDutyRoutingKey: vs[0].(string),
 				SlackWebhookURL:     vs[1].(string),
 				SlackChannel:        d.SlackChannel,
 				WebhookURL:          d.WebhookURL,
+				HeartbeatURL:        vs[2].(string),
+				HeartbeatInterval:   d.HeartbeatInterval,
 			})
 			if err != nil {
 				return nil, err

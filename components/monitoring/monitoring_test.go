@@ -386,9 +386,10 @@ func TestSecretsNeverLeaveKubernetesSecrets(t *testing.T) {
 			assert.True(t, am.Inputs["stringData"].ContainsSecrets(), "Alertmanager Secret stringData is secret")
 			doc := stringDataEntry(t, am, alertmanagerSecretKey)
 			cfg := loadAlertmanagerConfig(t, doc)
-			assert.Len(t, cfg.Receivers, 4)
+			assert.Len(t, cfg.Receivers, 5)
 			assert.Contains(t, doc, placeholderRoutingKey)
 			assert.Contains(t, doc, placeholderSlackWebhook)
+			assert.Contains(t, doc, placeholderHeartbeatURL)
 		})
 	}
 

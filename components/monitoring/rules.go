@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/novacron/platform/metrics"
+	"github.com/prometheus/common/model"
 )
 
 // RuleGroup is one Prometheus rule group, in the shape of a rule file and of a PrometheusRule's
@@ -41,6 +42,14 @@ type RuleSettings struct {
 	JobFailureRatio float64
 	// ProbeJob is the job label of the blackbox probes.
 	ProbeJob string
+	// RunbookBaseURL serves docs/runbooks; every alert links to <base>/<AlertName>.md.
+	RunbookBaseURL string
+	// WarningEscalationAfter is how long a warning fires before AlertWarningEscalated pages.
+	WarningEscalationAfter time.Duration
+	// CapacityForecastHorizon is how far ahead the capacity alerts extrapolate.
+	CapacityForecastHorizon time.Duration
+	// TelemetryNamespace holds the log and trace pipelines; "" leaves their alerts out.
+	TelemetryNamespace string
 }
 
 // Alert names: part of the contract with on-call runbooks and silences.
@@ -51,7 +60,27 @@ const (
 	AlertDBQueryLatencyHigh  = "NovaCronDatabaseQueryLatencyP95High"
 	AlertJobFailureRatio     = "NovaCronJobFailureRatioHigh"
 	AlertEndpointDown        = "NovaCronEndpointDown"
+
+	// AlertWarningEscalated pages for a warning that has fired longer than
+	// RuleSettings.WarningEscalationAfter; label escalated_alertname names the warning.
+	AlertWarningEscalated = "NovaCronWarningEscalated"
+
+	AlertVolumeFillingUp         = "NovaCronPersistentVolumeFillingUp"
+	AlertNodeFilesystemFillingUp = "NovaCronNodeFilesystemFillingUp"
+	AlertNodePoolRequestsFilling = "NovaCronNodePoolRequestsFillingUp"
+
+	AlertTelemetryTargetDown        = "NovaCronTelemetryTargetDown"
+	AlertTelemetryExportFailing     = "NovaCronTelemetryExportFailing"
+	AlertTelemetryRecordsDropped    = "NovaCronTelemetryRecordsDropped"
+	AlertTelemetryExporterQueueFull = "NovaCronTelemetryExporterQueueNearlyFull"
+	AlertLokiRequestErrors          = "NovaCronLokiRequestErrors"
+	AlertLokiDiscardingLogs         = "NovaCronLokiDiscardingLogs"
+	AlertTempoRequestErrors         = "NovaCronTempoRequestErrors"
+	AlertTempoDiscardingSpans       = "NovaCronTempoDiscardingSpans"
 )
+
+// EscalatedAlertnameLabel carries the name of the warning NovaCronWarningEscalated pages for.
+const EscalatedAlertnameLabel = "escalated_alertname"
 
 // Severities, the label the Alertmanager routes on.
 const (
@@ -201,12 +230,31 @@ func PrometheusRuleGroups(s RuleSettings) []RuleGroup {
 		},
 	}}
 
-	return []RuleGroup{
+	groups := []RuleGroup{
 		{Name: "novacron-api-availability", Rules: availability},
 		{Name: "novacron-latency", Rules: latency},
 		{Name: "novacron-jobs", Rules: jobs},
 		{Name: "novacron-probes", Rules: probes},
+		{Name: "novacron-capacity", Rules: capacityRules(s)},
 	}
+	if s.TelemetryNamespace != "" {
+		groups = append(groups, RuleGroup{Name: "novacron-telemetry-pipeline", Rules: pipelineRules(s.TelemetryNamespace)})
+	}
+	// Last, so that it reads the ALERTS series the other groups wrote in the same round.
+	groups = append(groups, RuleGroup{Name: "novacron-escalation", Rules: []Rule{escalationRule(s.WarningEscalationAfter)}})
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			if r.Alert != "" {
+				r.Annotations["runbook_url"] = RunbookURL(s.RunbookBaseURL, r.Alert)
+			}
+		}
+	}
+	return groups
+}
+
+// RunbookURL is where the runbook of alert is served: docs/runbooks/<alert>.md under base.
+func RunbookURL(base, alert string) string {
+	return strings.TrimSuffix(base, "/") + "/" + alert + ".md"
 }
 
 // burnRateExpr ORs the tiers; each tier needs both its long and its short window above the
@@ -233,4 +281,256 @@ func percent(ratio float64) string {
 
 func seconds(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+}
+
+// escalationRule pages for every warning that has been firing for after. It reads the ALERTS
+// series Prometheus writes for each active alert (Prometheus docs, "Alerting rules": inspecting
+// alerts during runtime), so it escalates the chart's warnings as well as ours. A warning whose
+// namesake critical alert already fires is left out: that one pages already, and Alertmanager
+// inhibits the warning. The original name moves to escalated_alertname (the rule's own name
+// replaces alertname) and every other label stays, so the page says what it is about.
+func escalationRule(after time.Duration) Rule {
+	return Rule{
+		Alert: AlertWarningEscalated,
+		Expr: fmt.Sprintf("label_replace(\n"+
+			"  max without (alertstate, severity) (ALERTS{alertstate=\"firing\",severity=%q,alertname!=%q})\n"+
+			"  unless on (alertname)\n"+
+			"  ALERTS{alertstate=\"firing\",severity=%q},\n"+
+			"  %q, \"$1\", \"alertname\", \"(.+)\"\n)",
+			SeverityWarning, AlertWarningEscalated, SeverityCritical, EscalatedAlertnameLabel),
+		For:    model.Duration(after).String(),
+		Labels: map[string]string{"severity": SeverityCritical},
+		Annotations: map[string]string{
+			"summary": "Warning {{ $labels." + EscalatedAlertnameLabel + " }} has fired for more than " +
+				model.Duration(after).String() + ".",
+			"description": "Nobody has resolved the warning {{ $labels." + EscalatedAlertnameLabel +
+				" }} within " + model.Duration(after).String() + ", so it now pages. Its labels are on this alert.",
+		},
+	}
+}
+
+// Capacity guards: an extrapolation alone is noisy (a volume that is mostly empty but briefly
+// filling), so the capacity alerts also need the resource to be well used already.
+const (
+	// capacityFreeBelow: volumes and file systems alert only with less than this share free.
+	// Between the kubernetes-mixin's KubePersistentVolumeFillingUp (15%) and the node-mixin's
+	// NodeFilesystemSpaceFillingUp warning (40%), which kube-prometheus-stack also ships.
+	capacityFreeBelow = "0.25"
+	// requestsAbove: node pools alert only with requests above this share of allocatable, the
+	// plan's 80% utilisation target.
+	requestsAbove = "0.8"
+	// capacityLookback is the trend window for disks and volumes, as in both mixins.
+	capacityLookback = "6h"
+	// requestsLookback is a day, so that the daily rise and fall of replicas does not read as
+	// growth.
+	requestsLookback = "1d"
+	// nodePoolLabel is the node label naming the pool (stacks sets workload=<pool name>);
+	// kube-state-metrics exports it as label_workload on kube_node_labels once its
+	// metricLabelsAllowlist names nodes=[workload].
+	nodePoolLabel = "label_workload"
+	// diskFSTypes are the file systems of the nodes' disks; the chart's node exporter already
+	// leaves out the pseudo file systems (kube-prometheus-stack 88.5.3, prometheus-node-exporter
+	// extraArgs), tmpfs stays and is not a disk.
+	diskFSTypes = "ext[234]|xfs|btrfs"
+)
+
+// Recording rules of the node-pool capacity alert: requests of the pods that hold room on a
+// node (Pending with a node assigned, or Running, as the kubernetes-mixin counts them) and the
+// nodes' allocatable, summed per pool and resource. Metrics and labels: kube-state-metrics
+// v2.20.0 (the chart's 8.4.0), docs/metrics/workload/pod-metrics.md and cluster/node-metrics.md.
+var (
+	poolRequestsRecord    = nodePoolLabel + "_resource:kube_pod_container_resource_requests:sum"
+	poolAllocatableRecord = nodePoolLabel + "_resource:kube_node_status_allocatable:sum"
+)
+
+func capacityRules(s RuleSettings) []Rule {
+	horizon := seconds(s.CapacityForecastHorizon)
+	within := model.Duration(s.CapacityForecastHorizon).String()
+	fs := fmt.Sprintf("fstype=~%q", diskFSTypes)
+	poolOf := fmt.Sprintf("on (node) group_left (%[1]s) max by (node, %[1]s) (kube_node_labels{%[1]s!=\"\"})", nodePoolLabel)
+	return []Rule{
+		{
+			Alert: AlertVolumeFillingUp,
+			Expr: fmt.Sprintf("(\n  kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes < %s\nand\n"+
+				"  predict_linear(kubelet_volume_stats_available_bytes[%s], %s) < 0\n)",
+				capacityFreeBelow, capacityLookback, horizon),
+			For:    "1h",
+			Labels: map[string]string{"severity": SeverityWarning},
+			Annotations: map[string]string{
+				"summary": "Volume {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} fills up within " + within + ".",
+				"description": "PersistentVolumeClaim {{ $labels.persistentvolumeclaim }} in {{ $labels.namespace }} has " +
+					"{{ $value | humanizePercentage }} free and, at the rate of the last " + capacityLookback + ", is full within " + within + ".",
+			},
+		},
+		{
+			Alert: AlertNodeFilesystemFillingUp,
+			Expr: fmt.Sprintf("(\n  node_filesystem_avail_bytes{%[1]s} / node_filesystem_size_bytes{%[1]s} < %[2]s\nand\n"+
+				"  predict_linear(node_filesystem_avail_bytes{%[1]s}[%[3]s], %[4]s) < 0\nand\n"+
+				"  node_filesystem_readonly{%[1]s} == 0\n)",
+				fs, capacityFreeBelow, capacityLookback, horizon),
+			For:    "1h",
+			Labels: map[string]string{"severity": SeverityWarning},
+			Annotations: map[string]string{
+				"summary": "File system {{ $labels.mountpoint }} on {{ $labels.instance }} fills up within " + within + ".",
+				"description": "{{ $labels.device }} mounted at {{ $labels.mountpoint }} on node exporter {{ $labels.instance }} has " +
+					"{{ $value | humanizePercentage }} free and, at the rate of the last " + capacityLookback + ", is full within " + within + ".",
+			},
+		},
+		{
+			Record: poolRequestsRecord,
+			Expr: fmt.Sprintf("sum by (%s, resource) (\n"+
+				"  kube_pod_container_resource_requests{resource=~\"cpu|memory\"}\n"+
+				"  * on (namespace, pod) group_left () max by (namespace, pod) (kube_pod_status_phase{phase=~\"Pending|Running\"} == 1)\n"+
+				"  * %s\n)", nodePoolLabel, poolOf),
+		},
+		{
+			Record: poolAllocatableRecord,
+			Expr: fmt.Sprintf("sum by (%s, resource) (\n  kube_node_status_allocatable{resource=~\"cpu|memory\"}\n  * %s\n)",
+				nodePoolLabel, poolOf),
+		},
+		{
+			Alert: AlertNodePoolRequestsFilling,
+			Expr: fmt.Sprintf("(\n  %[1]s / %[2]s > %[3]s\nand\n  predict_linear(%[1]s[%[4]s], %[5]s) > %[2]s\n)",
+				poolRequestsRecord, poolAllocatableRecord, requestsAbove, requestsLookback, horizon),
+			For:    "1h",
+			Labels: map[string]string{"severity": SeverityWarning},
+			Annotations: map[string]string{
+				"summary": "Node pool {{ $labels." + nodePoolLabel + " }}: {{ $labels.resource }} requests outgrow its nodes within " + within + ".",
+				"description": "Pods on node pool {{ $labels." + nodePoolLabel + " }} request {{ $value | humanizePercentage }} of its " +
+					"allocatable {{ $labels.resource }}; at the growth of the last " + requestsLookback + " they exceed today's nodes within " +
+					within + ". The cluster autoscaler adds nodes only up to the pool's maximum size.",
+			},
+		},
+	}
+}
+
+// otelcolCounter selects an OpenTelemetry Collector internal counter in namespace. The
+// collector names them without a suffix (exporterhelper and receiverhelper documentation.md);
+// its Prometheus exporter appends _total unless without_type_suffix is set, which the collector
+// sets by default since v0.152.0 (open-telemetry/opentelemetry-collector#15027) but a pipeline
+// may unset, so both spellings match.
+func otelcolCounter(name, namespace string) string {
+	return fmt.Sprintf("{__name__=~\"%s(_total)?\",namespace=%q}", name, namespace)
+}
+
+// pipelineRules are the log and trace pipelines' alerts on their own failure. Collector
+// metric names: open-telemetry/opentelemetry-collector exporter/exporterhelper,
+// receiver/receiverhelper documentation.md. Loki and Tempo record every HTTP and gRPC request in
+// <name>_request_duration_seconds with a status_code label that is the HTTP code, or "error"
+// for a failed gRPC call (grafana/dskit middleware); the Loki and Tempo mixins alert on its 5xx
+// share. loki_discarded_samples_total (Loki docs, "Enforce rate limits and push request
+// validation") and tempo_discarded_spans_total (Tempo docs, "Find and fix discarded spans")
+// count what was received and thrown away, with the cause in label reason.
+func pipelineRules(namespace string) []Rule {
+	ns := fmt.Sprintf("namespace=%q", namespace)
+	signals := []struct{ name, items string }{{"traces", "spans"}, {"logs", "log_records"}}
+	perSignal := func(expr func(items string) string) string {
+		parts := make([]string, len(signals))
+		for i, sg := range signals {
+			parts[i] = fmt.Sprintf("label_replace(\n  %s,\n  \"signal\", %q, \"\", \"\"\n)", expr(sg.items), sg.name)
+		}
+		return strings.Join(parts, "\nor\n")
+	}
+	rate := func(name string) string { return fmt.Sprintf("rate(%s[5m])", otelcolCounter(name, namespace)) }
+	byExporter := "sum by (namespace, job, exporter) "
+	requestErrors := func(metric string) string {
+		return fmt.Sprintf("sum by (namespace, job, route) (rate(%[1]s{%[2]s,status_code=~\"5..|error\"}[5m]))\n/\n"+
+			"sum by (namespace, job, route) (rate(%[1]s{%[2]s}[5m]))\n> 0.05", metric, ns)
+	}
+	warning := map[string]string{"severity": SeverityWarning}
+	return []Rule{
+		{
+			Alert: AlertTelemetryTargetDown,
+			Expr: fmt.Sprintf("up{%[1]s} == 0\nor\n"+
+				"(kube_daemonset_status_desired_number_scheduled{%[1]s} - kube_daemonset_status_number_available{%[1]s}) > 0", ns),
+			For:    "15m",
+			Labels: warning,
+			Annotations: map[string]string{
+				"summary": "A part of the log and trace pipeline in " + namespace + " is down.",
+				"description": "{{ with $labels.daemonset }}{{ $value }} pod(s) of DaemonSet {{ . }} are not available" +
+					"{{ else }}Prometheus cannot scrape {{ $labels.job }} at {{ $labels.instance }}{{ end }}: " +
+					"logs or traces from there are not collected.",
+			},
+		},
+		{
+			Alert: AlertTelemetryExportFailing,
+			Expr: perSignal(func(items string) string {
+				failed := byExporter + "(" + rate("otelcol_exporter_send_failed_"+items) + ")"
+				return fmt.Sprintf("%[1]s\n  / (%[2]s(%[3]s) + %[1]s)\n  > 0", failed, byExporter, rate("otelcol_exporter_sent_"+items))
+			}),
+			For:    "10m",
+			Labels: warning,
+			Annotations: map[string]string{
+				"summary": "Collector {{ $labels.job }} fails to export {{ $labels.signal }}.",
+				"description": "Exporter {{ $labels.exporter }} of {{ $labels.job }} failed to send " +
+					"{{ $value | humanizePercentage }} of its {{ $labels.signal }} over 5 minutes, after retries: they are lost.",
+			},
+		},
+		{
+			Alert: AlertTelemetryRecordsDropped,
+			Expr: perSignal(func(items string) string {
+				return "sum by (namespace, job, receiver) (" + rate("otelcol_receiver_refused_"+items) + ") > 0"
+			}) + "\nor\n" + perSignal(func(items string) string {
+				return byExporter + "(" + rate("otelcol_exporter_enqueue_failed_"+items) + ") > 0"
+			}),
+			For:    "10m",
+			Labels: warning,
+			Annotations: map[string]string{
+				"summary": "Collector {{ $labels.job }} drops {{ $labels.signal }}.",
+				"description": "{{ with $labels.receiver }}Receiver {{ . }} refuses{{ else }}Exporter {{ $labels.exporter }} " +
+					"cannot queue{{ end }} {{ $value | humanize }} {{ $labels.signal }} records a second in {{ $labels.job }}.",
+			},
+		},
+		{
+			Alert:  AlertTelemetryExporterQueueFull,
+			Expr:   fmt.Sprintf("otelcol_exporter_queue_size{%[1]s} / otelcol_exporter_queue_capacity{%[1]s} > 0.8", ns),
+			For:    "10m",
+			Labels: warning,
+			Annotations: map[string]string{
+				"summary": "The sending queue of {{ $labels.exporter }} in {{ $labels.pod }} is nearly full.",
+				"description": "Exporter {{ $labels.exporter }} ({{ $labels.data_type }}) of {{ $labels.pod }} holds " +
+					"{{ $value | humanizePercentage }} of its queue capacity: once full, new data is dropped.",
+			},
+		},
+		{
+			Alert:  AlertLokiRequestErrors,
+			Expr:   requestErrors("loki_request_duration_seconds_count"),
+			For:    "15m",
+			Labels: warning,
+			Annotations: map[string]string{
+				"summary":     "Loki fails {{ $value | humanizePercentage }} of {{ $labels.route }} requests.",
+				"description": "{{ $labels.job }} answers {{ $value | humanizePercentage }} of {{ $labels.route }} requests with a server error.",
+			},
+		},
+		{
+			Alert:  AlertLokiDiscardingLogs,
+			Expr:   fmt.Sprintf("sum by (namespace, job, reason) (rate(loki_discarded_samples_total{%s}[5m])) > 0", ns),
+			For:    "15m",
+			Labels: warning,
+			Annotations: map[string]string{
+				"summary":     "Loki discards log lines ({{ $labels.reason }}).",
+				"description": "{{ $labels.job }} throws away {{ $value | humanize }} log lines a second for reason {{ $labels.reason }}.",
+			},
+		},
+		{
+			Alert:  AlertTempoRequestErrors,
+			Expr:   requestErrors("tempo_request_duration_seconds_count"),
+			For:    "15m",
+			Labels: warning,
+			Annotations: map[string]string{
+				"summary":     "Tempo fails {{ $value | humanizePercentage }} of {{ $labels.route }} requests.",
+				"description": "{{ $labels.job }} answers {{ $value | humanizePercentage }} of {{ $labels.route }} requests with a server error.",
+			},
+		},
+		{
+			Alert:  AlertTempoDiscardingSpans,
+			Expr:   fmt.Sprintf("sum by (namespace, job, reason) (rate(tempo_discarded_spans_total{%s}[5m])) > 0", ns),
+			For:    "15m",
+			Labels: warning,
+			Annotations: map[string]string{
+				"summary":     "Tempo discards spans ({{ $labels.reason }}).",
+				"description": "{{ $labels.job }} throws away {{ $value | humanize }} spans a second for reason {{ $labels.reason }}.",
+			},
+		},
+	}
 }

@@ -27,6 +27,35 @@ func defaultRuleSettings() RuleSettings {
 	return d.ruleSettings()
 }
 
+// fullRuleSettings turns every optional rule group on: the pipeline alerts need a telemetry
+// namespace.
+func fullRuleSettings() RuleSettings {
+	d := (&StackArgs{TelemetryNamespace: "telemetry"}).withDefaults()
+	return d.ruleSettings()
+}
+
+// novacronAlerts are the alerts PrometheusRuleGroups defines with every group on.
+var novacronAlerts = []string{
+	AlertErrorBudgetFastBurn, AlertErrorBudgetSlowBurn, AlertAPILatencyHigh, AlertDBQueryLatencyHigh,
+	AlertJobFailureRatio, AlertEndpointDown,
+	AlertVolumeFillingUp, AlertNodeFilesystemFillingUp, AlertNodePoolRequestsFilling,
+	AlertTelemetryTargetDown, AlertTelemetryExportFailing, AlertTelemetryRecordsDropped, AlertTelemetryExporterQueueFull,
+	AlertLokiRequestErrors, AlertLokiDiscardingLogs, AlertTempoRequestErrors, AlertTempoDiscardingSpans,
+	AlertWarningEscalated,
+}
+
+func alertNames(groups []RuleGroup) []string {
+	var names []string
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			if r.Alert != "" {
+				names = append(names, r.Alert)
+			}
+		}
+	}
+	return names
+}
+
 func rulesYAML(t *testing.T, s RuleSettings) []byte {
 	t.Helper()
 	out, err := yaml.Marshal(map[string]any{"groups": PrometheusRuleGroups(s)})
@@ -35,11 +64,12 @@ func rulesYAML(t *testing.T, s RuleSettings) []byte {
 }
 
 func TestRulesParseWithRulefmt(t *testing.T) {
-	content := rulesYAML(t, defaultRuleSettings())
+	content := rulesYAML(t, fullRuleSettings())
 	for _, scheme := range []model.ValidationScheme{model.UTF8Validation, model.LegacyValidation} {
+		// rulefmt also parses every annotation and label template.
 		groups, errs := rulefmt.Parse(content, false, scheme, parser.NewParser(parser.Options{}), nil)
 		require.Empty(t, errs, "rulefmt (%s)", scheme)
-		require.Len(t, groups.Groups, 4)
+		require.Len(t, groups.Groups, 7)
 		var alerts []string
 		for _, g := range groups.Groups {
 			for _, r := range g.Rules {
@@ -48,20 +78,75 @@ func TestRulesParseWithRulefmt(t *testing.T) {
 				}
 			}
 		}
-		assert.ElementsMatch(t, []string{AlertErrorBudgetFastBurn, AlertErrorBudgetSlowBurn, AlertAPILatencyHigh,
-			AlertDBQueryLatencyHigh, AlertJobFailureRatio, AlertEndpointDown}, alerts)
+		assert.ElementsMatch(t, novacronAlerts, alerts)
 	}
 	assertGoldenYAML(t, "prometheus-rules.yaml", content)
+
+	// Without a telemetry namespace the pipeline group is left out, and nothing else changes.
+	groups := PrometheusRuleGroups(defaultRuleSettings())
+	assert.Len(t, groups, 6)
+	assert.NotContains(t, alertNames(groups), AlertTelemetryTargetDown)
+	assert.Contains(t, alertNames(groups), AlertWarningEscalated)
+	assert.Equal(t, "novacron-escalation", groups[len(groups)-1].Name, "the escalation reads what the others wrote")
+}
+
+// upstreamMetrics are the series the rules read that other software exports, with the source
+// the name was checked against.
+var upstreamMetrics = map[string]string{
+	probeSuccessMetric:                               "blackbox exporter",
+	"ALERTS":                                         "Prometheus, alerting rules (written by the rule manager)",
+	"up":                                             "Prometheus, jobs and instances",
+	"kubelet_volume_stats_available_bytes":           "kubelet volume stats (kubernetes-mixin KubePersistentVolumeFillingUp)",
+	"kubelet_volume_stats_capacity_bytes":            "kubelet volume stats (kubernetes-mixin KubePersistentVolumeFillingUp)",
+	"node_filesystem_avail_bytes":                    "node exporter filesystem collector (node-mixin)",
+	"node_filesystem_size_bytes":                     "node exporter filesystem collector (node-mixin)",
+	"node_filesystem_readonly":                       "node exporter filesystem collector (node-mixin)",
+	"kube_pod_container_resource_requests":           "kube-state-metrics v2.20.0 pod-metrics.md",
+	"kube_pod_status_phase":                          "kube-state-metrics v2.20.0 pod-metrics.md",
+	"kube_node_labels":                               "kube-state-metrics v2.20.0 node-metrics.md",
+	"kube_node_status_allocatable":                   "kube-state-metrics v2.20.0 node-metrics.md",
+	"kube_daemonset_status_desired_number_scheduled": "kube-state-metrics v2.20.0 daemonset-metrics.md",
+	"kube_daemonset_status_number_available":         "kube-state-metrics v2.20.0 daemonset-metrics.md",
+	"otelcol_exporter_sent_spans":                    "collector exporterhelper documentation.md",
+	"otelcol_exporter_sent_log_records":              "collector exporterhelper documentation.md",
+	"otelcol_exporter_send_failed_spans":             "collector exporterhelper documentation.md",
+	"otelcol_exporter_send_failed_log_records":       "collector exporterhelper documentation.md",
+	"otelcol_exporter_enqueue_failed_spans":          "collector exporterhelper documentation.md",
+	"otelcol_exporter_enqueue_failed_log_records":    "collector exporterhelper documentation.md",
+	"otelcol_exporter_queue_size":                    "collector exporterhelper documentation.md",
+	"otelcol_exporter_queue_capacity":                "collector exporterhelper documentation.md",
+	"otelcol_receiver_refused_spans":                 "collector receiverhelper documentation.md",
+	"otelcol_receiver_refused_log_records":           "collector receiverhelper documentation.md",
+	"loki_request_duration_seconds_count":            "Loki (dskit instrumentation), loki-mixin LokiRequestErrors",
+	"loki_discarded_samples_total":                   "Loki pkg/util/validation, docs on rate limits",
+	"tempo_request_duration_seconds_count":           "Tempo (dskit instrumentation), tempo-mixin TempoRequestErrors",
+	"tempo_discarded_spans_total":                    "Tempo docs, discarded spans",
+}
+
+// selectedName is the metric a selector reads: its name, or the name its __name__ regex
+// matches with an optional _total suffix (otelcolCounter).
+func selectedName(vs *parser.VectorSelector) string {
+	if vs.Name != "" {
+		return vs.Name
+	}
+	for _, m := range vs.LabelMatchers {
+		if m.Name == model.MetricNameLabel && m.Type == labels.MatchRegexp {
+			return strings.TrimSuffix(m.Value, "(_total)?")
+		}
+	}
+	return ""
 }
 
 func TestRuleExpressionsParseAndUseOnlyKnownNames(t *testing.T) {
-	groups := PrometheusRuleGroups(defaultRuleSettings())
+	groups := PrometheusRuleGroups(fullRuleSettings())
 	known := map[string]bool{
 		metrics.HTTPRequestsTotal:                      true,
 		metrics.HTTPRequestDurationSeconds + "_bucket": true,
 		metrics.DBQueryDurationSeconds + "_bucket":     true,
 		metrics.JobsProcessedTotal:                     true,
-		probeSuccessMetric:                             true,
+	}
+	for name := range upstreamMetrics {
+		known[name] = true
 	}
 	recorded := map[string]bool{}
 	p := parser.NewParser(parser.Options{})
@@ -75,8 +160,10 @@ func TestRuleExpressionsParseAndUseOnlyKnownNames(t *testing.T) {
 			parser.Inspect(expr, func(node parser.Node, _ []parser.Node) error {
 				if vs, ok := node.(*parser.VectorSelector); ok {
 					// Recording rules come before their users in the same evaluation order.
-					assert.True(t, known[vs.Name] || recorded[vs.Name],
-						"%s reads %q, which is neither a metrics constant nor an earlier recording rule", r.Alert+r.Record, vs.Name)
+					name := selectedName(vs)
+					assert.True(t, known[name] || recorded[name],
+						"%s reads %q, which is neither a metrics constant, a checked upstream metric nor an earlier recording rule",
+						r.Alert+r.Record, name)
 				}
 				return nil
 			})
@@ -85,7 +172,66 @@ func TestRuleExpressionsParseAndUseOnlyKnownNames(t *testing.T) {
 			}
 		}
 	}
-	assert.Len(t, recorded, len(errorRatioWindows)+3)
+	assert.Len(t, recorded, len(errorRatioWindows)+5)
+}
+
+func TestEveryAlertCarriesItsRunbookURL(t *testing.T) {
+	s := fullRuleSettings()
+	s.RunbookBaseURL = "https://runbooks.novacron.invalid/ops/"
+	for _, g := range PrometheusRuleGroups(s) {
+		for _, r := range g.Rules {
+			if r.Alert == "" {
+				assert.Empty(t, r.Annotations, "recording rule %s", r.Record)
+				continue
+			}
+			assert.Equal(t, "https://runbooks.novacron.invalid/ops/"+r.Alert+".md", r.Annotations["runbook_url"])
+			assert.NotEmpty(t, r.Annotations["summary"], r.Alert)
+			assert.NotEmpty(t, r.Annotations["description"], r.Alert)
+		}
+	}
+	assert.Equal(t, DefaultRunbookBaseURL+"/"+AlertEndpointDown+".md", RunbookURL(defaultRuleSettings().RunbookBaseURL, AlertEndpointDown))
+}
+
+func TestEscalationAndForecastFollowSettings(t *testing.T) {
+	byName := func(s RuleSettings) map[string]Rule {
+		out := map[string]Rule{}
+		for _, g := range PrometheusRuleGroups(s) {
+			for _, r := range g.Rules {
+				out[r.Alert+r.Record] = r
+			}
+		}
+		return out
+	}
+	d := byName(defaultRuleSettings())
+	esc := d[AlertWarningEscalated]
+	assert.Equal(t, "2h", esc.For)
+	assert.Equal(t, SeverityCritical, esc.Labels["severity"])
+	assert.Contains(t, esc.Expr, `ALERTS{alertstate="firing",severity="warning",alertname!="NovaCronWarningEscalated"}`)
+	assert.Contains(t, d[AlertVolumeFillingUp].Expr, "[6h], 259200)")
+	assert.Contains(t, d[AlertNodeFilesystemFillingUp].Expr, "[6h], 259200)")
+	assert.Contains(t, d[AlertNodePoolRequestsFilling].Expr, "[1d], 259200)")
+	assert.Contains(t, d[AlertVolumeFillingUp].Annotations["summary"], "within 3d")
+
+	s := defaultRuleSettings()
+	s.WarningEscalationAfter = 45 * time.Minute
+	s.CapacityForecastHorizon = 7 * 24 * time.Hour
+	o := byName(s)
+	assert.Equal(t, "45m", o[AlertWarningEscalated].For)
+	assert.Contains(t, o[AlertWarningEscalated].Annotations["summary"], "more than 45m")
+	assert.Contains(t, o[AlertNodePoolRequestsFilling].Expr, "[1d], 604800)")
+	assert.Contains(t, o[AlertNodeFilesystemFillingUp].Annotations["summary"], "within 1w")
+
+	// The pipeline alerts select the configured namespace only.
+	s.TelemetryNamespace = "observability"
+	for _, g := range PrometheusRuleGroups(s) {
+		if g.Name != "novacron-telemetry-pipeline" {
+			continue
+		}
+		for _, r := range g.Rules {
+			assert.Contains(t, r.Expr, `namespace="observability"`, r.Alert)
+			assert.NotContains(t, r.Expr, `namespace="telemetry"`, r.Alert)
+		}
+	}
 }
 
 func TestRuleThresholdsFollowSettings(t *testing.T) {
