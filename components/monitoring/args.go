@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/novacron/platform/internal/validate"
+	"github.com/prometheus/common/model"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -18,6 +19,9 @@ const (
 	DefaultChartRepository            = "https://prometheus-community.github.io/helm-charts"
 	DefaultKubePrometheusStackVersion = "88.5.3"
 	DefaultBlackboxExporterVersion    = "11.17.2"
+	// DefaultRunbookBaseURL serves docs/runbooks of this repository; every alert NovaCron
+	// defines links to <base>/<AlertName>.md.
+	DefaultRunbookBaseURL = "https://github.com/novacron/platform/blob/main/docs/runbooks"
 )
 
 // GrafanaNetDashboard is a dashboard Grafana downloads from grafana.com at start-up.
@@ -129,6 +133,34 @@ type StackArgs struct {
 	// WebhookURL receives every alert that is neither critical nor warning (http or https).
 	// When empty, those alerts are kept in Alertmanager but delivered nowhere. Default: "".
 	WebhookURL string
+
+	// HeartbeatURL is the dead-man's switch: Alertmanager sends the always-firing Watchdog
+	// alert there every HeartbeatInterval, and the service behind it pages when the pings stop
+	// (secret, https). Required.
+	HeartbeatURL pulumi.StringInput
+	// HeartbeatInterval is how often the Watchdog heartbeat is re-sent (Alertmanager duration,
+	// 1m to 1h). The heartbeat service's own grace period must be longer. Default: "1m".
+	HeartbeatInterval string
+	// WarningEscalationAfter is how long a warning may keep firing before a critical
+	// NovaCronWarningEscalated alert pages for it (Prometheus duration, 15m to 7d).
+	// Default: "2h".
+	WarningEscalationAfter string
+	// CapacityForecastHorizon is how far ahead the capacity alerts look: a volume, disk or node
+	// pool predicted to fill within it alerts (Prometheus duration, 1h to 30d). Default: "3d".
+	CapacityForecastHorizon string
+	// RunbookBaseURL is where docs/runbooks of this repository are served (https); each alert
+	// NovaCron defines carries runbook_url <base>/<AlertName>.md. Default: DefaultRunbookBaseURL.
+	RunbookBaseURL string
+
+	// TelemetryNamespace holds the log and trace pipelines (components/telemetry); their
+	// self-monitoring alerts select it. Default: "" (no pipeline alerts).
+	TelemetryNamespace string
+	// LokiURL is the in-cluster query URL of Loki, provisioned as Grafana's logs data source.
+	// Default: "" (no logs data source).
+	LokiURL string
+	// TempoURL is the in-cluster query URL of Tempo, provisioned as Grafana's traces data
+	// source. Default: "" (no traces data source).
+	TempoURL string
 }
 
 func (a *StackArgs) withDefaults() StackArgs {
@@ -163,6 +195,10 @@ func (a *StackArgs) withDefaults() StackArgs {
 		}
 	}
 	setDefault(&d.SlackChannel, "#novacron-alerts")
+	setDefault(&d.HeartbeatInterval, "1m")
+	setDefault(&d.WarningEscalationAfter, "2h")
+	setDefault(&d.CapacityForecastHorizon, "3d")
+	setDefault(&d.RunbookBaseURL, DefaultRunbookBaseURL)
 	return d
 }
 
@@ -276,8 +312,33 @@ func (a *StackArgs) Validate() validate.Problems {
 			p.Addf("webhookUrl", "%s, got %q", err.Error(), d.WebhookURL)
 		}
 	}
+	checkDuration(&p, "heartbeatInterval", d.HeartbeatInterval, time.Minute, time.Hour)
+	checkDuration(&p, "warningEscalationAfter", d.WarningEscalationAfter, 15*time.Minute, 7*24*time.Hour)
+	checkDuration(&p, "capacityForecastHorizon", d.CapacityForecastHorizon, time.Hour, 30*24*time.Hour)
+	if err := checkURL(d.RunbookBaseURL, "https"); err != nil {
+		p.Addf("runbookBaseUrl", "%s, got %q", err.Error(), d.RunbookBaseURL)
+	}
+	if d.TelemetryNamespace != "" && !dnsLabel.MatchString(d.TelemetryNamespace) {
+		p.Addf("telemetryNamespace", "must be a DNS label, got %q", d.TelemetryNamespace)
+	}
+	for field, v := range map[string]string{"lokiUrl": d.LokiURL, "tempoUrl": d.TempoURL} {
+		if v != "" {
+			if err := checkURL(v, "http", "https"); err != nil {
+				p.Addf(field, "%s, got %q", err.Error(), v)
+			}
+		}
+	}
 	sortProblems(p)
 	return p
+}
+
+// checkDuration requires a Prometheus duration between lowest and highest.
+func checkDuration(p *validate.Problems, field, v string, lowest, highest time.Duration) {
+	d, err := model.ParseDuration(v)
+	if err != nil || time.Duration(d) < lowest || time.Duration(d) > highest {
+		p.Addf(field, "must be a duration between %s and %s such as %s, got %q",
+			model.Duration(lowest), model.Duration(highest), model.Duration(lowest), v)
+	}
 }
 
 // missingSecrets reports the secret inputs that are not set. It is separate from Validate,
@@ -288,6 +349,7 @@ func (a *StackArgs) missingSecrets() validate.Problems {
 		"grafanaAdminPassword": a.GrafanaAdminPassword,
 		"pagerDutyRoutingKey":  a.PagerDutyRoutingKey,
 		"slackWebhookUrl":      a.SlackWebhookURL,
+		"heartbeatUrl":         a.HeartbeatURL,
 	} {
 		if in == nil {
 			p.Addf(field, "must be set (a secret)")

@@ -34,6 +34,7 @@ const (
 	placeholderGrafanaPassword = "PLACEHOLDER-grafana-admin-password-5f2c"
 	placeholderRoutingKey      = "PLACEHOLDER-pagerduty-routing-key-91ab"
 	placeholderSlackWebhook    = "https://hooks.slack.invalid/services/PLACEHOLDER-slack-7d3e"
+	placeholderHeartbeatURL    = "https://heartbeat.invalid/ping/PLACEHOLDER-heartbeat-4b1f"
 )
 
 var placeholders = []string{placeholderGrafanaPassword, placeholderRoutingKey, placeholderSlackWebhook, placeholderHeartbeatURL}

@@ -40,6 +40,7 @@ func productionArgs(secret func(string) pulumi.StringInput) *StackArgs {
 		GrafanaAdminPassword: secret(placeholderGrafanaPassword),
 		PagerDutyRoutingKey:  secret(placeholderRoutingKey),
 		SlackWebhookURL:      secret(placeholderSlackWebhook),
+		HeartbeatURL:         secret(placeholderHeartbeatURL),
 	}
 }
 
