@@ -99,6 +99,10 @@ type Bucket struct {
 	BucketName pulumi.StringOutput
 	// BucketArn is the bucket's ARN.
 	BucketArn pulumi.StringOutput
+	// Resources are the bucket and every configuration resource of it, for a dependent that
+	// must wait for all of them (pulumi.DependsOn on the component itself only covers the
+	// children already attached to it, which happens asynchronously).
+	Resources []pulumi.Resource
 }
 
 // Validate reports every problem with the arguments; fields are named as in config.
@@ -201,14 +205,17 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 		return nil, err
 	}
 
-	if _, err := s3.NewBucketOwnershipControls(ctx, name+"-ownership", &s3.BucketOwnershipControlsArgs{
+	b.Resources = append(b.Resources, bucket)
+	ownership, err := s3.NewBucketOwnershipControls(ctx, name+"-ownership", &s3.BucketOwnershipControlsArgs{
 		Bucket: bucket.ID(),
 		Rule: &s3.BucketOwnershipControlsRuleArgs{
 			ObjectOwnership: pulumi.String("BucketOwnerEnforced"),
 		},
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, err
 	}
+	b.Resources = append(b.Resources, ownership)
 
 	publicAccess, err := s3.NewBucketPublicAccessBlock(ctx, name+"-public-access", &s3.BucketPublicAccessBlockArgs{
 		Bucket:                bucket.ID(),
@@ -220,6 +227,7 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 	if err != nil {
 		return nil, err
 	}
+	b.Resources = append(b.Resources, publicAccess)
 
 	sse := &s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
 		ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
@@ -235,12 +243,14 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 			},
 		}
 	}
-	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name+"-encryption", &s3.BucketServerSideEncryptionConfigurationV2Args{
+	encryption, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name+"-encryption", &s3.BucketServerSideEncryptionConfigurationV2Args{
 		Bucket: bucket.ID(),
 		Rules:  s3.BucketServerSideEncryptionConfigurationV2RuleArray{sse},
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, err
 	}
+	b.Resources = append(b.Resources, encryption)
 
 	versioning, err := s3.NewBucketVersioningV2(ctx, name+"-versioning", &s3.BucketVersioningV2Args{
 		Bucket: bucket.ID(),
@@ -251,6 +261,7 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 	if err != nil {
 		return nil, err
 	}
+	b.Resources = append(b.Resources, versioning)
 
 	accountID := ""
 	if a.AccessLogsTarget {
@@ -264,29 +275,35 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 		return bucketPolicyDocument(arn, accountID)
 	}).(pulumi.StringOutput)
 	// After the public access block: S3 evaluates a new policy against the block settings.
-	if _, err := s3.NewBucketPolicy(ctx, name+"-policy", &s3.BucketPolicyArgs{
+	bucketPolicy, err := s3.NewBucketPolicy(ctx, name+"-policy", &s3.BucketPolicyArgs{
 		Bucket: bucket.ID(),
 		Policy: policy,
-	}, parent, pulumi.DependsOn([]pulumi.Resource{publicAccess})); err != nil {
+	}, parent, pulumi.DependsOn([]pulumi.Resource{publicAccess}))
+	if err != nil {
 		return nil, err
 	}
+	b.Resources = append(b.Resources, bucketPolicy)
 
 	// After versioning: noncurrent-version rules only apply to a versioned bucket.
-	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name+"-lifecycle", &s3.BucketLifecycleConfigurationV2Args{
+	lifecycle, err := s3.NewBucketLifecycleConfigurationV2(ctx, name+"-lifecycle", &s3.BucketLifecycleConfigurationV2Args{
 		Bucket: bucket.ID(),
 		Rules:  s3.BucketLifecycleConfigurationV2RuleArray{lifecycleRule(a)},
-	}, parent, pulumi.DependsOn([]pulumi.Resource{versioning})); err != nil {
+	}, parent, pulumi.DependsOn([]pulumi.Resource{versioning}))
+	if err != nil {
 		return nil, err
 	}
+	b.Resources = append(b.Resources, lifecycle)
 
 	if a.AccessLogsBucket != nil {
-		if _, err := s3.NewBucketLoggingV2(ctx, name+"-logging", &s3.BucketLoggingV2Args{
+		logging, err := s3.NewBucketLoggingV2(ctx, name+"-logging", &s3.BucketLoggingV2Args{
 			Bucket:       bucket.ID(),
 			TargetBucket: a.AccessLogsBucket,
 			TargetPrefix: pulumi.String(a.AccessLogsPrefix),
-		}, parent); err != nil {
+		}, parent)
+		if err != nil {
 			return nil, err
 		}
+		b.Resources = append(b.Resources, logging)
 	}
 
 	b.BucketName = bucket.Bucket
