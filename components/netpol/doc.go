@@ -1,6 +1,6 @@
 // Package netpol is the NetworkPolicies component (novacron:security:NetworkPolicies).
 //
-// For each application namespace it creates five networking.k8s.io/v1 NetworkPolicies (a sixth
+// For each application namespace it creates six networking.k8s.io/v1 NetworkPolicies (a seventh
 // when APIEgressHTTPSCIDRs is set):
 //
 //   - deny-all-default: every pod, ingress and egress, no rule;
@@ -17,6 +17,8 @@
 //   - allow-prometheus-scrape: Prometheus pods of the monitoring namespace to every pod on the
 //     metrics port (by default the API port, which the monitoring component's ServiceMonitor
 //     scrapes);
+//   - allow-otlp-egress: every pod to the OpenTelemetry agents of the telemetry namespace on
+//     4317 and 4318 (OTLP gRPC and HTTP), the applications' traces and OTLP logs;
 //   - allow-api-https-egress (optional): API pods to the given CIDRs on 443 (VPC endpoints).
 //
 // Policies builds these as k8s.io/api objects in a pure function; the component registers

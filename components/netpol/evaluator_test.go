@@ -171,6 +171,11 @@ var (
 	vpcHost     = endpoint{name: "vpc-host", ip: netip.MustParseAddr("10.0.12.40")}
 	endpoint443 = endpoint{name: "vpc-endpoint", ip: netip.MustParseAddr("10.0.30.10")}
 	internet    = endpoint{name: "internet", ip: netip.MustParseAddr("1.1.1.1")}
+	otelAgent   = endpoint{name: "otel-agent", namespace: "telemetry", labels: map[string]string{"app.kubernetes.io/instance": "otel-agent"}, ip: netip.MustParseAddr("10.0.11.20")}
+	otelGateway = endpoint{name: "otel-gateway", namespace: "telemetry", labels: map[string]string{"app.kubernetes.io/instance": "otel-gateway"}, ip: netip.MustParseAddr("10.0.11.21")}
+	loki        = endpoint{name: "loki", namespace: "telemetry", labels: map[string]string{"app.kubernetes.io/instance": "loki"}, ip: netip.MustParseAddr("10.0.11.22")}
+	fakeAgent   = endpoint{name: "fake-agent", namespace: "default", labels: map[string]string{"app.kubernetes.io/instance": "otel-agent"}, ip: netip.MustParseAddr("10.0.11.23")}
+	obsAgent    = endpoint{name: "obs-agent", namespace: "observability", labels: map[string]string{"app.kubernetes.io/name": "node-agent"}, ip: netip.MustParseAddr("10.0.11.24")}
 )
 
 type flow struct {
@@ -297,5 +302,46 @@ func TestEvaluatorBaseline(t *testing.T) {
 		{api, kubeDNS, udp, 53, false},
 		{alb, api, tcp, 8080, false},
 		{prom, stranger, tcp, 8080, true},
+	})
+}
+
+// Every application pod sends OTLP to the telemetry namespace's agents, on the two OTLP ports
+// only; not to the gateway, Loki or a look-alike pod elsewhere.
+func TestApplicationsReachTheOTLPAgents(t *testing.T) {
+	policies, err := Policies(&NetworkPoliciesArgs{
+		Namespaces:         []string{"novacron", "novacron-jobs"},
+		IngressSourceCIDRs: []string{"10.0.0.0/24"},
+		DatabaseCIDRs:      []string{"10.0.20.0/24"},
+	})
+	require.NoError(t, err)
+	checkFlows(t, cluster{policies: policies}, []flow{
+		{api, otelAgent, tcp, 4317, true},
+		{api, otelAgent, tcp, 4318, true},
+		{worker, otelAgent, tcp, 4317, true},
+		{jobsAPI, otelAgent, tcp, 4318, true},
+		{api, otelAgent, udp, 4317, false},
+		{api, otelAgent, tcp, 8888, false},
+		{api, otelAgent, tcp, 13133, false},
+		{api, otelGateway, tcp, 4317, false},
+		{api, loki, tcp, 3100, false},
+		{api, loki, tcp, 4318, false},
+		{api, fakeAgent, tcp, 4317, false},
+		{api, internet, tcp, 4317, false},
+	})
+}
+
+func TestOTLPAgentsElsewhere(t *testing.T) {
+	policies, err := Policies(&NetworkPoliciesArgs{
+		Namespaces:              []string{"novacron"},
+		IngressSourceCIDRs:      []string{"10.0.0.0/24"},
+		DatabaseCIDRs:           []string{"10.0.20.0/24"},
+		TelemetryNamespace:      "observability",
+		TelemetryAgentPodLabels: map[string]string{"app.kubernetes.io/name": "node-agent"},
+	})
+	require.NoError(t, err)
+	checkFlows(t, cluster{policies: policies}, []flow{
+		{api, obsAgent, tcp, 4317, true},
+		{worker, obsAgent, tcp, 4318, true},
+		{api, otelAgent, tcp, 4317, false},
 	})
 }

@@ -25,7 +25,21 @@ const (
 	DefaultDatabasePort        = 5432
 	DefaultMonitoringNamespace = "monitoring"
 	DefaultMetricsPort         = 8080
+	// DefaultTelemetryNamespace is the telemetry component's default namespace.
+	DefaultTelemetryNamespace = "telemetry"
 )
+
+// The OTLP ports of the OpenTelemetry agents: gRPC and HTTP.
+const (
+	OTLPGRPCPort = 4317
+	OTLPHTTPPort = 4318
+)
+
+// DefaultTelemetryAgentPodLabels select the OpenTelemetry agent pods: the
+// opentelemetry-collector chart labels its pods app.kubernetes.io/instance=<release>
+// (templates/_helpers.tpl, selectorLabels), and the telemetry component names the agent's
+// release otel-agent.
+var DefaultTelemetryAgentPodLabels = map[string]string{"app.kubernetes.io/instance": "otel-agent"}
 
 // DefaultPrometheusPodLabels select the Prometheus server pods: the Prometheus Operator (which
 // kube-prometheus-stack runs) labels every Prometheus pod app.kubernetes.io/name=prometheus.
@@ -39,6 +53,7 @@ const (
 	PolicyDatabase       = "allow-api-database-egress"
 	PolicyPrometheus     = "allow-prometheus-scrape"
 	PolicyAPIHTTPSEgress = "allow-api-https-egress"
+	PolicyOTLPEgress     = "allow-otlp-egress"
 )
 
 // namespaceNameLabel is set by Kubernetes (1.21+) on every namespace to the namespace's name and
@@ -89,6 +104,12 @@ type NetworkPoliciesArgs struct {
 	// APIEgressHTTPSCIDRs are networks the API pods may reach on 443, for example the subnets of
 	// interface VPC endpoints (STS for IRSA, Secrets Manager). Default: none (no HTTPS egress).
 	APIEgressHTTPSCIDRs []string
+	// TelemetryNamespace is where the OpenTelemetry agents run (the telemetry component); every
+	// pod of an application namespace may send them OTLP on 4317 and 4318. Default: "telemetry".
+	TelemetryNamespace string
+	// TelemetryAgentPodLabels select the agent pods in TelemetryNamespace.
+	// Default: {"app.kubernetes.io/instance": "otel-agent"}.
+	TelemetryAgentPodLabels map[string]string
 }
 
 // NetworkPolicies is the component that locks down the application namespaces.
@@ -124,6 +145,12 @@ func (a *NetworkPoliciesArgs) withDefaults() *NetworkPoliciesArgs {
 	}
 	if out.MetricsPort == 0 {
 		out.MetricsPort = DefaultMetricsPort
+	}
+	if out.TelemetryNamespace == "" {
+		out.TelemetryNamespace = DefaultTelemetryNamespace
+	}
+	if len(out.TelemetryAgentPodLabels) == 0 {
+		out.TelemetryAgentPodLabels = maps.Clone(DefaultTelemetryAgentPodLabels)
 	}
 	return &out
 }
@@ -186,6 +213,13 @@ func (a *NetworkPoliciesArgs) Validate() validate.Problems {
 	}
 	for i, c := range d.APIEgressHTTPSCIDRs {
 		p.CIDR(fmt.Sprintf("apiEgressHTTPSCIDRs[%d]", i), c)
+	}
+	checkNamespace(&p, "telemetryNamespace", d.TelemetryNamespace)
+	for _, k := range slices.Sorted(maps.Keys(d.TelemetryAgentPodLabels)) {
+		if !labelKeyRe.MatchString(k) {
+			p.Addf("telemetryAgentPodLabels", "key %q is not a label key", k)
+		}
+		checkLabelValue(&p, "telemetryAgentPodLabels."+k, d.TelemetryAgentPodLabels[k])
 	}
 	return p
 }
@@ -277,6 +311,20 @@ func namespacePolicies(a *NetworkPoliciesArgs, ns string) []networkingv1.Network
 					PodSelector:       &k8smeta.LabelSelector{MatchLabels: maps.Clone(a.PrometheusPodLabels)},
 				}},
 				Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolTCP, a.MetricsPort)},
+			}},
+		}),
+		// Applications send traces (and OTLP logs) to the agents; the agent Service's
+		// internalTrafficPolicy Local makes that the agent on the pod's own node, addressed by
+		// its pod IP, which is what the selectors match.
+		policy(ns, PolicyOTLPEgress, networkingv1.NetworkPolicySpec{
+			PodSelector: all,
+			PolicyTypes: []networkingv1.PolicyType{egress},
+			Egress: []networkingv1.NetworkPolicyEgressRule{{
+				To: []networkingv1.NetworkPolicyPeer{{
+					NamespaceSelector: &k8smeta.LabelSelector{MatchLabels: map[string]string{namespaceNameLabel: a.TelemetryNamespace}},
+					PodSelector:       &k8smeta.LabelSelector{MatchLabels: maps.Clone(a.TelemetryAgentPodLabels)},
+				}},
+				Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolTCP, OTLPGRPCPort), port(corev1.ProtocolTCP, OTLPHTTPPort)},
 			}},
 		}),
 	}

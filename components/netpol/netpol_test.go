@@ -67,6 +67,15 @@ func TestValidate(t *testing.T) {
 			{Field: "ingressSourceNamespaceValue", Message: "must not be empty"},
 			{Field: "databaseCIDRs[0]", Message: `must be an IPv4 CIDR block such as 10.0.0.0/16, got "10.0.20.0/33"`},
 		}},
+		{name: "bad telemetry agents", args: &NetworkPoliciesArgs{
+			Namespaces: []string{"novacron"}, DatabaseCIDRs: []string{"10.0.20.0/24"},
+			IngressSourceCIDRs:      []string{"10.0.0.0/24"},
+			TelemetryNamespace:      "Telemetry",
+			TelemetryAgentPodLabels: map[string]string{"app.kubernetes.io/instance": "otel agent"},
+		}, want: validate.Problems{
+			{Field: "telemetryNamespace", Message: `must be a Kubernetes namespace name (lowercase DNS label), got "Telemetry"`},
+			{Field: "telemetryAgentPodLabels.app.kubernetes.io/instance", Message: `must be a label value (63 characters of [A-Za-z0-9-_.]), got "otel agent"`},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,7 +93,7 @@ func TestPoliciesPerNamespace(t *testing.T) {
 	for _, p := range policies {
 		byNamespace[p.Namespace] = append(byNamespace[p.Namespace], p.Name)
 	}
-	want := []string{PolicyDenyAll, PolicyDNSEgress, PolicyAPIIngress, PolicyDatabase, PolicyPrometheus}
+	want := []string{PolicyDenyAll, PolicyDNSEgress, PolicyAPIIngress, PolicyDatabase, PolicyPrometheus, PolicyOTLPEgress}
 	assert.Equal(t, map[string][]string{"novacron": want, "novacron-jobs": want}, byNamespace)
 
 	_, err = Policies(&NetworkPoliciesArgs{})
