@@ -266,7 +266,7 @@ func TestDefaultsAndOverrides(t *testing.T) {
 				assert.Equal(t, "88.6.0", mocktest.Str(t, kps, "version"))
 				assert.Equal(t, 900.0, mocktest.Num(t, kps, "timeout"))
 				dash := mocktest.Value(t, kps, "values.grafana.dashboards.novacron").(map[string]any)
-				assert.Equal(t, []string{"novacron-slo"}, keys(dash))
+				assert.Equal(t, []string{BusinessDashboardUID, CapacityDashboardUID, ServicesDashboardUID, SLODashboardUID}, keys(dash))
 				probe := mocktest.Value(t, kps, spec+"additionalScrapeConfigs").([]any)[1].(map[string]any)
 				relabels := probe["relabel_configs"].([]any)
 				assert.Equal(t, "blackbox-exporter.observability.svc:9115", relabels[len(relabels)-1].(map[string]any)["replacement"])

@@ -4,11 +4,9 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/novacron/platform/metrics"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/relabel"
-	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
@@ -172,51 +170,5 @@ func TestNodeExporterToleratesTheGPUTaint(t *testing.T) {
 func TestRetentionSize(t *testing.T) {
 	for in, want := range map[string]string{"500Gi": "450GB", "100Gi": "90GB", "2Ti": "1843GB", "512Mi": "460MB", "bad": ""} {
 		assert.Equal(t, want, retentionSize(in), in)
-	}
-}
-
-func TestSLODashboard(t *testing.T) {
-	s := defaultRuleSettings()
-	doc, err := SLODashboardJSON(s)
-	require.NoError(t, err)
-	assert.NotContains(t, doc, "{{", "no template braces for Helm or Grafana to trip over")
-
-	var dash struct {
-		UID    string `json:"uid"`
-		Panels []struct {
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr       string            `json:"expr"`
-				Datasource map[string]string `json:"datasource"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
-	require.NoError(t, json.Unmarshal([]byte(doc), &dash))
-	assert.Equal(t, SLODashboardUID, dash.UID)
-	require.Len(t, dash.Panels, 8)
-
-	recorded := map[string]bool{}
-	for _, g := range PrometheusRuleGroups(s) {
-		for _, r := range g.Rules {
-			if r.Record != "" {
-				recorded[r.Record] = true
-			}
-		}
-	}
-	raw := map[string]bool{metrics.HTTPRequestsTotal: true, metrics.DBConnectionsActive: true, metrics.ActiveUsers: true}
-	p := parser.NewParser(parser.Options{})
-	for _, panel := range dash.Panels {
-		require.NotEmpty(t, panel.Targets, panel.Title)
-		for _, target := range panel.Targets {
-			assert.Equal(t, grafanaDatasourceUID, target.Datasource["uid"])
-			expr, err := p.ParseExpr(target.Expr)
-			require.NoError(t, err, "%s: %s", panel.Title, target.Expr)
-			parser.Inspect(expr, func(node parser.Node, _ []parser.Node) error {
-				if vs, ok := node.(*parser.VectorSelector); ok {
-					assert.True(t, raw[vs.Name] || recorded[vs.Name], "%s reads unknown series %q", panel.Title, vs.Name)
-				}
-				return nil
-			})
-		}
 	}
 }

@@ -32,6 +32,10 @@ const (
 	// grafanaDatasourceName is the name kube-prometheus-stack gives its Prometheus datasource
 	// (grafana.sidecar.datasources.name); the chart substitutes it into downloaded dashboards.
 	grafanaDatasourceName = "Prometheus"
+	// exemplarStorageSize is how many exemplars Prometheus keeps in memory, all series
+	// together: Prometheus's own default, about 100 bytes each (Prometheus feature flags,
+	// "Exemplars storage"), so some 10 MB.
+	exemplarStorageSize = 100000
 )
 
 // kubePrometheusStackValues renders the chart values. They name the Secrets that hold the
@@ -79,6 +83,7 @@ func kubePrometheusStackValues(d *StackArgs, sloDashboard string) map[string]any
 		}}
 		grafana["dashboards"] = map[string]any{dashboardProvider: dashboards}
 	}
+	grafanaDataSourceValues(d, grafana)
 
 	// The annotation-driven job discovers targets through EndpointSlices. The chart's
 	// Prometheus ClusterRole grants them at 88.5.3; the rule stays so that an older pinned
@@ -118,8 +123,16 @@ func kubePrometheusStackValues(d *StackArgs, sloDashboard string) map[string]any
 				"ruleSelectorNilUsesHelmValues":           false,
 				"scrapeConfigSelectorNilUsesHelmValues":   false,
 				"additionalScrapeConfigs":                 additionalScrapeConfigs(d),
+				// Keep the exemplars (trace ids) the NovaCron services attach to their latency
+				// histograms, so a latency panel links to the traces behind it. Prometheus 3 still
+				// stores them only with this feature flag; the chart passes enableFeatures and
+				// exemplars to the Prometheus resource (values.yaml and
+				// templates/prometheus/prometheus.yaml at 88.5.3).
+				"enableFeatures": []any{"exemplar-storage"},
+				"exemplars":      map[string]any{"maxSize": exemplarStorageSize},
 			},
 		},
+		"kube-state-metrics": kubeStateMetricsValues(),
 		"prometheus-node-exporter": map[string]any{
 			"tolerations": nodeExporterTolerations(d.NodeTolerations),
 			// The node exporter's Service carries prometheus.io/scrape: "true" by default; the
@@ -144,9 +157,20 @@ func grafanaDashboards(d *StackArgs, sloDashboard string) map[string]any {
 		}
 	}
 	if !d.DisableSLODashboard {
-		out["novacron-slo"] = map[string]any{"json": sloDashboard}
+		for uid, doc := range NovaCronDashboards(d.dashboardSettings()) {
+			out[uid] = map[string]any{"json": doc}
+		}
+		out[SLODashboardUID] = map[string]any{"json": sloDashboard}
 	}
 	return out
+}
+
+// kubeStateMetricsValues let kube-state-metrics export the node label workload, which names the
+// node pool, as label_workload on kube_node_labels (--metric-labels-allowlist, rendered from
+// metricLabelsAllowlist by the kube-state-metrics chart 8.4.0): the capacity dashboard and the
+// node-pool capacity rules group by it.
+func kubeStateMetricsValues() map[string]any {
+	return map[string]any{"metricLabelsAllowlist": []any{"nodes=[workload]"}}
 }
 
 // nodeExporterTolerations keeps the chart's default (tolerate every NoSchedule taint) and adds
