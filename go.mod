@@ -5,6 +5,7 @@ go 1.26.7
 require (
 	github.com/blang/semver v3.5.1+incompatible
 	github.com/felixge/httpsnoop v1.1.0
+	github.com/grafana/grafana-foundation-sdk/go v0.0.22
 	github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring v0.93.1
 	github.com/prometheus/alertmanager v0.35.0
 	github.com/prometheus/client_golang v1.25.0
