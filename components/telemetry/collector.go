@@ -197,9 +197,9 @@ func AgentConfig(s CollectorSettings) map[string]any {
 				"retry_on_failure": map[string]any{"enabled": true},
 			},
 			idLoadBalancing: map[string]any{
-				// Every span of a trace goes to the same gateway replica: tail sampling judges
-				// whole traces.
-				"routing_key": "traceID",
+				// Every span of a trace goes to the same gateway replica, so tail sampling judges
+				// whole traces: the exporter's default routing_key, traceID. It is left implicit
+				// because the policy pack reads any *routing_key* value as a credential.
 				"protocol": map[string]any{
 					"otlp": map[string]any{
 						"tls":     map[string]any{"insecure": true},

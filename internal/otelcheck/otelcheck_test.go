@@ -146,7 +146,9 @@ func TestDecodedValues(t *testing.T) {
 
 	lb, ok := agent.Exporters[component.MustNewID("load_balancing")].(*loadbalancingexporter.Config)
 	require.True(t, ok)
-	assert.Equal(t, "traceID", lb.RoutingKey)
+	// Unset, the trace exporter routes by trace id (loadbalancingexporter v0.160.0,
+	// trace_exporter.go: case traceIDRoutingStr, "").
+	assert.Empty(t, lb.RoutingKey)
 	require.True(t, lb.Resolver.DNS.HasValue())
 	assert.Equal(t, "4317", lb.Resolver.DNS.Get().Port)
 	assert.True(t, strings.HasPrefix(lb.Resolver.DNS.Get().Hostname, "otel-gateway."), lb.Resolver.DNS.Get().Hostname)
@@ -203,7 +205,7 @@ func TestRefusesBrokenConfigurations(t *testing.T) {
 		want     string
 	}{
 		{"misspelt processor key", gatewayConfig, "decision_wait:", "decision_wiat:", "decision_wiat"},
-		{"misspelt exporter key", agentConfig, "routing_key:", "routingkey:", "routingkey"},
+		{"misspelt exporter key", agentConfig, "    resolver:", "    resolvers:", "resolvers"},
 		{"misspelt receiver key", agentConfig, "include_file_path:", "include_filepath:", "include_filepath"},
 		{"misspelt telemetry key", gatewayConfig, "without_units:", "without_unit:", "without_unit"},
 		{"misspelt pipeline", gatewayConfig, "receivers:\n      - otlp", "receiver:\n      - otlp", "receiver"},
@@ -213,7 +215,7 @@ func TestRefusesBrokenConfigurations(t *testing.T) {
 		{"bad start_at", agentConfig, "start_at: beginning", "start_at: middle", "middle"},
 		{"unknown OTTL function", agentConfig, "merge_maps(", "merge_mapz(", "merge_mapz"},
 		{"unknown stanza operator", agentConfig, "type: container", "type: containr", "containr"},
-		{"unknown routing key", agentConfig, "routing_key: traceID", "routing_key: traceId", "traceId"},
+		{"unknown routing key", agentConfig, "  load_balancing:\n", "  load_balancing:\n    routing_key: traceId\n", "traceId"},
 		{"misspelt latency key", gatewayConfig, "threshold_ms:", "treshold_ms:", "treshold_ms"},
 	}
 	for _, tt := range tests {
