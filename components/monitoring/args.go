@@ -118,7 +118,8 @@ type StackArgs struct {
 	// CommunityDashboards are the grafana.com dashboards to provision.
 	// Default: gnet 15758 revision 46 and gnet 7249 revision 1.
 	CommunityDashboards []GrafanaNetDashboard
-	// DisableSLODashboard leaves out the NovaCron SLO dashboard. Default: false.
+	// DisableSLODashboard leaves out NovaCron's own dashboards (SLO, services, business,
+	// capacity). Default: false.
 	DisableSLODashboard bool
 
 	// PagerDutyRoutingKey is the PagerDuty Events API v2 routing key for critical alerts

@@ -47,14 +47,56 @@
 // SLOs"): 14.4x over 1h/5m or 6x over 6h/30m page (severity critical); 3x over 1d/2h or 1x over
 // 3d/6h open a ticket (severity warning). Also: API p95 latency above 100 ms, database query
 // p95 above 250 ms, job failure ratio above 5% (warnings), and a failing HTTPS probe
-// (critical). Alertmanager groups by alertname (30s / 5m / 4h) and routes critical to
-// PagerDuty, warning to Slack, everything else to the webhook receiver; the chart's Watchdog
-// heartbeat and InfoInhibitor go to a null receiver, as in the chart's default configuration.
+// (critical).
+//
+// Capacity: a PersistentVolume or a node filesystem more than 75% full whose 6-hour trend
+// reaches zero free space within Args.CapacityForecastHorizon (3d), and a node pool (node label
+// workload) whose CPU or memory requests are above 80% of its allocatable and whose 1-day trend
+// exceeds it within the horizon (warnings, predict_linear).
+//
+// The pipelines of components/telemetry, when Args.TelemetryNamespace is set: a collector, Loki
+// or Tempo target down, export failures, refused or dropped records, an exporter queue above 80%,
+// Loki or Tempo answering with server errors or discarding data.
+//
+// Escalation: NovaCronWarningEscalated (critical) fires for any warning that has kept firing for
+// Args.WarningEscalationAfter (2h), read from Prometheus's own ALERTS series, unless the critical
+// alert of the same name already fires; it carries the warning's labels and its name as
+// escalated_alertname.
+//
+// Every alert NovaCron defines carries runbook_url <Args.RunbookBaseURL>/<AlertName>.md, a page
+// of docs/runbooks in this repository (meaning, how to confirm, mitigate, escalate); a test fails
+// when an alert has no page or a page no alert.
+//
+// Alertmanager groups by alertname (30s / 5m / 4h) and routes critical to PagerDuty, warning to
+// Slack, everything else to the webhook receiver. The chart's always-firing Watchdog goes to the
+// heartbeat receiver, Args.HeartbeatURL (a secret), every Args.HeartbeatInterval (1m): the
+// dead-man's-switch service behind it pages when the pings stop, so a dead Prometheus,
+// Alertmanager or network path is heard. InfoInhibitor goes to a null receiver.
 //
 // Every alert NovaCron defines is proven, in a test that evaluates the rules with Prometheus's
 // rule manager over synthetic series, to fire when its condition holds and to clear once it
 // stops; an alert that reads no series, or waits with absent() for a job nothing scrapes, fails
 // that test.
+//
+// # Grafana
+//
+// Data sources, provisioned as code with fixed uids: the chart's Prometheus (uid prometheus),
+// whose exemplars (label trace_id, written by package metrics) open the trace in Tempo;
+// Loki (uid loki, Args.LokiURL), whose trace_id structured metadata and "trace_id" in JSON log
+// lines become links to Tempo; Tempo (uid tempo, Args.TempoURL), whose spans open their logs in
+// Loki (by trace id, service and namespace) and their service's metrics in Prometheus. Loki and
+// Tempo are provisioned only when their URL is set. Prometheus stores exemplars
+// (enableFeatures exemplar-storage).
+//
+// Dashboards as code, built from the metric names of package metrics and the recording rules
+// here, every query parsed with the PromQL parser and every dashboard decoded strictly with
+// grafana-foundation-sdk in the tests: NovaCron services (uid novacron-services: rate, errors,
+// p50/p95/p99 latency with exemplars, CPU and memory against limits, database, links to logs and
+// traces), NovaCron business (novacron-business: jobs run and failed by type, queue depth,
+// active users), NovaCron SLO (novacron-slo: 30-day error budget left and burn rates per
+// objective) and NovaCron capacity (novacron-capacity: node, pod-request and volume utilisation
+// per node pool, with predict_linear forecasts over Args.CapacityForecastHorizon and the 80%
+// utilisation target). kube-state-metrics exports the node label workload for the pool panels.
 //
 // # On EKS
 //

@@ -26,6 +26,9 @@ type Stack struct {
 	PrometheusURL pulumi.StringOutput
 	// GrafanaAdminSecretName is the Secret holding Grafana's admin credentials.
 	GrafanaAdminSecretName pulumi.StringOutput
+	// KubePrometheusStack is the chart release that installs the Prometheus Operator CRDs:
+	// components whose charts create ServiceMonitors or PrometheusRules wait for it.
+	KubePrometheusStack *helmv3.Release
 }
 
 // NewStack creates the monitoring stack. The Kubernetes provider comes from the caller through
@@ -186,6 +189,7 @@ func NewStack(ctx *pulumi.Context, name string, args *StackArgs, opts ...pulumi.
 	}
 
 	s.Namespace = nsName
+	s.KubePrometheusStack = kps
 	s.AlertmanagerURL = pulumi.Sprintf("http://%s-alertmanager.%s.svc:%d", KubePrometheusStackRelease, nsName, alertmanagerPort)
 	s.PrometheusURL = pulumi.Sprintf("http://%s-prometheus.%s.svc:%d", KubePrometheusStackRelease, nsName, prometheusPort)
 	s.GrafanaAdminSecretName = grafanaSecret.Metadata.Name().Elem()
