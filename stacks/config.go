@@ -67,10 +67,11 @@ type Secrets struct {
 	GrafanaAdminPassword SecretString
 	PagerDutyRoutingKey  SecretString
 	SlackWebhookURL      SecretString
+	HeartbeatURL         SecretString
 }
 
 // SecretKeys are the keys that must be set with `pulumi config set --secret`.
-var SecretKeys = []string{"grafanaAdminPassword", "pagerdutyRoutingKey", "slackWebhookUrl"}
+var SecretKeys = []string{"grafanaAdminPassword", "pagerdutyRoutingKey", "slackWebhookUrl", "heartbeatUrl"}
 
 // Load reads and validates the configuration of a stack. Every problem is reported, each naming
 // the stack and the key; nothing is half-loaded: on error the Config is nil.
@@ -419,6 +420,7 @@ func (r *reader) secrets(src Source) Secrets {
 		GrafanaAdminPassword: value("grafanaAdminPassword"),
 		PagerDutyRoutingKey:  value("pagerdutyRoutingKey"),
 		SlackWebhookURL:      value("slackWebhookUrl"),
+		HeartbeatURL:         value("heartbeatUrl"),
 	}
 }
 

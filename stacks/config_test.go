@@ -209,7 +209,7 @@ func TestReadStackFilesErrors(t *testing.T) {
 	assert.Equal(t, "10.0.0.0/16", files.Values[Key("vpcCidr")])
 	assert.Equal(t, "us-east-1", files.Values["aws:region"])
 	assert.Equal(t, `["us-east-1a","us-east-1b","us-east-1c"]`, files.Values[Key("availabilityZones")])
-	assert.Equal(t, []string{Key("grafanaAdminPassword"), Key("pagerdutyRoutingKey"), Key("slackWebhookUrl")},
+	assert.Equal(t, []string{Key("grafanaAdminPassword"), Key("pagerdutyRoutingKey"), Key("slackWebhookUrl"), Key("heartbeatUrl")},
 		files.MissingSecrets())
 	_, err = Load("empty", files)
 	require.ErrorContains(t, err, "empty: novacron-platform:grafanaAdminPassword is not set; run `pulumi config set --secret grafanaAdminPassword`")

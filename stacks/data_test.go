@@ -140,7 +140,7 @@ func TestDisposableStacks(t *testing.T) {
 				assert.Equal(t, disposable, flag(r, "forceDelete"), r.Name)
 			}
 			buckets := eng.ByType("aws:s3/bucketV2:BucketV2")
-			require.Len(t, buckets, 3)
+			require.Len(t, buckets, 5, "artifacts, backups, logs, and the Loki and Tempo stores")
 			for _, b := range buckets {
 				assert.Equal(t, disposable, flag(b, "forceDestroy"), b.Name)
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/novacron/platform/components/registry"
 	"github.com/novacron/platform/components/secrets"
 	"github.com/novacron/platform/components/storage"
+	"github.com/novacron/platform/components/telemetry"
 )
 
 // Platform is everything one stack builds.
@@ -27,6 +28,7 @@ type Platform struct {
 	Buckets         map[string]*storage.Bucket
 	Backup          *backup.Plan
 	Monitoring      *monitoring.Stack
+	Telemetry       *telemetry.Pipelines
 	Falco           *falco.Falco
 	NetworkPolicies *netpol.NetworkPolicies
 	Ingress         *ingress.LoadBalancerController
@@ -167,11 +169,24 @@ func (p *Platform) deployInCluster(ctx *pulumi.Context, cfg *Config, awsProvider
 	monArgs.GrafanaAdminPassword = secretInput(cfg.Secrets.GrafanaAdminPassword)
 	monArgs.PagerDutyRoutingKey = secretInput(cfg.Secrets.PagerDutyRoutingKey)
 	monArgs.SlackWebhookURL = secretInput(cfg.Secrets.SlackWebhookURL)
+	monArgs.HeartbeatURL = secretInput(cfg.Secrets.HeartbeatURL)
 	mon, err := monitoring.NewStack(ctx, "monitoring", &monArgs, inCluster...)
 	if err != nil {
 		return err
 	}
 	p.Monitoring = mon
+
+	telArgs := s.Telemetry
+	telArgs.LogsKmsKeyArn = p.Secrets.LogsKeyArn
+	telArgs.OidcProviderArn = p.Cluster.OidcProviderArn
+	telArgs.OidcIssuer = p.Cluster.OidcIssuer
+	telArgs.AccessLogsBucket = p.Buckets["logs"].BucketName
+	// The charts' ServiceMonitors need the Prometheus Operator CRDs of kube-prometheus-stack.
+	telArgs.WaitFor = []pulumi.Resource{mon.KubePrometheusStack}
+	if p.Telemetry, err = telemetry.NewPipelines(ctx, "telemetry", &telArgs,
+		pulumi.Providers(awsProvider, p.Cluster.Provider)); err != nil {
+		return err
+	}
 
 	falcoArgs := s.Falco
 	falcoArgs.AlertmanagerURL = mon.AlertmanagerURL
@@ -237,5 +252,7 @@ func (p *Platform) export(ctx *pulumi.Context, cfg *Config) {
 	ctx.Export("bucketNames", buckets)
 	ctx.Export("backupVaultArn", p.Backup.VaultArn)
 	ctx.Export("grafanaAdminSecretName", p.Monitoring.GrafanaAdminSecretName)
+	ctx.Export("otlpGrpcEndpoint", p.Telemetry.OtlpGrpcEndpoint)
+	ctx.Export("otlpHttpEndpoint", p.Telemetry.OtlpHttpEndpoint)
 	ctx.Export("loadBalancerControllerRoleArn", p.Ingress.RoleArn)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/novacron/platform/components/registry"
 	"github.com/novacron/platform/components/secrets"
 	"github.com/novacron/platform/components/storage"
+	"github.com/novacron/platform/components/telemetry"
 )
 
 // BucketConfig is one data bucket: its logical name (the resource name and the key in outputs)
@@ -28,6 +29,7 @@ type BucketConfig struct {
 // Services are the in-cluster and data services of a stack.
 type Services struct {
 	Monitoring      monitoring.StackArgs
+	Telemetry       telemetry.PipelinesArgs
 	Falco           falco.FalcoArgs
 	NetworkPolicies netpol.NetworkPoliciesArgs
 	Ingress         ingress.LoadBalancerControllerArgs
@@ -97,6 +99,28 @@ func (r *reader) services(cfg *Config) Services {
 		SlackChannel:               r.str("slackChannel"),
 		WebhookURL:                 r.optionalStr("alertWebhookUrl"),
 		DisableControlPlaneMetrics: !r.boolean("eksControlPlaneMetrics"),
+		HeartbeatInterval:          r.str("heartbeatInterval"),
+		WarningEscalationAfter:     r.str("warningEscalationAfter"),
+		CapacityForecastHorizon:    r.str("capacityForecastHorizon"),
+		RunbookBaseURL:             r.str("runbookBaseUrl"),
+		// The pipelines' Service names are fixed, so Grafana's data sources and the pipeline
+		// alerts are known before the pipelines exist.
+		TelemetryNamespace: telemetry.DefaultNamespace,
+		LokiURL:            telemetry.LokiURL(telemetry.DefaultNamespace),
+		TempoURL:           telemetry.TempoURL(telemetry.DefaultNamespace),
+	}
+	s.Telemetry = telemetry.PipelinesArgs{
+		Environment:              cfg.Environment,
+		Region:                   cfg.Region,
+		LokiChartVersion:         r.str("lokiChartVersion"),
+		TempoChartVersion:        r.str("tempoChartVersion"),
+		CollectorChartVersion:    r.str("otelCollectorChartVersion"),
+		LogsRetentionDays:        r.positive("lokiRetentionDays"),
+		TracesRetentionDays:      r.positive("tempoRetentionDays"),
+		SlowTraceThresholdMillis: r.positive("slowTraceThresholdMillis"),
+		TraceSamplePercent:       float64(r.positive("traceSamplePercent")),
+		NodeTolerations:          []telemetry.Toleration{{Key: mlTaint.key, Value: mlTaint.value, Effect: mlTaint.effect}},
+		ForceDestroy:             !cfg.ProtectData,
 	}
 	s.Falco = falco.FalcoArgs{
 		ChartVersion:          r.str("falcoChartVersion"),
@@ -118,6 +142,7 @@ func (r *reader) services(cfg *Config) Services {
 		Namespaces:         appNamespaces,
 		IngressSourceCIDRs: ingressCIDRs,
 		DatabaseCIDRs:      layout.Database,
+		TelemetryNamespace: telemetry.DefaultNamespace,
 	}
 
 	hostedZone := r.optionalStr("ingressHostedZoneId")
@@ -214,6 +239,15 @@ func (r *reader) validateServices(s Services) {
 	mon := s.Monitoring
 	r.component(mon.Validate(), keyMapper("", map[string]string{
 		"webhookUrl": "alertWebhookUrl", "apiNamespaces": "applicationNamespaces", "disableControlPlaneMetrics": "eksControlPlaneMetrics",
+	}))
+	tel := s.Telemetry
+	// The key ARN is checked for its shape when it is a plain string, so it stands in as an output.
+	tel.LogsKmsKeyArn = wired.ToStringOutput()
+	tel.OidcProviderArn, tel.OidcIssuer, tel.AccessLogsBucket = wired, wired, wired
+	r.component(tel.Validate(), keyMapper("", map[string]string{
+		"lokiChartVersion": "lokiChartVersion", "tempoChartVersion": "tempoChartVersion",
+		"collectorChartVersion": "otelCollectorChartVersion", "logsRetentionDays": "lokiRetentionDays",
+		"tracesRetentionDays": "tempoRetentionDays", "region": "aws:region", "forceDestroy": "protectData",
 	}))
 	fal := s.Falco
 	r.component(fal.Validate(), keyMapper("", map[string]string{"chartVersion": "falcoChartVersion"}))

@@ -191,7 +191,7 @@ func TestDataServices(t *testing.T) {
 				require.NotNil(t, eng.Find("novacron:storage:Bucket", name), "bucket %s", name)
 			}
 			blocks := eng.ByType("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
-			assert.Len(t, blocks, 3)
+			assert.Len(t, blocks, 5, "the data buckets and the Loki and Tempo stores")
 			for _, b := range blocks {
 				for _, flag := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
 					assert.True(t, mocktest.Bool(t, b, flag), "%s %s", b.Name, flag)

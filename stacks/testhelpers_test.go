@@ -15,6 +15,7 @@ var testSecrets = map[string]string{
 	"grafanaAdminPassword": "grafana-password-5f1e0c",
 	"pagerdutyRoutingKey":  "pagerduty-routing-key-8a2d41",
 	"slackWebhookUrl":      "https://hooks.slack.com/services/T000/B000/slack-secret-93c7b2",
+	"heartbeatUrl":         "https://heartbeat.example/ping/heartbeat-secret-61c0a4",
 }
 
 // readStack reads a stack of the repository and sets its secrets as `pulumi config set

@@ -14,10 +14,11 @@ import (
 
 // Ciphertexts and a plain-text secret that must never reach any output.
 const (
-	grafanaCiphertext = "v1:R1JBRkFOQS1DSVBIRVJURVhULTdjMmU="
-	pagerCiphertext   = "v1:UEFHRVJEVVRZLUNJUEhFUlRFWFQtOWQ0MQ=="
-	slackCiphertext   = "v1:U0xBQ0stQ0lQSEVSVEVYVC0zYjhm"
-	plainSecret       = "hunter2-plaintext-5f0a"
+	grafanaCiphertext   = "v1:R1JBRkFOQS1DSVBIRVJURVhULTdjMmU="
+	pagerCiphertext     = "v1:UEFHRVJEVVRZLUNJUEhFUlRFWFQtOWQ0MQ=="
+	slackCiphertext     = "v1:U0xBQ0stQ0lQSEVSVEVYVC0zYjhm"
+	heartbeatCiphertext = "v1:SEVBUlRCRUFULUNJUEhFUlRFWFQtNmEwZQ=="
+	plainSecret         = "hunter2-plaintext-5f0a"
 )
 
 // secretsHeader starts every stack file of the contract test: the platform's secrets, set the
@@ -28,6 +29,7 @@ func secretsHeader(config string) string {
 		{"grafanaAdminPassword", grafanaCiphertext},
 		{"pagerdutyRoutingKey", pagerCiphertext},
 		{"slackWebhookUrl", slackCiphertext},
+		{"heartbeatUrl", heartbeatCiphertext},
 	} {
 		if !strings.Contains(config, "novacron-platform:"+s.key+":") {
 			header += "  novacron-platform:" + s.key + ":\n    secure: " + s.ciphertext + "\n"
