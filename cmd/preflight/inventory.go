@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -139,7 +140,15 @@ var settingsByType = map[string][]spec{
 		{"Prometheus volume", "values.prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage"},
 		{"Grafana volume", "values.grafana.persistence.size"},
 		{"Alertmanager volume", "values.alertmanager.alertmanagerSpec.storage.volumeClaimTemplate.spec.resources.requests.storage"},
+		{"Loki retention", "values.loki.limits_config.retention_period"},
+		{"Loki volume", "values.singleBinary.persistence.size"},
+		{"Tempo retention", derivedTempoRetention},
+		{"collector mode", "values.mode"},
 		{"tolerations", "values.tolerations"},
+	},
+	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2": {
+		{"expire days", "rules.0.expiration.days"},
+		{"noncurrent expire days", "rules.0.noncurrentVersionExpiration.noncurrentDays"},
 	},
 }
 
@@ -216,7 +225,12 @@ func kindOf(r *mock.Resource) string {
 const (
 	derivedMultiAZCluster   = "(Multi-AZ DB cluster)"
 	derivedReadableStandbys = "(readable standbys)"
+	derivedTempoRetention   = "(Tempo retention)"
 )
+
+// tempoBlockRetention finds the compactor's block retention in Tempo's configuration file, which
+// the tempo chart takes whole as one string value.
+var tempoBlockRetention = regexp.MustCompile(`(?m)^\s*block_retention:\s*"?([0-9]+[a-z]+)"?\s*$`)
 
 // multiAZCluster reports whether an rds.Cluster is a Multi-AZ DB cluster: a DB cluster instance
 // class with the mysql or postgres engine. RDS then creates a writer and two reader instances in
@@ -242,6 +256,17 @@ func derive(pm resource.PropertyMap, path string) (resource.PropertyValue, bool)
 	case derivedReadableStandbys:
 		if multiAZCluster(pm) {
 			return resource.NewNumberProperty(2), true
+		}
+	case derivedTempoRetention:
+		if chart, ok := at(pm, "chart"); !ok || render(chart) != "tempo" {
+			return resource.PropertyValue{}, false
+		}
+		config, ok := at(pm, "values.config")
+		if !ok || !config.IsString() {
+			return resource.PropertyValue{}, false
+		}
+		if m := tempoBlockRetention.FindStringSubmatch(config.StringValue()); m != nil {
+			return resource.NewStringProperty(m[1]), true
 		}
 	}
 	return resource.PropertyValue{}, false

@@ -228,6 +228,16 @@ func TestProductionCost(t *testing.T) {
 				lineOf(t, r, e.Name, "Grafana volume 100Gi (gp3)")
 			case s.Name == "chart" && s.Value == "aws-load-balancer-controller":
 				lineOf(t, r, e.Name, "Application Load Balancer (created by the controller)")
+			case s.Name == "chart" && s.Value == "loki":
+				lineOf(t, r, e.Name, "Loki write-ahead log 10Gi (gp3)")
+				writes := lineOf(t, r, e.Name, "Loki S3 writes")
+				assert.Equal(t, pricing.Usage, writes.Kind)
+				assert.InDelta(t, 0.005, writes.UnitPriceUSD, 1e-9)
+				assert.Contains(t, writes.Note, "retention 30 days")
+			case s.Name == "chart" && s.Value == "tempo":
+				lineOf(t, r, e.Name, "Tempo write-ahead log 10Gi (gp3)")
+				assert.Contains(t, lineOf(t, r, e.Name, "Tempo S3 writes").Note, "retention 14 days")
+				assert.InDelta(t, 0.0004, lineOf(t, r, e.Name, "Tempo S3 reads").UnitPriceUSD, 1e-9)
 			}
 		}
 	}
@@ -235,9 +245,10 @@ func TestProductionCost(t *testing.T) {
 	// The hand-computed total of today's composition: cluster 73 + 700.80 (general instances) +
 	// 40 (their root volumes) + 1769.52 (GPU instances) + 32 (their root volumes); database 345
 	// (storage) + 0.40 (secret), its instance hours unpriced; network 3 × (32.85 + 3.65); ALB
-	// 16.43; monitoring volumes 40 + 8 + 0.80; 5 KMS keys; 2 Secrets Manager secrets 0.80. Update
-	// it, with the golden files, when the stack gains priced resources.
-	assert.InDelta(t, 3141.25, r.Cost.TotalMonthlyUSD, 0.001)
+	// 16.43; monitoring volumes 40 + 8 + 0.80; the Loki and Tempo write-ahead logs 2 × 0.80;
+	// 5 KMS keys; 2 Secrets Manager secrets 0.80. Update it, with the golden files, when the
+	// stack gains priced resources.
+	assert.InDelta(t, 3142.85, r.Cost.TotalMonthlyUSD, 0.001)
 	assert.InDelta(t, r.Cost.TotalMonthlyUSD, r.Summary.MonthlyUSD, 0.001)
 }
 
@@ -261,8 +272,9 @@ func TestStagingCost(t *testing.T) {
 		assert.NotContains(t, l.Name, "network-nat-us-east-1b", "staging has one NAT gateway")
 	}
 	// Cluster 140.16 + 16 (root volumes) + 73; database 328.50 + 23 + 0.40; network 32.85 +
-	// 3.65; ALB 16.43; monitoring volumes 48.80; 5 KMS keys; 2 Secrets Manager secrets 0.80.
-	assert.InDelta(t, 688.59, r.Cost.TotalMonthlyUSD, 0.001)
+	// 3.65; ALB 16.43; monitoring volumes 48.80; Loki and Tempo write-ahead logs 1.60; 5 KMS
+	// keys; 2 Secrets Manager secrets 0.80.
+	assert.InDelta(t, 690.19, r.Cost.TotalMonthlyUSD, 0.001)
 	assert.Less(t, r.Cost.TotalMonthlyUSD, report(t, "production").Cost.TotalMonthlyUSD/4, "staging costs well under production")
 }
 
@@ -332,22 +344,29 @@ func TestProductionCriticalPath(t *testing.T) {
 		require.True(t, ok)
 		assert.LessOrEqual(t, f, d.TotalMinutes+0.011, e.Name)
 	}
-	// The Multi-AZ DB cluster outlasts the EKS control plane, node groups, add-ons and
-	// monitoring: 0.75 min of network (VPC, subnet, DB subnet group), then 25 min of RDS, which
-	// creates the writer and both standbys together. No replica comes after it.
-	assert.InDelta(t, 25.75, d.TotalMinutes, 0.011)
-	assert.Equal(t, []string{"network", "network-database-us-east-1a", "postgres-subnets", "postgres"}, stepNames(d.CriticalPath))
+	// The in-cluster chain is the longest: control plane, nodes, EBS CSI driver, the monitoring
+	// stack (done at 23.5 min), then the trace store and the collectors, each of which waits for
+	// what it exports to (Tempo, the gateway, the agents), 1 min apiece.
+	assert.InDelta(t, 26.5, d.TotalMinutes, 0.011)
+	names := stepNames(d.CriticalPath)
+	require.GreaterOrEqual(t, len(names), 4)
+	assert.Equal(t, []string{"monitoring-kube-prometheus-stack", "telemetry-tempo-release",
+		"telemetry-otel-gateway-release", "telemetry-otel-agent-release"}, names[len(names)-4:])
+	assert.Contains(t, names, "cluster", "the EKS control plane is on the path")
 	last = d.CriticalPath[len(d.CriticalPath)-1]
-	assert.Equal(t, "aws:rds/cluster:Cluster", last.Type)
-	assert.Equal(t, "rds-multi-az-cluster", last.DurationID)
-	assert.InDelta(t, 0.75, last.StartMinutes, 0.011)
-	// On the published ranges: 15-37 min for the cluster (the high one a report) plus the
-	// network's 0.75.
-	assert.InDelta(t, 15.75, d.LowMinutes, 0.011)
-	assert.InDelta(t, 37.75, d.HighMinutes, 0.011)
-	// The in-cluster chain (control plane, nodes, EBS CSI driver, monitoring) ends 2 min earlier.
+	assert.Equal(t, "helm-release", last.DurationID)
+	// On the published ranges: the add-ons' 15-minute reports dominate the high end.
+	assert.InDelta(t, 24.0, d.LowMinutes, 0.011)
+	assert.InDelta(t, 75.0, d.HighMinutes, 0.011)
+	// The Multi-AZ DB cluster, 0.75 min of network (VPC, subnet, DB subnet group) then 25 min of
+	// RDS creating the writer and both standbys together, ends 0.75 min earlier; no replica
+	// comes after it.
 	for _, e := range r.Inventory.Resources {
-		if e.Name == "monitoring-kube-prometheus-stack" {
+		switch e.Name {
+		case "postgres":
+			f, _ := p.Finish(e.URN)
+			assert.InDelta(t, 25.75, f, 0.011)
+		case "monitoring-kube-prometheus-stack":
 			f, _ := p.Finish(e.URN)
 			assert.InDelta(t, 23.5, f, 0.011)
 		}

@@ -3,6 +3,7 @@ package pricing
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,7 +114,50 @@ const (
 const (
 	chartKubePrometheusStack = "kube-prometheus-stack"
 	chartLBController        = "aws-load-balancer-controller"
+	chartLoki                = "loki"
+	chartTempo               = "tempo"
 )
+
+// tempoRetention finds the compactor's block retention in Tempo's configuration file.
+var tempoRetention = regexp.MustCompile(`block_retention:\s*"?([0-9]+h)"?`)
+
+// store prices a log or trace store that keeps its data in S3: its write-ahead-log volume is
+// fixed; its bucket is priced as S3 storage on the bucket itself, and the requests it makes
+// there are usage-based.
+func (e *estimator) store(r *mock.Resource, what, volumePath, retention, writes, reads string) {
+	if q := str(r.Inputs, volumePath); q != "" {
+		if size, ok := gibibytes(q); ok {
+			e.fixed(r, what+" write-ahead log "+q+" (gp3)", idEBSgp3, size, "GB-month",
+				"PersistentVolumeClaim from the Helm values (EBS CSI driver, gp3)")
+		} else {
+			e.unpriced(r, what+" write-ahead log", "size "+q+" not readable")
+		}
+	}
+	e.usage(r, what+" S3 writes", idS3Put, joinNote(writes, retention))
+	e.usage(r, what+" S3 reads", idS3Get, reads)
+}
+
+// retentionNote says how long a store keeps data, from a duration in hours ("720h"), or from
+// the match of such a duration.
+func retentionNote(v any) string {
+	var hours string
+	switch t := v.(type) {
+	case string:
+		hours = t
+	case []string:
+		if len(t) == 2 {
+			hours = t[1]
+		}
+	}
+	h, err := strconv.Atoi(strings.TrimSuffix(hours, "h"))
+	if err != nil || !strings.HasSuffix(hours, "h") || h <= 0 {
+		return "retention not readable"
+	}
+	if h%24 == 0 {
+		return fmt.Sprintf("retention %d days", h/24)
+	}
+	return fmt.Sprintf("retention %d hours", h)
+}
 
 // Calculate estimates the monthly on-demand cost of the recorded resources in region.
 func Calculate(region string, records []*mock.Resource) *Estimate {
@@ -612,6 +656,14 @@ func (e *estimator) helmRelease(r *mock.Resource) {
 		}
 		claim("Alertmanager volume", "values.alertmanager.alertmanagerSpec.storage.volumeClaimTemplate.spec.resources.requests.storage",
 			"values.alertmanager.alertmanagerSpec.replicas")
+	case chartLoki:
+		e.store(r, "Loki", "values.singleBinary.persistence.size",
+			retentionNote(str(r.Inputs, "values.loki.limits_config.retention_period")),
+			"chunk and index flushes", "queries and compaction")
+	case chartTempo:
+		e.store(r, "Tempo", "values.persistence.size",
+			retentionNote(tempoRetention.FindStringSubmatch(str(r.Inputs, "values.config"))),
+			"block flushes and compaction", "trace lookups and searches")
 	case chartLBController:
 		note := "estimate: the AWS Load Balancer Controller creates the ALB for an Ingress at run time, " +
 			"not Pulumi; one ALB assumed (one per IngressGroup); an internet-facing ALB also bills a " +

