@@ -31,8 +31,13 @@ help: ## List the targets.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
 
 .PHONY: test
-test: ## Run every test: go test ./...
+test: ## Run every test: go test ./..., then the collector configurations (otelcheck).
 	$(GO) test ./...
+	$(MAKE) otelcheck
+
+.PHONY: otelcheck
+otelcheck: ## Check the OpenTelemetry Collector configurations with the collector's own parser (nested module).
+	cd internal/otelcheck && $(GO) vet ./... && $(GO) test ./...
 
 .PHONY: test-short
 test-short: ## Every test but those that start etcd and kube-apiserver: go test -short ./...
