@@ -8,189 +8,47 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	k8smeta "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/novacron/platform/internal/netpolicy"
 )
 
-// A small NetworkPolicy evaluator, following the semantics of the Kubernetes documentation
-// ("Network Policies"): a pod is isolated for a direction when a policy of its namespace selects
-// it with that policy type; an isolated pod accepts a connection only if some selecting policy
-// has a rule whose peers and ports match; a connection needs the source's egress and the
-// destination's ingress to allow it. Endpoints outside the cluster are never isolated and are
-// matched only by ipBlock peers.
-
-type endpoint struct {
-	name      string
-	namespace string // "" outside the cluster
-	labels    map[string]string
-	ip        netip.Addr
-}
-
-type cluster struct {
-	policies []networkingv1.NetworkPolicy
-	// namespaceLabels are extra labels per namespace; kubernetes.io/metadata.name is implied.
-	namespaceLabels map[string]map[string]string
-}
-
-func (c cluster) allowed(src, dst endpoint, proto corev1.Protocol, port int) bool {
-	return c.permits(src, dst, networkingv1.PolicyTypeEgress, proto, port) &&
-		c.permits(dst, src, networkingv1.PolicyTypeIngress, proto, port)
-}
-
-// permits reports whether pod's policies let it talk to peer in direction dir.
-func (c cluster) permits(pod, peer endpoint, dir networkingv1.PolicyType, proto corev1.Protocol, port int) bool {
-	if pod.namespace == "" {
-		return true
-	}
-	isolated := false
-	for _, p := range c.policies {
-		if p.Namespace != pod.namespace || !matches(p.Spec.PodSelector, pod.labels) || !hasType(p, dir) {
-			continue
-		}
-		isolated = true
-		if dir == networkingv1.PolicyTypeIngress {
-			for _, r := range p.Spec.Ingress {
-				if c.peersMatch(r.From, peer, p.Namespace) && portsMatch(r.Ports, proto, port) {
-					return true
-				}
-			}
-		} else {
-			for _, r := range p.Spec.Egress {
-				if c.peersMatch(r.To, peer, p.Namespace) && portsMatch(r.Ports, proto, port) {
-					return true
-				}
-			}
-		}
-	}
-	return !isolated
-}
-
-// hasType applies the API default: Ingress always, Egress when the policy has egress rules.
-func hasType(p networkingv1.NetworkPolicy, dir networkingv1.PolicyType) bool {
-	if len(p.Spec.PolicyTypes) == 0 {
-		return dir == networkingv1.PolicyTypeIngress || len(p.Spec.Egress) > 0
-	}
-	for _, t := range p.Spec.PolicyTypes {
-		if t == dir {
-			return true
-		}
-	}
-	return false
-}
-
-func (c cluster) peersMatch(peers []networkingv1.NetworkPolicyPeer, e endpoint, policyNamespace string) bool {
-	if len(peers) == 0 {
-		return true
-	}
-	for _, p := range peers {
-		switch {
-		case p.IPBlock != nil:
-			if ipBlockMatches(p.IPBlock, e.ip) {
-				return true
-			}
-		case e.namespace == "":
-			// Selectors only ever match pods.
-		case p.NamespaceSelector == nil:
-			if e.namespace == policyNamespace && matches(*p.PodSelector, e.labels) {
-				return true
-			}
-		default:
-			nsLabels := map[string]string{"kubernetes.io/metadata.name": e.namespace}
-			for k, v := range c.namespaceLabels[e.namespace] {
-				nsLabels[k] = v
-			}
-			if matches(*p.NamespaceSelector, nsLabels) && (p.PodSelector == nil || matches(*p.PodSelector, e.labels)) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func ipBlockMatches(b *networkingv1.IPBlock, ip netip.Addr) bool {
-	if !ip.IsValid() || !netip.MustParsePrefix(b.CIDR).Contains(ip) {
-		return false
-	}
-	for _, ex := range b.Except {
-		if netip.MustParsePrefix(ex).Contains(ip) {
-			return false
-		}
-	}
-	return true
-}
-
-func portsMatch(ports []networkingv1.NetworkPolicyPort, proto corev1.Protocol, port int) bool {
-	if len(ports) == 0 {
-		return true
-	}
-	for _, p := range ports {
-		want := corev1.ProtocolTCP
-		if p.Protocol != nil {
-			want = *p.Protocol
-		}
-		if want != proto {
-			continue
-		}
-		if p.Port == nil {
-			return true
-		}
-		lo := p.Port.IntValue()
-		hi := lo
-		if p.EndPort != nil {
-			hi = int(*p.EndPort)
-		}
-		if port >= lo && port <= hi {
-			return true
-		}
-	}
-	return false
-}
-
-func matches(s k8smeta.LabelSelector, l map[string]string) bool {
-	sel, err := k8smeta.LabelSelectorAsSelector(&s)
-	if err != nil {
-		panic(err)
-	}
-	return sel.Matches(labels.Set(l))
-}
-
-// --- scenarios -------------------------------------------------------------------------------
-
+// Who may talk to whom, judged by the shared evaluator (netpolicy.Allowed) on the objects
+// Policies returns. Endpoints without a namespace are outside the cluster.
 var (
-	api         = endpoint{name: "api", namespace: "novacron", labels: map[string]string{"app": "novacron-api"}, ip: netip.MustParseAddr("10.0.10.5")}
-	worker      = endpoint{name: "worker", namespace: "novacron", labels: map[string]string{"app": "novacron-worker"}, ip: netip.MustParseAddr("10.0.10.6")}
-	jobsAPI     = endpoint{name: "jobs-api", namespace: "novacron-jobs", labels: map[string]string{"app": "novacron-api"}, ip: netip.MustParseAddr("10.0.10.8")}
-	kubeDNS     = endpoint{name: "kube-dns", namespace: "kube-system", labels: map[string]string{"k8s-app": "kube-dns"}, ip: netip.MustParseAddr("10.0.10.2")}
-	metrics     = endpoint{name: "metrics-server", namespace: "kube-system", labels: map[string]string{"k8s-app": "metrics-server"}, ip: netip.MustParseAddr("10.0.10.3")}
-	prom        = endpoint{name: "prometheus", namespace: "monitoring", labels: map[string]string{"app.kubernetes.io/name": "prometheus"}, ip: netip.MustParseAddr("10.0.11.7")}
-	grafana     = endpoint{name: "grafana", namespace: "monitoring", labels: map[string]string{"app.kubernetes.io/name": "grafana"}, ip: netip.MustParseAddr("10.0.11.8")}
-	stranger    = endpoint{name: "stranger", namespace: "default", labels: map[string]string{"app": "curl"}, ip: netip.MustParseAddr("10.0.11.9")}
-	gateway     = endpoint{name: "gateway", namespace: "edge", labels: map[string]string{"app": "envoy"}, ip: netip.MustParseAddr("10.0.11.10")}
-	alb         = endpoint{name: "alb", ip: netip.MustParseAddr("10.0.0.37")}
-	database    = endpoint{name: "rds", ip: netip.MustParseAddr("10.0.20.15")}
-	vpcHost     = endpoint{name: "vpc-host", ip: netip.MustParseAddr("10.0.12.40")}
-	endpoint443 = endpoint{name: "vpc-endpoint", ip: netip.MustParseAddr("10.0.30.10")}
-	internet    = endpoint{name: "internet", ip: netip.MustParseAddr("1.1.1.1")}
-	otelAgent   = endpoint{name: "otel-agent", namespace: "telemetry", labels: map[string]string{"app.kubernetes.io/instance": "otel-agent"}, ip: netip.MustParseAddr("10.0.11.20")}
-	otelGateway = endpoint{name: "otel-gateway", namespace: "telemetry", labels: map[string]string{"app.kubernetes.io/instance": "otel-gateway"}, ip: netip.MustParseAddr("10.0.11.21")}
-	loki        = endpoint{name: "loki", namespace: "telemetry", labels: map[string]string{"app.kubernetes.io/instance": "loki"}, ip: netip.MustParseAddr("10.0.11.22")}
-	fakeAgent   = endpoint{name: "fake-agent", namespace: "default", labels: map[string]string{"app.kubernetes.io/instance": "otel-agent"}, ip: netip.MustParseAddr("10.0.11.23")}
-	obsAgent    = endpoint{name: "obs-agent", namespace: "observability", labels: map[string]string{"app.kubernetes.io/name": "node-agent"}, ip: netip.MustParseAddr("10.0.11.24")}
+	api         = netpolicy.Endpoint{Name: "api", Namespace: "novacron", Labels: map[string]string{"app": "novacron-api"}, IP: netip.MustParseAddr("10.0.10.5")}
+	worker      = netpolicy.Endpoint{Name: "worker", Namespace: "novacron", Labels: map[string]string{"app": "novacron-worker"}, IP: netip.MustParseAddr("10.0.10.6")}
+	jobsAPI     = netpolicy.Endpoint{Name: "jobs-api", Namespace: "novacron-jobs", Labels: map[string]string{"app": "novacron-api"}, IP: netip.MustParseAddr("10.0.10.8")}
+	kubeDNS     = netpolicy.Endpoint{Name: "kube-dns", Namespace: "kube-system", Labels: map[string]string{"k8s-app": "kube-dns"}, IP: netip.MustParseAddr("10.0.10.2")}
+	metrics     = netpolicy.Endpoint{Name: "metrics-server", Namespace: "kube-system", Labels: map[string]string{"k8s-app": "metrics-server"}, IP: netip.MustParseAddr("10.0.10.3")}
+	prom        = netpolicy.Endpoint{Name: "prometheus", Namespace: "monitoring", Labels: map[string]string{"app.kubernetes.io/name": "prometheus"}, IP: netip.MustParseAddr("10.0.11.7")}
+	grafana     = netpolicy.Endpoint{Name: "grafana", Namespace: "monitoring", Labels: map[string]string{"app.kubernetes.io/name": "grafana"}, IP: netip.MustParseAddr("10.0.11.8")}
+	stranger    = netpolicy.Endpoint{Name: "stranger", Namespace: "default", Labels: map[string]string{"app": "curl"}, IP: netip.MustParseAddr("10.0.11.9")}
+	gateway     = netpolicy.Endpoint{Name: "gateway", Namespace: "edge", Labels: map[string]string{"app": "envoy"}, IP: netip.MustParseAddr("10.0.11.10")}
+	alb         = netpolicy.Endpoint{Name: "alb", IP: netip.MustParseAddr("10.0.0.37")}
+	database    = netpolicy.Endpoint{Name: "rds", IP: netip.MustParseAddr("10.0.20.15")}
+	vpcHost     = netpolicy.Endpoint{Name: "vpc-host", IP: netip.MustParseAddr("10.0.12.40")}
+	endpoint443 = netpolicy.Endpoint{Name: "vpc-endpoint", IP: netip.MustParseAddr("10.0.30.10")}
+	internet    = netpolicy.Endpoint{Name: "internet", IP: netip.MustParseAddr("1.1.1.1")}
+	otelAgent   = netpolicy.Endpoint{Name: "otel-agent", Namespace: "telemetry", Labels: map[string]string{"app.kubernetes.io/instance": "otel-agent"}, IP: netip.MustParseAddr("10.0.11.20")}
+	otelGateway = netpolicy.Endpoint{Name: "otel-gateway", Namespace: "telemetry", Labels: map[string]string{"app.kubernetes.io/instance": "otel-gateway"}, IP: netip.MustParseAddr("10.0.11.21")}
+	loki        = netpolicy.Endpoint{Name: "loki", Namespace: "telemetry", Labels: map[string]string{"app.kubernetes.io/instance": "loki"}, IP: netip.MustParseAddr("10.0.11.22")}
+	fakeAgent   = netpolicy.Endpoint{Name: "fake-agent", Namespace: "default", Labels: map[string]string{"app.kubernetes.io/instance": "otel-agent"}, IP: netip.MustParseAddr("10.0.11.23")}
+	obsAgent    = netpolicy.Endpoint{Name: "obs-agent", Namespace: "observability", Labels: map[string]string{"app.kubernetes.io/name": "node-agent"}, IP: netip.MustParseAddr("10.0.11.24")}
 )
 
 type flow struct {
-	src, dst endpoint
+	src, dst netpolicy.Endpoint
 	proto    corev1.Protocol
 	port     int
 	want     bool
 }
 
-func checkFlows(t *testing.T, c cluster, flows []flow) {
+func checkFlows(t *testing.T, policies []networkingv1.NetworkPolicy, flows []flow) {
 	t.Helper()
 	for _, f := range flows {
 		verdict := map[bool]string{true: "allowed", false: "denied"}[f.want]
-		assert.Equal(t, f.want, c.allowed(f.src, f.dst, f.proto, f.port),
-			"%s -> %s %s/%d should be %s", f.src.name, f.dst.name, f.proto, f.port, verdict)
+		assert.Equal(t, f.want, netpolicy.Allowed(policies, f.src, f.dst, f.proto, f.port),
+			"%s -> %s %s/%d should be %s", f.src.Name, f.dst.Name, f.proto, f.port, verdict)
 	}
 }
 
@@ -203,8 +61,7 @@ func TestWhoMayTalkToWhomWithALBSubnets(t *testing.T) {
 		DatabaseCIDRs:      []string{"10.0.20.0/24", "10.0.21.0/24"},
 	})
 	require.NoError(t, err)
-	c := cluster{policies: policies}
-	checkFlows(t, c, []flow{
+	checkFlows(t, policies, []flow{
 		// api <- ingress source on 8080 only.
 		{alb, api, tcp, 8080, true},
 		{alb, jobsAPI, tcp, 8080, true},
@@ -248,8 +105,7 @@ func TestWhoMayTalkToWhomWithIngressNamespace(t *testing.T) {
 		DatabaseCIDRs:               []string{"10.0.20.0/24"},
 	})
 	require.NoError(t, err)
-	c := cluster{policies: policies}
-	checkFlows(t, c, []flow{
+	checkFlows(t, policies, []flow{
 		{gateway, api, tcp, 8080, true},
 		{gateway, worker, tcp, 8080, false},
 		{gateway, api, tcp, 9090, false},
@@ -270,7 +126,7 @@ func TestOptionalHTTPSEgress(t *testing.T) {
 		APIEgressHTTPSCIDRs: []string{"10.0.30.0/24"},
 	})
 	require.NoError(t, err)
-	checkFlows(t, cluster{policies: policies}, []flow{
+	checkFlows(t, policies, []flow{
 		{api, endpoint443, tcp, 443, true},
 		{api, endpoint443, tcp, 80, false},
 		{worker, endpoint443, tcp, 443, false},
@@ -281,7 +137,7 @@ func TestOptionalHTTPSEgress(t *testing.T) {
 // The evaluator itself must be able to say yes and no: without policies everything flows, and
 // a lone default deny stops everything, DNS included (DESIGN.md §7).
 func TestEvaluatorBaseline(t *testing.T) {
-	checkFlows(t, cluster{}, []flow{
+	checkFlows(t, nil, []flow{
 		{api, internet, tcp, 443, true},
 		{stranger, api, tcp, 8080, true},
 	})
@@ -298,7 +154,7 @@ func TestEvaluatorBaseline(t *testing.T) {
 		}
 	}
 	require.Len(t, denyOnly, 1)
-	checkFlows(t, cluster{policies: denyOnly}, []flow{
+	checkFlows(t, denyOnly, []flow{
 		{api, kubeDNS, udp, 53, false},
 		{alb, api, tcp, 8080, false},
 		{prom, stranger, tcp, 8080, true},
@@ -314,7 +170,7 @@ func TestApplicationsReachTheOTLPAgents(t *testing.T) {
 		DatabaseCIDRs:      []string{"10.0.20.0/24"},
 	})
 	require.NoError(t, err)
-	checkFlows(t, cluster{policies: policies}, []flow{
+	checkFlows(t, policies, []flow{
 		{api, otelAgent, tcp, 4317, true},
 		{api, otelAgent, tcp, 4318, true},
 		{worker, otelAgent, tcp, 4317, true},
@@ -339,7 +195,7 @@ func TestOTLPAgentsElsewhere(t *testing.T) {
 		TelemetryAgentPodLabels: map[string]string{"app.kubernetes.io/name": "node-agent"},
 	})
 	require.NoError(t, err)
-	checkFlows(t, cluster{policies: policies}, []flow{
+	checkFlows(t, policies, []flow{
 		{api, obsAgent, tcp, 4317, true},
 		{worker, obsAgent, tcp, 4318, true},
 		{api, otelAgent, tcp, 4317, false},

@@ -13,8 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	k8smeta "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/novacron/platform/internal/netpolicy"
 	"github.com/novacron/platform/internal/validate"
 )
 
@@ -55,10 +55,6 @@ const (
 	PolicyAPIHTTPSEgress = "allow-api-https-egress"
 	PolicyOTLPEgress     = "allow-otlp-egress"
 )
-
-// namespaceNameLabel is set by Kubernetes (1.21+) on every namespace to the namespace's name and
-// cannot be changed by users, which makes it a safe namespace selector.
-const namespaceNameLabel = "kubernetes.io/metadata.name"
 
 // NetworkPoliciesArgs configures the NetworkPolicies component.
 type NetworkPoliciesArgs struct {
@@ -258,7 +254,7 @@ func namespacePolicies(a *NetworkPoliciesArgs, ns string) []networkingv1.Network
 
 	var ingressSource []networkingv1.NetworkPolicyPeer
 	if len(a.IngressSourceCIDRs) > 0 {
-		ingressSource = ipBlocks(a.IngressSourceCIDRs)
+		ingressSource = netpolicy.IPBlocks(a.IngressSourceCIDRs)
 	} else {
 		ingressSource = []networkingv1.NetworkPolicyPeer{{
 			NamespaceSelector: &k8smeta.LabelSelector{MatchLabels: map[string]string{
@@ -270,103 +266,75 @@ func namespacePolicies(a *NetworkPoliciesArgs, ns string) []networkingv1.Network
 	policies := []networkingv1.NetworkPolicy{
 		// Selecting every pod for both directions with no rule denies everything that another
 		// policy does not allow.
-		policy(ns, PolicyDenyAll, networkingv1.NetworkPolicySpec{
+		netpolicy.New(ns, PolicyDenyAll, networkingv1.NetworkPolicySpec{
 			PodSelector: all,
 			PolicyTypes: []networkingv1.PolicyType{ingress, egress},
 		}),
 		// Without this the default deny also blocks name resolution for every pod.
-		policy(ns, PolicyDNSEgress, networkingv1.NetworkPolicySpec{
+		netpolicy.New(ns, PolicyDNSEgress, networkingv1.NetworkPolicySpec{
 			PodSelector: all,
 			PolicyTypes: []networkingv1.PolicyType{egress},
 			Egress: []networkingv1.NetworkPolicyEgressRule{{
 				To: []networkingv1.NetworkPolicyPeer{{
-					NamespaceSelector: &k8smeta.LabelSelector{MatchLabels: map[string]string{namespaceNameLabel: "kube-system"}},
+					NamespaceSelector: &k8smeta.LabelSelector{MatchLabels: map[string]string{netpolicy.NamespaceNameLabel: "kube-system"}},
 					PodSelector:       &k8smeta.LabelSelector{MatchLabels: map[string]string{"k8s-app": "kube-dns"}},
 				}},
-				Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolUDP, 53), port(corev1.ProtocolTCP, 53)},
+				Ports: []networkingv1.NetworkPolicyPort{netpolicy.Port(corev1.ProtocolUDP, 53), netpolicy.Port(corev1.ProtocolTCP, 53)},
 			}},
 		}),
-		policy(ns, PolicyAPIIngress, networkingv1.NetworkPolicySpec{
+		netpolicy.New(ns, PolicyAPIIngress, networkingv1.NetworkPolicySpec{
 			PodSelector: api,
 			PolicyTypes: []networkingv1.PolicyType{ingress},
 			Ingress: []networkingv1.NetworkPolicyIngressRule{{
 				From:  ingressSource,
-				Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolTCP, a.APIPort)},
+				Ports: []networkingv1.NetworkPolicyPort{netpolicy.Port(corev1.ProtocolTCP, a.APIPort)},
 			}},
 		}),
-		policy(ns, PolicyDatabase, networkingv1.NetworkPolicySpec{
+		netpolicy.New(ns, PolicyDatabase, networkingv1.NetworkPolicySpec{
 			PodSelector: api,
 			PolicyTypes: []networkingv1.PolicyType{egress},
 			Egress: []networkingv1.NetworkPolicyEgressRule{{
-				To:    ipBlocks(a.DatabaseCIDRs),
-				Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolTCP, a.DatabasePort)},
+				To:    netpolicy.IPBlocks(a.DatabaseCIDRs),
+				Ports: []networkingv1.NetworkPolicyPort{netpolicy.Port(corev1.ProtocolTCP, a.DatabasePort)},
 			}},
 		}),
-		policy(ns, PolicyPrometheus, networkingv1.NetworkPolicySpec{
+		netpolicy.New(ns, PolicyPrometheus, networkingv1.NetworkPolicySpec{
 			PodSelector: all,
 			PolicyTypes: []networkingv1.PolicyType{ingress},
 			Ingress: []networkingv1.NetworkPolicyIngressRule{{
 				From: []networkingv1.NetworkPolicyPeer{{
-					NamespaceSelector: &k8smeta.LabelSelector{MatchLabels: map[string]string{namespaceNameLabel: a.MonitoringNamespace}},
+					NamespaceSelector: &k8smeta.LabelSelector{MatchLabels: map[string]string{netpolicy.NamespaceNameLabel: a.MonitoringNamespace}},
 					PodSelector:       &k8smeta.LabelSelector{MatchLabels: maps.Clone(a.PrometheusPodLabels)},
 				}},
-				Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolTCP, a.MetricsPort)},
+				Ports: []networkingv1.NetworkPolicyPort{netpolicy.Port(corev1.ProtocolTCP, a.MetricsPort)},
 			}},
 		}),
 		// Applications send traces (and OTLP logs) to the agents; the agent Service's
 		// internalTrafficPolicy Local makes that the agent on the pod's own node, addressed by
 		// its pod IP, which is what the selectors match.
-		policy(ns, PolicyOTLPEgress, networkingv1.NetworkPolicySpec{
+		netpolicy.New(ns, PolicyOTLPEgress, networkingv1.NetworkPolicySpec{
 			PodSelector: all,
 			PolicyTypes: []networkingv1.PolicyType{egress},
 			Egress: []networkingv1.NetworkPolicyEgressRule{{
 				To: []networkingv1.NetworkPolicyPeer{{
-					NamespaceSelector: &k8smeta.LabelSelector{MatchLabels: map[string]string{namespaceNameLabel: a.TelemetryNamespace}},
+					NamespaceSelector: &k8smeta.LabelSelector{MatchLabels: map[string]string{netpolicy.NamespaceNameLabel: a.TelemetryNamespace}},
 					PodSelector:       &k8smeta.LabelSelector{MatchLabels: maps.Clone(a.TelemetryAgentPodLabels)},
 				}},
-				Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolTCP, OTLPGRPCPort), port(corev1.ProtocolTCP, OTLPHTTPPort)},
+				Ports: []networkingv1.NetworkPolicyPort{netpolicy.Port(corev1.ProtocolTCP, OTLPGRPCPort), netpolicy.Port(corev1.ProtocolTCP, OTLPHTTPPort)},
 			}},
 		}),
 	}
 	if len(a.APIEgressHTTPSCIDRs) > 0 {
-		policies = append(policies, policy(ns, PolicyAPIHTTPSEgress, networkingv1.NetworkPolicySpec{
+		policies = append(policies, netpolicy.New(ns, PolicyAPIHTTPSEgress, networkingv1.NetworkPolicySpec{
 			PodSelector: api,
 			PolicyTypes: []networkingv1.PolicyType{egress},
 			Egress: []networkingv1.NetworkPolicyEgressRule{{
-				To:    ipBlocks(a.APIEgressHTTPSCIDRs),
-				Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolTCP, 443)},
+				To:    netpolicy.IPBlocks(a.APIEgressHTTPSCIDRs),
+				Ports: []networkingv1.NetworkPolicyPort{netpolicy.Port(corev1.ProtocolTCP, 443)},
 			}},
 		}))
 	}
 	return policies
-}
-
-func policy(ns, name string, spec networkingv1.NetworkPolicySpec) networkingv1.NetworkPolicy {
-	return networkingv1.NetworkPolicy{
-		TypeMeta: k8smeta.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
-		ObjectMeta: k8smeta.ObjectMeta{
-			Name:      name,
-			Namespace: ns,
-			Labels: map[string]string{
-				"app.kubernetes.io/part-of":    "novacron",
-				"app.kubernetes.io/managed-by": "pulumi",
-			},
-		},
-		Spec: spec,
-	}
-}
-
-func port(proto corev1.Protocol, n int) networkingv1.NetworkPolicyPort {
-	p := intstr.FromInt32(int32(n))
-	return networkingv1.NetworkPolicyPort{Protocol: &proto, Port: &p}
-}
-
-func ipBlocks(cidrs []string) []networkingv1.NetworkPolicyPeer {
-	out := make([]networkingv1.NetworkPolicyPeer, len(cidrs))
-	for i, c := range cidrs {
-		out[i] = networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: c}}
-	}
-	return out
 }
 
 // NewNetworkPolicies registers the policies of Policies(args) with the Kubernetes provider passed
@@ -381,8 +349,8 @@ func NewNetworkPolicies(ctx *pulumi.Context, name string, args *NetworkPoliciesA
 	}
 	argsList := make([]*netv1.NetworkPolicyArgs, len(policies))
 	for i, p := range policies {
-		if argsList[i], err = toArgs(p); err != nil {
-			return nil, fmt.Errorf("networkPolicies %q: %w", name, err)
+		if argsList[i], err = netpolicy.Args(p); err != nil {
+			return nil, fmt.Errorf("networkPolicies %q: networkPolicy %s/%s: %w", name, p.Namespace, p.Name, err)
 		}
 	}
 
@@ -424,112 +392,4 @@ func NewNetworkPolicies(ctx *pulumi.Context, name string, args *NetworkPoliciesA
 		return nil, err
 	}
 	return c, nil
-}
-
-// toArgs converts one API object into pulumi-kubernetes arguments. It covers the fields Policies
-// uses and refuses the others rather than dropping them.
-func toArgs(p networkingv1.NetworkPolicy) (*netv1.NetworkPolicyArgs, error) {
-	spec := &netv1.NetworkPolicySpecArgs{}
-	var err error
-	if spec.PodSelector, err = selector(p.Spec.PodSelector); err != nil {
-		return nil, err
-	}
-	types := pulumi.StringArray{}
-	for _, t := range p.Spec.PolicyTypes {
-		types = append(types, pulumi.String(string(t)))
-	}
-	spec.PolicyTypes = types
-	if len(p.Spec.Ingress) > 0 {
-		rules := netv1.NetworkPolicyIngressRuleArray{}
-		for _, r := range p.Spec.Ingress {
-			from, err := peers(r.From)
-			if err != nil {
-				return nil, err
-			}
-			rules = append(rules, netv1.NetworkPolicyIngressRuleArgs{From: from, Ports: ports(r.Ports)})
-		}
-		spec.Ingress = rules
-	}
-	if len(p.Spec.Egress) > 0 {
-		rules := netv1.NetworkPolicyEgressRuleArray{}
-		for _, r := range p.Spec.Egress {
-			to, err := peers(r.To)
-			if err != nil {
-				return nil, err
-			}
-			rules = append(rules, netv1.NetworkPolicyEgressRuleArgs{To: to, Ports: ports(r.Ports)})
-		}
-		spec.Egress = rules
-	}
-	return &netv1.NetworkPolicyArgs{
-		Metadata: &metav1.ObjectMetaArgs{
-			Name:      pulumi.String(p.Name),
-			Namespace: pulumi.String(p.Namespace),
-			Labels:    pulumi.ToStringMap(p.Labels),
-		},
-		Spec: spec,
-	}, nil
-}
-
-func selector(s k8smeta.LabelSelector) (metav1.LabelSelectorArgs, error) {
-	if len(s.MatchExpressions) > 0 {
-		return metav1.LabelSelectorArgs{}, fmt.Errorf("matchExpressions are not supported")
-	}
-	out := metav1.LabelSelectorArgs{}
-	if len(s.MatchLabels) > 0 {
-		out.MatchLabels = pulumi.ToStringMap(s.MatchLabels)
-	}
-	return out, nil
-}
-
-func peers(in []networkingv1.NetworkPolicyPeer) (netv1.NetworkPolicyPeerArray, error) {
-	out := netv1.NetworkPolicyPeerArray{}
-	for _, p := range in {
-		peer := netv1.NetworkPolicyPeerArgs{}
-		if p.IPBlock != nil {
-			block := netv1.IPBlockArgs{Cidr: pulumi.String(p.IPBlock.CIDR)}
-			if len(p.IPBlock.Except) > 0 {
-				block.Except = pulumi.ToStringArray(p.IPBlock.Except)
-			}
-			peer.IpBlock = block
-		}
-		if p.NamespaceSelector != nil {
-			s, err := selector(*p.NamespaceSelector)
-			if err != nil {
-				return nil, err
-			}
-			peer.NamespaceSelector = s
-		}
-		if p.PodSelector != nil {
-			s, err := selector(*p.PodSelector)
-			if err != nil {
-				return nil, err
-			}
-			peer.PodSelector = s
-		}
-		out = append(out, peer)
-	}
-	return out, nil
-}
-
-func ports(in []networkingv1.NetworkPolicyPort) netv1.NetworkPolicyPortArray {
-	out := netv1.NetworkPolicyPortArray{}
-	for _, p := range in {
-		port := netv1.NetworkPolicyPortArgs{}
-		if p.Protocol != nil {
-			port.Protocol = pulumi.String(string(*p.Protocol))
-		}
-		if p.Port != nil {
-			if p.Port.Type == intstr.String {
-				port.Port = pulumi.String(p.Port.StrVal)
-			} else {
-				port.Port = pulumi.Int(int(p.Port.IntVal))
-			}
-		}
-		if p.EndPort != nil {
-			port.EndPort = pulumi.Int(int(*p.EndPort))
-		}
-		out = append(out, port)
-	}
-	return out
 }

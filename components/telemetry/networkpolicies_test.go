@@ -9,123 +9,19 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	k8smeta "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 
 	"github.com/novacron/platform/internal/mock/mocktest"
+	"github.com/novacron/platform/internal/netpolicy"
 )
 
-// A small NetworkPolicy evaluator after the Kubernetes documentation ("Network Policies"): a pod
-// is isolated in a direction when a policy of its namespace selects it with that policy type; an
-// isolated pod accepts a connection only if a selecting policy has a rule whose peers and ports
-// match; a connection needs the source's egress and the destination's ingress to allow it.
-// Endpoints outside the cluster are never isolated and match only ipBlock peers.
-
-type endpoint struct {
-	name      string
-	namespace string // "" outside the cluster
-	labels    map[string]string
-	ip        netip.Addr
-}
-
-func allowed(policies []networkingv1.NetworkPolicy, src, dst endpoint, proto corev1.Protocol, port int) bool {
-	return permits(policies, src, dst, networkingv1.PolicyTypeEgress, proto, port) &&
-		permits(policies, dst, src, networkingv1.PolicyTypeIngress, proto, port)
-}
-
-func permits(policies []networkingv1.NetworkPolicy, pod, peer endpoint, dir networkingv1.PolicyType, proto corev1.Protocol, port int) bool {
-	if pod.namespace == "" {
-		return true
-	}
-	isolated := false
-	for _, p := range policies {
-		if p.Namespace != pod.namespace || !selects(p.Spec.PodSelector, pod.labels) || !hasType(p, dir) {
-			continue
-		}
-		isolated = true
-		if dir == networkingv1.PolicyTypeIngress {
-			for _, r := range p.Spec.Ingress {
-				if peersMatch(r.From, peer, p.Namespace) && portsMatch(r.Ports, proto, port) {
-					return true
-				}
-			}
-			continue
-		}
-		for _, r := range p.Spec.Egress {
-			if peersMatch(r.To, peer, p.Namespace) && portsMatch(r.Ports, proto, port) {
-				return true
-			}
-		}
-	}
-	return !isolated
-}
-
-func hasType(p networkingv1.NetworkPolicy, dir networkingv1.PolicyType) bool {
-	if len(p.Spec.PolicyTypes) == 0 {
-		return dir == networkingv1.PolicyTypeIngress || len(p.Spec.Egress) > 0
-	}
-	for _, t := range p.Spec.PolicyTypes {
-		if t == dir {
-			return true
-		}
-	}
-	return false
-}
-
-func peersMatch(peers []networkingv1.NetworkPolicyPeer, e endpoint, policyNamespace string) bool {
-	if len(peers) == 0 {
-		return true
-	}
-	for _, p := range peers {
-		switch {
-		case p.IPBlock != nil:
-			if e.ip.IsValid() && netip.MustParsePrefix(p.IPBlock.CIDR).Contains(e.ip) {
-				return true
-			}
-		case e.namespace == "":
-		case p.NamespaceSelector == nil:
-			if e.namespace == policyNamespace && selects(*p.PodSelector, e.labels) {
-				return true
-			}
-		default:
-			ns := map[string]string{namespaceNameLabel: e.namespace}
-			if selects(*p.NamespaceSelector, ns) && (p.PodSelector == nil || selects(*p.PodSelector, e.labels)) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func portsMatch(ports []networkingv1.NetworkPolicyPort, proto corev1.Protocol, port int) bool {
-	if len(ports) == 0 {
-		return true
-	}
-	for _, p := range ports {
-		want := corev1.ProtocolTCP
-		if p.Protocol != nil {
-			want = *p.Protocol
-		}
-		if want == proto && (p.Port == nil || p.Port.IntValue() == port) {
-			return true
-		}
-	}
-	return false
-}
-
-func selects(s k8smeta.LabelSelector, l map[string]string) bool {
-	sel, err := k8smeta.LabelSelectorAsSelector(&s)
-	if err != nil {
-		panic(err)
-	}
-	return sel.Matches(labels.Set(l))
-}
+// Who may talk to whom, judged by the shared evaluator (netpolicy.Allowed) on the objects
+// NetworkPolicies returns. Endpoints without a namespace are outside the cluster.
 
 const tcp, udp = corev1.ProtocolTCP, corev1.ProtocolUDP
 
-func pod(name, ns string, l map[string]string, ip string) endpoint {
-	return endpoint{name: name, namespace: ns, labels: l, ip: netip.MustParseAddr(ip)}
+func pod(name, ns string, l map[string]string, ip string) netpolicy.Endpoint {
+	return netpolicy.Endpoint{Name: name, Namespace: ns, Labels: l, IP: netip.MustParseAddr(ip)}
 }
 
 func instance(release string) map[string]string { return map[string]string{InstanceLabel: release} }
@@ -142,12 +38,12 @@ var (
 	fakeGraf   = pod("impostor", "novacron", map[string]string{"app.kubernetes.io/name": "grafana"}, "10.0.11.9")
 	kubeDNS    = pod("kube-dns", "kube-system", map[string]string{"k8s-app": "kube-dns"}, "10.0.13.2")
 	stranger   = pod("stranger", "telemetry", map[string]string{"app": "debug"}, "10.0.10.99")
-	s3         = endpoint{name: "s3", ip: netip.MustParseAddr("52.216.1.10")}
-	apiServer  = endpoint{name: "api-server", ip: netip.MustParseAddr("10.0.1.20")}
+	s3         = netpolicy.Endpoint{Name: "s3", IP: netip.MustParseAddr("52.216.1.10")}
+	apiServer  = netpolicy.Endpoint{Name: "api-server", IP: netip.MustParseAddr("10.0.1.20")}
 )
 
 type flow struct {
-	src, dst endpoint
+	src, dst netpolicy.Endpoint
 	proto    corev1.Protocol
 	port     int
 	want     bool
@@ -157,8 +53,8 @@ func checkFlows(t *testing.T, policies []networkingv1.NetworkPolicy, flows []flo
 	t.Helper()
 	for _, f := range flows {
 		verdict := map[bool]string{true: "allowed", false: "denied"}[f.want]
-		assert.Equal(t, f.want, allowed(policies, f.src, f.dst, f.proto, f.port),
-			"%s -> %s %s/%d should be %s", f.src.name, f.dst.name, f.proto, f.port, verdict)
+		assert.Equal(t, f.want, netpolicy.Allowed(policies, f.src, f.dst, f.proto, f.port),
+			"%s -> %s %s/%d should be %s", f.src.Name, f.dst.Name, f.proto, f.port, verdict)
 	}
 }
 
@@ -244,7 +140,7 @@ func TestMonitoringNamespaceFollowsArgs(t *testing.T) {
 	policies, err := NetworkPolicies(a)
 	require.NoError(t, err)
 	moved := grafana
-	moved.namespace = "observability"
+	moved.Namespace = "observability"
 	checkFlows(t, policies, []flow{
 		{moved, lokiPod, tcp, LokiHTTPPort, true},
 		{grafana, lokiPod, tcp, LokiHTTPPort, false},

@@ -14,6 +14,7 @@ import (
 	"github.com/novacron/platform/components/storage"
 	"github.com/novacron/platform/internal/helmvalues"
 	"github.com/novacron/platform/internal/irsa"
+	"github.com/novacron/platform/internal/netpolicy"
 )
 
 // releaseTimeoutSeconds covers pulling images on every node of a freshly scaled pool and binding
@@ -70,7 +71,7 @@ func NewPipelines(ctx *pulumi.Context, name string, args *PipelinesArgs, opts ..
 	}
 	policyArgsList := make([]*netv1.NetworkPolicyArgs, len(policies))
 	for i, p := range policies {
-		if policyArgsList[i], err = policyArgs(p); err != nil {
+		if policyArgsList[i], err = netpolicy.Args(p); err != nil {
 			return nil, fmt.Errorf("telemetry %q: networkPolicy %s: %w", name, p.Name, err)
 		}
 	}
