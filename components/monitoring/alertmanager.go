@@ -68,7 +68,8 @@ func AlertmanagerConfig(s AlertmanagerSettings) (string, error) {
 	if err := checkURL(s.HeartbeatURL, "https"); err != nil {
 		errs = append(errs, fmt.Errorf("heartbeatUrl %w", err))
 	}
-	if d, err := model.ParseDuration(s.HeartbeatInterval); err != nil || d <= 0 {
+	heartbeat, err := model.ParseDuration(s.HeartbeatInterval)
+	if err != nil || heartbeat <= 0 {
 		errs = append(errs, fmt.Errorf("heartbeatInterval must be a positive duration such as 1m, got %q", s.HeartbeatInterval))
 	}
 	if len(errs) > 0 {
@@ -85,14 +86,20 @@ func AlertmanagerConfig(s AlertmanagerSettings) (string, error) {
 			GroupInterval:  "5m",
 			RepeatInterval: "4h",
 			Routes: []amRoute{
-				// Sent at once and then every interval, whatever else happens: the heartbeat
-				// service's grace period only has to cover one interval.
+				// Sent at once and then at every flush, one interval apart: the heartbeat
+				// service's grace period only has to cover one interval. A flush re-sends an
+				// unchanged group only if the last send was logged more than repeat_interval
+				// before the flush's tick (alertmanager v0.35.0 notify/dedup_stage.go), and a
+				// send is logged after it completes, a little after its tick: with
+				// repeat_interval equal to group_interval every other flush would be skipped
+				// and the pings would come at twice the interval. Half the interval leaves
+				// the send that much time.
 				{
 					Receiver:       ReceiverHeartbeat,
 					Matchers:       []string{`alertname="` + AlertWatchdog + `"`},
 					GroupWait:      "0s",
 					GroupInterval:  s.HeartbeatInterval,
-					RepeatInterval: s.HeartbeatInterval,
+					RepeatInterval: (heartbeat / 2).String(),
 				},
 				{Receiver: ReceiverNull, Matchers: []string{`alertname="InfoInhibitor"`}},
 				// One incident per escalated warning, not one for all of them.

@@ -12,11 +12,15 @@ import (
 	"github.com/prometheus/alertmanager/eventrecorder"
 	"github.com/prometheus/alertmanager/inhibit"
 	"github.com/prometheus/alertmanager/labelset"
+	"github.com/prometheus/alertmanager/nflog"
+	"github.com/prometheus/alertmanager/nflog/nflogpb"
+	"github.com/prometheus/alertmanager/notify"
 	"github.com/prometheus/alertmanager/provider/mem"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/promslog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 func testAlertmanagerSettings() AlertmanagerSettings {
@@ -107,7 +111,7 @@ func TestAlertmanagerConfigLoadsAndRoutes(t *testing.T) {
 		{
 			name:   "the watchdog is the heartbeat, sent at once and every minute",
 			labels: model.LabelSet{"alertname": AlertWatchdog, "severity": "none"},
-			want:   ReceiverHeartbeat, groupWait: -1, groupInterval: time.Minute, repeatEvery: time.Minute,
+			want:   ReceiverHeartbeat, groupWait: -1, groupInterval: time.Minute, repeatEvery: 30 * time.Second,
 		},
 		{name: "the info inhibitor is swallowed", labels: model.LabelSet{"alertname": "InfoInhibitor", "severity": "none"}, want: ReceiverNull},
 	}
@@ -185,8 +189,68 @@ func TestAlertmanagerHeartbeatFollowsItsInterval(t *testing.T) {
 	assert.Equal(t, ReceiverHeartbeat, matches[0].RouteOpts.Receiver)
 	assert.Equal(t, time.Duration(0), matches[0].RouteOpts.GroupWait)
 	assert.Equal(t, 5*time.Minute, matches[0].RouteOpts.GroupInterval)
-	assert.Equal(t, 5*time.Minute, matches[0].RouteOpts.RepeatInterval)
+	assert.Equal(t, 150*time.Second, matches[0].RouteOpts.RepeatInterval)
 }
+
+// TestHeartbeatIsSentAtEveryFlush runs Alertmanager's own deduplication stage over ten flushes
+// of the Watchdog group, one HeartbeatInterval apart, each send logged 300 ms after its flush's
+// tick as the notification log does: every flush must ping, or the heartbeat service sees gaps
+// of twice the interval. The same routes with repeat_interval equal to group_interval ping at
+// every other flush, which the control case shows.
+func TestHeartbeatIsSentAtEveryFlush(t *testing.T) {
+	doc, err := AlertmanagerConfig(testAlertmanagerSettings())
+	require.NoError(t, err)
+	root := dispatch.NewRoute(loadAlertmanagerConfig(t, doc).Route, nil)
+	matches := root.Match(model.LabelSet{"alertname": AlertWatchdog, "severity": "none"})
+	require.Len(t, matches, 1)
+	opts := matches[0].RouteOpts
+
+	pings := func(groupInterval, repeatInterval time.Duration) int {
+		log := &lastEntryLog{}
+		stage := notify.NewDedupStage(sendResolved(false), log, &nflogpb.Receiver{GroupName: ReceiverHeartbeat})
+		watchdog := &alert.Alert{Alert: model.Alert{
+			Labels:   model.LabelSet{"alertname": AlertWatchdog, "severity": "none"},
+			// Firing: no end (Resolved compares a set end with the wall clock).
+			StartsAt: time.Unix(0, 0),
+		}}
+		sent := 0
+		tick := time.Unix(60, 0)
+		for range 10 {
+			ctx := notify.WithNow(context.Background(), tick)
+			ctx = notify.WithGroupKey(ctx, "{}/{alertname=\"Watchdog\"}:{alertname=\"Watchdog\"}")
+			ctx = notify.WithRepeatInterval(ctx, repeatInterval)
+			ctx, out, err := stage.Exec(ctx, promslog.NewNopLogger(), watchdog)
+			require.NoError(t, err)
+			if len(out) > 0 {
+				sent++
+				firing, _ := notify.FiringAlerts(ctx)
+				log.entry = &nflogpb.Entry{FiringAlerts: firing, Timestamp: timestamppb.New(tick.Add(300 * time.Millisecond))}
+			}
+			tick = tick.Add(groupInterval)
+		}
+		return sent
+	}
+	assert.Equal(t, 10, pings(opts.GroupInterval, opts.RepeatInterval), "a ping at every flush")
+	assert.Equal(t, 5, pings(opts.GroupInterval, opts.GroupInterval), "control: equal intervals skip every other flush")
+}
+
+// lastEntryLog is a notification log that keeps the last entry written by the test.
+type lastEntryLog struct{ entry *nflogpb.Entry }
+
+func (l *lastEntryLog) Log(*nflogpb.Receiver, string, []uint64, []uint64, []uint64, *nflog.Store, time.Duration) error {
+	return nil
+}
+
+func (l *lastEntryLog) Query(...nflog.QueryParam) ([]*nflogpb.Entry, error) {
+	if l.entry == nil {
+		return nil, nflog.ErrNotFound
+	}
+	return []*nflogpb.Entry{l.entry}, nil
+}
+
+type sendResolved bool
+
+func (s sendResolved) SendResolved() bool { return bool(s) }
 
 // mutedBy runs Alertmanager's own inhibitor over the configuration's inhibit rules with active
 // alerts and reports, for each label set of check, whether it is muted.
