@@ -59,9 +59,9 @@
 // Loki or Tempo answering with server errors or discarding data.
 //
 // Escalation: NovaCronWarningEscalated (critical) fires for any warning that has kept firing for
-// Args.WarningEscalationAfter (2h), read from Prometheus's own ALERTS series, unless the critical
-// alert of the same name already fires; it carries the warning's labels and its name as
-// escalated_alertname.
+// Args.WarningEscalationAfter (2h), read from Prometheus's own ALERTS series, unless its
+// critical counterpart (same name and labels) already fires; it carries the warning's labels
+// and its name as escalated_alertname.
 //
 // Every alert NovaCron defines carries runbook_url <Args.RunbookBaseURL>/<AlertName>.md, a page
 // of docs/runbooks in this repository (meaning, how to confirm, mitigate, escalate); a test fails

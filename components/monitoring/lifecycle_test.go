@@ -618,6 +618,20 @@ func TestWarningsEscalateAfterTheConfiguredTime(t *testing.T) {
 	firing, err = firingByMinute(t, both(false), load, 200)
 	require.NoError(t, err)
 	assert.Equal(t, 120, firstFiring(firing, AlertWarningEscalated))
+
+	// A critical alert of the same name about another object (another volume, another target)
+	// does not hide this one's escalation.
+	other := append([]RuleGroup{{Name: "chart", Rules: []Rule{
+		{Alert: "DiskFull", Expr: `up{job="x"} == 0`, Labels: map[string]string{"severity": SeverityWarning}},
+		{Alert: "DiskFull", Expr: `up{job="y"} == 0`, For: "10m", Labels: map[string]string{"severity": SeverityCritical}},
+	}}}, escalation...)
+	byMinute, err := firingAlertsByMinute(t, other, load+series("up", map[string]string{"job": "y"}, "0x200"), 200)
+	require.NoError(t, err)
+	escalatedJobs := map[string]bool{}
+	for _, a := range byMinute[150][AlertWarningEscalated] {
+		escalatedJobs[a.Get("job")] = true
+	}
+	assert.Equal(t, map[string]bool{"x": true}, escalatedJobs, "x's warning escalates; y pages already")
 }
 
 func TestCapacityAlertsStayQuietWithoutACause(t *testing.T) {

@@ -286,15 +286,16 @@ func seconds(d time.Duration) string {
 // escalationRule pages for every warning that has been firing for after. It reads the ALERTS
 // series Prometheus writes for each active alert (Prometheus docs, "Alerting rules": inspecting
 // alerts during runtime), so it escalates the chart's warnings as well as ours. A warning whose
-// namesake critical alert already fires is left out: that one pages already, and Alertmanager
-// inhibits the warning. The original name moves to escalated_alertname (the rule's own name
+// critical counterpart (the same name and labels but severity) already fires is left out: that
+// one pages already. A critical alert about another object (another volume, another pod) does
+// not hide it. The original name moves to escalated_alertname (the rule's own name
 // replaces alertname) and every other label stays, so the page says what it is about.
 func escalationRule(after time.Duration) Rule {
 	return Rule{
 		Alert: AlertWarningEscalated,
 		Expr: fmt.Sprintf("label_replace(\n"+
 			"  max without (alertstate, severity) (ALERTS{alertstate=\"firing\",severity=%q,alertname!=%q})\n"+
-			"  unless on (alertname)\n"+
+			"  unless ignoring (alertstate, severity)\n"+
 			"  ALERTS{alertstate=\"firing\",severity=%q},\n"+
 			"  %q, \"$1\", \"alertname\", \"(.+)\"\n)",
 			SeverityWarning, AlertWarningEscalated, SeverityCritical, EscalatedAlertnameLabel),
