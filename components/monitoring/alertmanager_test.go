@@ -209,7 +209,7 @@ func TestHeartbeatIsSentAtEveryFlush(t *testing.T) {
 		log := &lastEntryLog{}
 		stage := notify.NewDedupStage(sendResolved(false), log, &nflogpb.Receiver{GroupName: ReceiverHeartbeat})
 		watchdog := &alert.Alert{Alert: model.Alert{
-			Labels:   model.LabelSet{"alertname": AlertWatchdog, "severity": "none"},
+			Labels: model.LabelSet{"alertname": AlertWatchdog, "severity": "none"},
 			// Firing: no end (Resolved compares a set end with the wall clock).
 			StartsAt: time.Unix(0, 0),
 		}}
