@@ -266,7 +266,9 @@ func protocolVersion(major, minor int) string {
 }
 
 // exemplarLabels is the exemplar of the HTTP metrics: the trace id of the server span, only
-// when the span is sampled. An unsampled trace is never stored, so its id would be a dead link.
+// when the span is sampled here. An unsampled trace is never exported, so its id would surely be
+// a dead link; a sampled one may still be dropped by the collector's tail sampling, which keeps
+// every error and slow trace but only a share of the rest.
 func exemplarLabels(ctx context.Context) prometheus.Labels {
 	sc := trace.SpanContextFromContext(ctx)
 	if !sc.IsValid() || !sc.IsSampled() {

@@ -283,7 +283,12 @@ func GatewayConfig(s CollectorSettings) map[string]any {
 func otlpReceiver() map[string]any {
 	return map[string]any{
 		"protocols": map[string]any{
-			"grpc": map[string]any{"endpoint": fmt.Sprintf("%s:%d", podIPPlaceholder, OTLPGRPCPort)},
+			// gRPC refuses messages over 4 MiB by default, after decompression, as a permanent
+			// error (grafana/tempo#2437): a batch of 8192 spans at about 1 KiB each is twice that.
+			"grpc": map[string]any{
+				"endpoint":              fmt.Sprintf("%s:%d", podIPPlaceholder, OTLPGRPCPort),
+				"max_recv_msg_size_mib": MaxRecvMsgSizeMiB,
+			},
 			"http": map[string]any{"endpoint": fmt.Sprintf("%s:%d", podIPPlaceholder, OTLPHTTPPort)},
 		},
 	}
@@ -329,6 +334,10 @@ func memoryLimiter() map[string]any {
 		"spike_limit_percentage": 25,
 	}
 }
+
+// MaxRecvMsgSizeMiB is the largest OTLP/gRPC message the agents, the gateway and Tempo accept:
+// room for a full batch (8192 spans of about 1 KiB) with margin.
+const MaxRecvMsgSizeMiB = 16
 
 // batch groups records into fewer, larger requests; 8192 records is the processor's default
 // batch size, capped so one request stays well below Loki's and Tempo's size limits.

@@ -215,6 +215,8 @@ func TestListenersBindThePodIP(t *testing.T) {
 			d := render(t, cfg)
 			assert.Equal(t, "${env:MY_POD_IP}:4317", d.str(t, "receivers.otlp.protocols.grpc.endpoint"))
 			assert.Equal(t, "${env:MY_POD_IP}:4318", d.str(t, "receivers.otlp.protocols.http.endpoint"))
+			// A full batch of spans fits one gRPC message (the default limit is 4 MiB).
+			assert.EqualValues(t, MaxRecvMsgSizeMiB, d.at(t, "receivers.otlp.protocols.grpc.max_recv_msg_size_mib"))
 			assert.Equal(t, "${env:MY_POD_IP}:13133", d.str(t, "extensions.health_check.endpoint"))
 			reader := d.at(t, "service.telemetry.metrics.readers").([]any)
 			require.Len(t, reader, 1)

@@ -56,10 +56,11 @@ const (
 // (their selectorLabels helpers): the NetworkPolicies select the pipeline's pods by it.
 const InstanceLabel = "app.kubernetes.io/instance"
 
-// OtlpGrpcEndpoint is where applications send OTLP over gRPC (host:port, no scheme): the agent
-// Service, whose internalTrafficPolicy Local keeps each pod's telemetry on its own node.
+// OtlpGrpcEndpoint is where applications send OTLP over gRPC, in the form
+// OTEL_EXPORTER_OTLP_ENDPOINT takes (the http scheme tells the SDKs to connect without TLS): the
+// agent Service, whose internalTrafficPolicy Local keeps each pod's telemetry on its own node.
 func OtlpGrpcEndpoint(namespace string) string {
-	return fmt.Sprintf("%s:%d", ServiceHost(AgentName, namespace), OTLPGRPCPort)
+	return fmt.Sprintf("http://%s:%d", ServiceHost(AgentName, namespace), OTLPGRPCPort)
 }
 
 // OtlpHTTPEndpoint is where applications send OTLP over HTTP (the SDKs' OTEL_EXPORTER_OTLP_ENDPOINT

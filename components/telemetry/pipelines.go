@@ -31,7 +31,7 @@ type Pipelines struct {
 	LokiURL pulumi.StringOutput
 	// TempoURL is Tempo's in-cluster query URL (Grafana's traces data source).
 	TempoURL pulumi.StringOutput
-	// OtlpGrpcEndpoint is where applications send OTLP over gRPC (host:port of the agent
+	// OtlpGrpcEndpoint is where applications send OTLP over gRPC (http://host:port of the agent
 	// Service).
 	OtlpGrpcEndpoint pulumi.StringOutput
 	// OtlpHttpEndpoint is where applications send OTLP over HTTP (http://host:port of the

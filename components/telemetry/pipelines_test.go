@@ -431,7 +431,7 @@ func TestOutputsResolve(t *testing.T) {
 	assert.Equal(t, "telemetry", got["namespace"])
 	assert.Equal(t, "http://loki.telemetry.svc:3100", got["loki"])
 	assert.Equal(t, "http://tempo.telemetry.svc:3200", got["tempo"])
-	assert.Equal(t, "otel-agent.telemetry.svc:4317", got["grpc"])
+	assert.Equal(t, "http://otel-agent.telemetry.svc:4317", got["grpc"])
 	assert.Equal(t, "http://otel-agent.telemetry.svc:4318", got["http"])
 	assert.Equal(t, "telemetry-loki", got["lokiBucket"])
 	assert.Equal(t, "telemetry-tempo", got["tempoBucket"])

@@ -165,7 +165,8 @@ func tempoConfig(a *PipelinesArgs, bucket string) map[string]any {
 		// Only OTLP over gRPC, from the gateway.
 		"distributor": map[string]any{"receivers": map[string]any{"otlp": map[string]any{
 			"protocols": map[string]any{"grpc": map[string]any{
-				"endpoint": fmt.Sprintf("0.0.0.0:%d", OTLPGRPCPort),
+				"endpoint":              fmt.Sprintf("0.0.0.0:%d", OTLPGRPCPort),
+				"max_recv_msg_size_mib": MaxRecvMsgSizeMiB,
 			}},
 		}}},
 		"compactor": map[string]any{"compaction": map[string]any{
