@@ -69,16 +69,26 @@ func TestValuePathsAreInTheChart(t *testing.T) {
 	for _, d := range valueDocs {
 		t.Run(d.resource, func(t *testing.T) {
 			exact, freeForm := readPaths(t, d.paths)
-			for _, leaf := range leafPaths(releaseValues(t, eng, d.resource), "") {
-				if slices.Contains(exact, leaf) || slices.ContainsFunc(freeForm, func(p string) bool {
-					return leaf == p || strings.HasPrefix(leaf, p+".")
-				}) {
-					continue
-				}
+			for _, leaf := range unlistedPaths(releaseValues(t, eng, d.resource), exact, freeForm) {
 				assert.Fail(t, "value path not in the chart", "%s sets %s, which %s does not list", d.resource, leaf, d.paths)
 			}
 		})
 	}
+}
+
+// unlistedPaths returns the leaf paths of values that are neither listed nor below a listed
+// free-form key.
+func unlistedPaths(values map[string]any, exact, freeForm []string) []string {
+	var out []string
+	for _, leaf := range leafPaths(values, "") {
+		if slices.Contains(exact, leaf) || slices.ContainsFunc(freeForm, func(p string) bool {
+			return leaf == p || strings.HasPrefix(leaf, p+".")
+		}) {
+			continue
+		}
+		out = append(out, leaf)
+	}
+	return out
 }
 
 // The check above must be able to fail.
@@ -90,6 +100,16 @@ func TestValuePathCheckCatchesTypos(t *testing.T) {
 	assert.Contains(t, freeForm, "loki.limits_config")
 	leaves := leafPaths(map[string]any{"a": map[string]any{"b": 1, "c": []any{map[string]any{"d": 1}}}, "e": map[string]any{}}, "")
 	assert.ElementsMatch(t, []string{"a.b", "a.c", "e"}, leaves)
+
+	// The rendered Loki values with a misspelt key and an unknown top-level key: both are
+	// reported, and nothing else.
+	values := releaseValues(t, run(t, baseArgs()), valueDocs[0].resource)
+	require.Empty(t, unlistedPaths(values, exact, freeForm))
+	single := values["singleBinary"].(map[string]any)
+	single["replica"] = single["replicas"]
+	delete(single, "replicas")
+	values["lokiCanry"] = map[string]any{"enabled": false}
+	assert.ElementsMatch(t, []string{"singleBinary.replica", "lokiCanry.enabled"}, unlistedPaths(values, exact, freeForm))
 }
 
 func readPaths(t *testing.T, name string) (exact, freeForm []string) {
