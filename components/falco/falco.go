@@ -66,7 +66,17 @@ type FalcoArgs struct {
 	// AllowedOutboundCIDRs are public networks application containers may reach on any port
 	// without an alert. Default: none.
 	AllowedOutboundCIDRs []string
+	// TalonURL is the Falco Talon service that falcosidekick also posts events to (its talon
+	// output), as http(s)://host:port; typically the falcotalon component's URL output. Events
+	// of priority warning and above are sent (TalonMinimumPriority): the lowest priority of the
+	// NovaCron rules Talon acts on. It must not embed credentials. A plain pulumi.String is
+	// validated. Default: none (no response actions).
+	TalonURL pulumi.StringInput
 }
+
+// TalonMinimumPriority is the lowest Falco priority falcosidekick forwards to Falco Talon: the
+// lowest priority among the rules Talon acts on (the terminal-shell rule, WARNING).
+const TalonMinimumPriority = "warning"
 
 // Falco is the runtime-security component: the Falco DaemonSet with NovaCron's custom rules and
 // falcosidekick forwarding alerts to Alertmanager.
@@ -119,6 +129,9 @@ func (a *FalcoArgs) Validate() validate.Problems {
 	if u, ok := d.AlertmanagerURL.(pulumi.String); ok {
 		checkAlertmanagerURL(&p, string(u))
 	}
+	if u, ok := d.TalonURL.(pulumi.String); ok {
+		checkTalonURL(&p, string(u))
+	}
 	if !slices.Contains(sidekickPriorities, d.AlertMinimumPriority) {
 		p.Addf("alertMinimumPriority", "must be one of %s, got %q",
 			strings.Join(sidekickPriorities, ", "), d.AlertMinimumPriority)
@@ -153,6 +166,16 @@ func checkAlertmanagerURL(p *validate.Problems, v string) {
 		p.Addf("alertmanagerURL", "must not embed credentials (it is stored in plain Helm values)")
 	case u.Path != "" && u.Path != "/":
 		p.Addf("alertmanagerURL", "must not have a path (falcosidekick appends /api/v2/alerts), got %q", u.Path)
+	}
+}
+
+func checkTalonURL(p *validate.Problems, v string) {
+	u, err := url.Parse(v)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		p.Addf("talonURL", "must be an http(s)://host:port URL, got %q", v)
+	case u.User != nil:
+		p.Addf("talonURL", "must not embed credentials (it is stored in plain Helm values)")
 	}
 }
 
@@ -221,6 +244,23 @@ func helmValues(a *FalcoArgs) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	sidekick := map[string]any{
+		"alertmanager": map[string]any{
+			"hostport": a.AlertmanagerURL,
+			// Alertmanager removed the v1 API in 0.27; falcosidekick's default is still v1.
+			"endpoint":        "/api/v2/alerts",
+			"minimumpriority": a.AlertMinimumPriority,
+		},
+	}
+	if a.TalonURL != nil {
+		// falcosidekick chart 0.12.x (the falco chart's dependency), config.talon: a non-empty
+		// address enables the output.
+		sidekick["talon"] = map[string]any{
+			"address":         a.TalonURL,
+			"minimumpriority": TalonMinimumPriority,
+			"checkcert":       true,
+		}
+	}
 	return map[string]any{
 		// modern_ebpf is built into the Falco binary (CO-RE): no driver-loader init container and
 		// no kernel headers; the AL2023 node kernels have BTF.
@@ -242,14 +282,7 @@ func helmValues(a *FalcoArgs) (map[string]any, error) {
 		// towards the falcosidekick service.
 		"falcosidekick": map[string]any{
 			"enabled": true,
-			"config": map[string]any{
-				"alertmanager": map[string]any{
-					"hostport": a.AlertmanagerURL,
-					// Alertmanager removed the v1 API in 0.27; falcosidekick's default is still v1.
-					"endpoint":        "/api/v2/alerts",
-					"minimumpriority": a.AlertMinimumPriority,
-				},
-			},
+			"config":  sidekick,
 		},
 	}, nil
 }

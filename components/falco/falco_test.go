@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,6 +60,16 @@ func TestValidate(t *testing.T) {
 			name: "credentials in URL",
 			args: &FalcoArgs{ApplicationNamespaces: []string{"novacron"}, AlertmanagerURL: pulumi.String("https://user:pw@am.example.com")},
 			want: validate.Problems{{Field: "alertmanagerURL", Message: "must not embed credentials (it is stored in plain Helm values)"}},
+		},
+		{
+			name: "talon URL without scheme",
+			args: &FalcoArgs{ApplicationNamespaces: []string{"novacron"}, TalonURL: pulumi.String("falco-talon:2803")},
+			want: validate.Problems{{Field: "talonURL", Message: `must be an http(s)://host:port URL, got "falco-talon:2803"`}},
+		},
+		{
+			name: "credentials in talon URL",
+			args: &FalcoArgs{ApplicationNamespaces: []string{"novacron"}, TalonURL: pulumi.String("http://u:p@falco-talon:2803")},
+			want: validate.Problems{{Field: "talonURL", Message: "must not embed credentials (it is stored in plain Helm values)"}},
 		},
 		{
 			name: "URL with path",
@@ -167,6 +178,42 @@ func TestRelease(t *testing.T) {
 	assert.Equal(t, "http://kube-prometheus-stack-alertmanager.monitoring.svc:9093", dig(t, v, "falcosidekick", "config", "alertmanager", "hostport"))
 	assert.Equal(t, "/api/v2/alerts", dig(t, v, "falcosidekick", "config", "alertmanager", "endpoint"))
 	assert.Equal(t, "warning", dig(t, v, "falcosidekick", "config", "alertmanager", "minimumpriority"))
+}
+
+// With TalonURL set, falcosidekick also posts to Falco Talon (falcosidekick chart 0.12.x,
+// config.talon); without it the talon output stays off (empty address).
+func TestTalonOutput(t *testing.T) {
+	v := values(t, run(t, &FalcoArgs{
+		ApplicationNamespaces: []string{"novacron"},
+		// As the falcotalon component hands it over: an output.
+		TalonURL: pulumi.Sprintf("http://falco-talon.%s.svc:%d", "falco-talon", 2803),
+	}))
+	assert.Equal(t, map[string]any{
+		"address":         "http://falco-talon.falco-talon.svc:2803",
+		"minimumpriority": "warning",
+		"checkcert":       true,
+	}, dig(t, v, "falcosidekick", "config", "talon"))
+	// The Alertmanager output is unchanged by it.
+	assert.Equal(t, "/api/v2/alerts", dig(t, v, "falcosidekick", "config", "alertmanager", "endpoint"))
+
+	off := values(t, run(t, &FalcoArgs{ApplicationNamespaces: []string{"novacron"}}))
+	assert.NotContains(t, dig(t, off, "falcosidekick", "config"), "talon")
+}
+
+// Talon acts on NovaCron rules of priority warning and above: falcosidekick must forward every
+// one of them.
+func TestTalonMinimumPriorityCoversTheRules(t *testing.T) {
+	rank := func(p string) int {
+		return len(sidekickPriorities) - slices.Index(sidekickPriorities, strings.ToLower(p))
+	}
+	require.Positive(t, slices.Index(sidekickPriorities, TalonMinimumPriority)+1)
+	for _, e := range parseRulesFile(t, RulesFile) {
+		if e.kind != "rule" {
+			continue
+		}
+		prio, _ := e.raw["priority"].(string)
+		assert.GreaterOrEqual(t, rank(prio), rank(TalonMinimumPriority), "rule %q (%s) would not reach Talon", e.name, prio)
+	}
 }
 
 // The rendered values are a reviewable document: a change to them shows up as a diff here.

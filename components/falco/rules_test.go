@@ -117,15 +117,19 @@ func TestRulesFileStructure(t *testing.T) {
 		"NovaCron crypto mining activity",
 		"NovaCron unexpected outbound connection",
 		"NovaCron sensitive file read",
+		"NovaCron terminal shell in application container",
 	}, rules)
 }
 
-// The plan's severities: mining pages (critical), the others go to Slack (warning).
+// The plan's severities: mining pages (critical), the others go to Slack (warning). Falco Talon
+// (components/falcotalon) matches on these priorities too.
 func TestRulePriorities(t *testing.T) {
 	want := map[string]string{
 		"NovaCron crypto mining activity":         "CRITICAL",
 		"NovaCron unexpected outbound connection": "WARNING",
 		"NovaCron sensitive file read":            "WARNING",
+		// Falco Talon isolates the pod; a person looks at it the same working day.
+		"NovaCron terminal shell in application container": "WARNING",
 	}
 	for _, e := range parseRulesFile(t, RulesFile) {
 		if e.kind == "rule" {
