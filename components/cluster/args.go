@@ -1,8 +1,10 @@
 package cluster
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -79,6 +81,30 @@ type NodeGroupArgs struct {
 	PerZone bool
 }
 
+// EgressRule lets the nodes open connections to Cidr on ports FromPort to ToPort.
+type EgressRule struct {
+	// Description says what the traffic is for; it becomes the rule's description. Required.
+	Description string `json:"description"`
+	// Protocol is "tcp" or "udp". Default: "tcp".
+	Protocol string `json:"protocol,omitempty"`
+	// FromPort is the first port, 1 to 65535. Required.
+	FromPort int `json:"fromPort"`
+	// ToPort is the last port, at least FromPort. Default: FromPort.
+	ToPort int `json:"toPort,omitempty"`
+	// Cidr is the destination, an IPv4 network address such as "203.0.113.0/24". Required.
+	Cidr string `json:"cidr"`
+}
+
+func (e EgressRule) withDefaults() EgressRule {
+	if e.Protocol == "" {
+		e.Protocol = "tcp"
+	}
+	if e.ToPort == 0 {
+		e.ToPort = e.FromPort
+	}
+	return e
+}
+
 // ClusterArgs configures a Cluster.
 type ClusterArgs struct {
 	// ClusterName is the EKS cluster's physical name. Default: the component name.
@@ -126,6 +152,16 @@ type ClusterArgs struct {
 	// policy must let the region's CloudWatch Logs principal use it. Default: nil (CloudWatch
 	// Logs' own key).
 	LogsKmsKeyArn pulumi.StringInput
+	// VpcCidr is the VPC's IPv4 range. The nodes may send anything inside it (pods, the
+	// control-plane network interfaces, the database, in-cluster DNS) and only HTTPS beyond it,
+	// plus NodeEgressRules. Default: "" (the private ranges a VPC may use, 10.0.0.0/8,
+	// 172.16.0.0/12, 192.168.0.0/16 and 100.64.0.0/10, which hold the VPC whatever its range).
+	VpcCidr string
+	// NodeEgressRules are extra destinations the nodes (and so the pods) may reach outside the
+	// VPC besides HTTPS: an application's broker, mail relay or partner API on another port. Each
+	// is one protocol, a port range and an IPv4 CIDR; every port to 0.0.0.0/0 is refused.
+	// Default: none.
+	NodeEgressRules []EgressRule
 	// NodeGroups are the managed node groups; at least one. Required.
 	NodeGroups []NodeGroupArgs
 	// NvidiaDevicePluginVersion pins the nvidia-device-plugin chart for Gpu groups. Default: "0.18.2".
@@ -156,6 +192,10 @@ func (a *ClusterArgs) withDefaults(name string) ClusterArgs {
 	}
 	if out.ClusterAutoscalerVersion == "" {
 		out.ClusterAutoscalerVersion = DefaultClusterAutoscalerVersion
+	}
+	out.NodeEgressRules = make([]EgressRule, len(a.NodeEgressRules))
+	for i, e := range a.NodeEgressRules {
+		out.NodeEgressRules[i] = e.withDefaults()
 	}
 	out.NodeGroups = make([]NodeGroupArgs, len(a.NodeGroups))
 	for i, ng := range a.NodeGroups {
@@ -251,6 +291,12 @@ func (a *ClusterArgs) Validate() validate.Problems {
 			seen[v] = true
 		}
 	}
+	if args.VpcCidr != "" {
+		if prefix, ok := p.CIDR("vpcCidr", args.VpcCidr); ok {
+			awslimits.CheckVPCCIDR(&p, "vpcCidr", prefix)
+		}
+	}
+	p = append(p, validateEgressRules(args.NodeEgressRules)...)
 	awslimits.CheckLogRetention(&p, "logRetentionDays", args.LogRetentionDays)
 	for _, chart := range []struct{ field, version string }{
 		{"nvidiaDevicePluginVersion", args.NvidiaDevicePluginVersion},
@@ -353,6 +399,48 @@ func (ng NodeGroupArgs) validate(kubernetesVersion string, groups int) validate.
 		}
 		if !slices.Contains(taintEffects, t.Effect) {
 			p.Addf("taints", "effect must be one of %v, got %q", taintEffects, t.Effect)
+		}
+	}
+	return p
+}
+
+// validateEgressRules checks NodeEgressRules (defaults applied). The checks mirror the policy
+// pack's network-no-unrestricted-egress: a rule that opens every port to the internet would undo
+// the narrowing of the node egress.
+func validateEgressRules(rules []EgressRule) validate.Problems {
+	var p validate.Problems
+	const field = "nodeEgressRules"
+	seen := map[string]bool{}
+	for i, e := range rules {
+		at := fmt.Sprintf("%s[%d]", field, i)
+		if strings.TrimSpace(e.Description) == "" {
+			p.Addf(at, "description must say what the traffic is for")
+		}
+		if e.Protocol != "tcp" && e.Protocol != "udp" {
+			p.Addf(at, "protocol must be tcp or udp, got %q", e.Protocol)
+		}
+		portsOK := true
+		for _, port := range []int{e.FromPort, e.ToPort} {
+			if port < 1 || port > 65535 {
+				p.Addf(at, "ports must be between 1 and 65535, got %d", port)
+				portsOK = false
+				break
+			}
+		}
+		if portsOK && e.ToPort < e.FromPort {
+			p.Addf(at, "toPort (%d) must not be below fromPort (%d)", e.ToPort, e.FromPort)
+			portsOK = false
+		}
+		prefix, cidrOK := p.CIDR(at+".cidr", e.Cidr)
+		if cidrOK && portsOK && prefix.Bits() == 0 && e.FromPort <= 1 && e.ToPort == 65535 {
+			p.Addf(at, "must not open every port to %s: name the ports the application needs", e.Cidr)
+		}
+		// Rules are named after their content (egressRuleSuffix); a repeat would be a second
+		// rule of the same name, and EC2 refuses a duplicate rule (InvalidPermission.Duplicate).
+		if key := egressRuleSuffix(e); seen[key] {
+			p.Addf(field, "lists %s %d-%d to %s twice", e.Protocol, e.FromPort, e.ToPort, e.Cidr)
+		} else {
+			seen[key] = true
 		}
 	}
 	return p

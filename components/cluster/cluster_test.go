@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -316,6 +318,32 @@ func TestClusterInvalidArgs(t *testing.T) {
 		{"zone groups without room in every zone", func(a *ClusterArgs) {
 			a.NodeGroups[0].MinSize, a.NodeGroups[0].DesiredSize, a.NodeGroups[0].MaxSize = 1, 1, 2
 		}, "nodeGroups.general.maxSize (2) must be at least the number of zones (3)"},
+		{"VPC CIDR not a network", func(a *ClusterArgs) { a.VpcCidr = "10.0.0.1/16" },
+			`vpcCidr must be a network address (10.0.0.0/16), got "10.0.0.1/16"`},
+		{"VPC CIDR public", func(a *ClusterArgs) { a.VpcCidr = "8.8.0.0/16" },
+			`vpcCidr must lie in a private range`},
+		{"egress every port to the internet", func(a *ClusterArgs) {
+			a.NodeEgressRules = []EgressRule{{Description: "everything", FromPort: 1, ToPort: 65535, Cidr: "0.0.0.0/0"}}
+		}, `nodeEgressRules[0] must not open every port to 0.0.0.0/0`},
+		{"egress without a description", func(a *ClusterArgs) {
+			a.NodeEgressRules = []EgressRule{{FromPort: 5671, Cidr: "203.0.113.0/24"}}
+		}, `nodeEgressRules[0] description must say what the traffic is for`},
+		{"egress protocol", func(a *ClusterArgs) {
+			a.NodeEgressRules = []EgressRule{{Description: "broker", Protocol: "-1", FromPort: 5671, Cidr: "203.0.113.0/24"}}
+		}, `nodeEgressRules[0] protocol must be tcp or udp, got "-1"`},
+		{"egress port out of range", func(a *ClusterArgs) {
+			a.NodeEgressRules = []EgressRule{{Description: "broker", FromPort: 70000, Cidr: "203.0.113.0/24"}}
+		}, `nodeEgressRules[0] ports must be between 1 and 65535, got 70000`},
+		{"egress ports reversed", func(a *ClusterArgs) {
+			a.NodeEgressRules = []EgressRule{{Description: "broker", FromPort: 5672, ToPort: 5671, Cidr: "203.0.113.0/24"}}
+		}, `nodeEgressRules[0] toPort (5671) must not be below fromPort (5672)`},
+		{"egress CIDR with host bits", func(a *ClusterArgs) {
+			a.NodeEgressRules = []EgressRule{{Description: "broker", FromPort: 5671, Cidr: "203.0.113.7/24"}}
+		}, `nodeEgressRules[0].cidr must be a network address (203.0.113.0/24), got "203.0.113.7/24"`},
+		{"egress rule twice", func(a *ClusterArgs) {
+			r := EgressRule{Description: "broker", FromPort: 5671, Cidr: "203.0.113.0/24"}
+			a.NodeEgressRules = []EgressRule{r, r}
+		}, `nodeEgressRules lists tcp 5671-5671 to 203.0.113.0/24 twice`},
 		{"zone groups without zones", func(a *ClusterArgs) { a.AvailabilityZones = nil },
 			"nodeGroups.general.perZone needs availabilityZones, the zones of privateSubnetIds in order"},
 		{"zone group name too long", func(a *ClusterArgs) { a.ClusterName = "novacron-a-rather-long-cluster-name" },
@@ -493,4 +521,64 @@ func TestDeployersReachThePrivateEndpoint(t *testing.T) {
 	assert.Equal(t, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy",
 		mocktest.Value(t, c, "accessEntries.read-only-0.accessPolicies.admin-view.policyArn"))
 	assert.Equal(t, "cluster", mocktest.Value(t, c, "accessEntries.read-only-0.accessPolicies.admin-view.accessScope.type"))
+}
+
+// egressRules returns the node group's egress rules by name, as protocol, ports and destination.
+func egressRules(t *testing.T, eng *mock.Engine) map[string]string {
+	t.Helper()
+	nodes := eng.Find("aws:ec2/securityGroup:SecurityGroup", "cluster-nodes")
+	require.NotNil(t, nodes)
+	out := map[string]string{}
+	for _, r := range eng.ByType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule") {
+		if !slices.Contains(r.Dependencies, nodes.URN) || r.Name == "cluster-api-to-nodes" {
+			continue
+		}
+		rule := mocktest.Value(t, r, "ipProtocol").(string)
+		if v, ok := r.Input("fromPort"); ok {
+			rule += fmt.Sprintf(" %v-%v", v.NumberValue(), mocktest.Value(t, r, "toPort"))
+		}
+		out[r.Name] = rule + " to " + mocktest.Value(t, r, "cidrIpv4").(string)
+	}
+	return out
+}
+
+func TestNodeEgress(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*ClusterArgs)
+		want map[string]string
+	}{
+		{"the VPC and HTTPS", func(a *ClusterArgs) { a.VpcCidr = "10.20.0.0/16" }, map[string]string{
+			"cluster-nodes-egress-vpc-10-20-0-0-16": "-1 to 10.20.0.0/16",
+			"cluster-nodes-egress-https":            "tcp 443-443 to 0.0.0.0/0",
+		}},
+		{"the private ranges without a VPC CIDR", func(*ClusterArgs) {}, map[string]string{
+			"cluster-nodes-egress-vpc-10-0-0-0-8":     "-1 to 10.0.0.0/8",
+			"cluster-nodes-egress-vpc-172-16-0-0-12":  "-1 to 172.16.0.0/12",
+			"cluster-nodes-egress-vpc-192-168-0-0-16": "-1 to 192.168.0.0/16",
+			"cluster-nodes-egress-vpc-100-64-0-0-10":  "-1 to 100.64.0.0/10",
+			"cluster-nodes-egress-https":              "tcp 443-443 to 0.0.0.0/0",
+		}},
+		{"extra application rules", func(a *ClusterArgs) {
+			a.VpcCidr = "10.20.0.0/16"
+			a.NodeEgressRules = []EgressRule{
+				{Description: "AMQPS broker", FromPort: 5671, Cidr: "203.0.113.0/24"},
+				{Description: "IPsec to a partner", Protocol: "udp", FromPort: 500, ToPort: 4500, Cidr: "198.51.100.7/32"},
+			}
+		}, map[string]string{
+			"cluster-nodes-egress-vpc-10-20-0-0-16":             "-1 to 10.20.0.0/16",
+			"cluster-nodes-egress-https":                        "tcp 443-443 to 0.0.0.0/0",
+			"cluster-nodes-egress-tcp-5671-203-0-113-0-24":      "tcp 5671-5671 to 203.0.113.0/24",
+			"cluster-nodes-egress-udp-500-4500-198-51-100-7-32": "udp 500-4500 to 198.51.100.7/32",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := baseArgs()
+			tt.edit(&args)
+			eng, err := run(t, args)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, egressRules(t, eng))
+		})
+	}
 }

@@ -4,7 +4,9 @@
 // It creates: a KMS key with rotation for envelope encryption of Kubernetes Secrets (unless one
 // is brought); the control-plane log group with a retention, before the cluster; control-plane
 // and node security groups with only the traffic EKS needs, plus 443 to the API server from the
-// deployers (EndpointAllowedCidrs, EndpointAllowedSecurityGroupIds); the pulumi-eks Cluster with
+// deployers (EndpointAllowedCidrs, EndpointAllowedSecurityGroupIds), and node egress limited to
+// everything within the VPC (VpcCidr), HTTPS to anywhere and the application's NodeEgressRules
+// (never every port to the internet); the pulumi-eks Cluster with
 // the private endpoint on, the public endpoint off unless opted in with a CIDR allow-list, all
 // five control-plane log types, access-entry (API) authentication with cluster-admin entries
 // (AdminRoleArns) and read-only entries (ReadOnlyRoleArns, AmazonEKSAdminViewPolicy), and no

@@ -24,7 +24,7 @@ type securityGroups struct {
 
 // newSecurityGroups creates the control-plane and node groups with only the traffic EKS needs:
 // nodes to the API server on 443, the API server to kubelets and webhooks on 443 and 1025-65535,
-// node to node for pod networking, and node egress for images and AWS APIs.
+// node to node for pod networking, and node egress limited to the VPC and HTTPS (nodeEgress).
 //
 // Deployers (runners, bastions, VPNs named by CIDR or security group) reach the API server on
 // 443 too: with the public endpoint off, they have no other way in.
@@ -90,28 +90,84 @@ func newSecurityGroups(ctx *pulumi.Context, name string, a ClusterArgs, parent p
 			return nil, err
 		}
 	}
-	egress := []struct {
-		suffix string
-		group  *ec2.SecurityGroup
-		args   *vpc.SecurityGroupEgressRuleArgs
-	}{
-		{"api-to-nodes", controlPlane, &vpc.SecurityGroupEgressRuleArgs{
-			ReferencedSecurityGroupId: nodes.ID(), IpProtocol: pulumi.String("tcp"),
-			FromPort: pulumi.Int(443), ToPort: pulumi.Int(65535),
-			Description: pulumi.String("API server to kubelets and webhooks"),
-		}},
-		{"nodes-egress", nodes, &vpc.SecurityGroupEgressRuleArgs{
-			CidrIpv4: pulumi.String("0.0.0.0/0"), IpProtocol: pulumi.String("-1"),
-			Description: pulumi.String("images, AWS APIs and the database, through NAT or endpoints"),
-		}},
+	if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-api-to-nodes", &vpc.SecurityGroupEgressRuleArgs{
+		SecurityGroupId:           controlPlane.ID(),
+		ReferencedSecurityGroupId: nodes.ID(), IpProtocol: pulumi.String("tcp"),
+		FromPort: pulumi.Int(443), ToPort: pulumi.Int(65535),
+		Description: pulumi.String("API server to kubelets and webhooks"),
+	}, parent); err != nil {
+		return nil, err
 	}
-	for _, e := range egress {
-		e.args.SecurityGroupId = e.group.ID()
-		if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-"+e.suffix, e.args, parent); err != nil {
+	for _, e := range nodeEgress(a) {
+		e.args.SecurityGroupId = nodes.ID()
+		if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-nodes-egress-"+e.suffix, e.args, parent); err != nil {
 			return nil, err
 		}
 	}
 	return &securityGroups{controlPlane: controlPlane, nodes: nodes}, nil
+}
+
+// privateVpcRanges are the ranges a VPC may use (those awslimits.CheckVPCCIDR accepts): the node
+// egress falls back to them when ClusterArgs.VpcCidr is not given.
+var privateVpcRanges = []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"}
+
+type egressRule struct {
+	suffix string
+	args   *vpc.SecurityGroupEgressRuleArgs
+}
+
+// nodeEgress is what the nodes, and the pods on them, may send; a ClusterArgs with defaults.
+//
+// The Amazon EKS User Guide ("View Amazon EKS security group requirements for clusters",
+// Restricting cluster traffic) lists what nodes need once the all-traffic outbound rule is gone:
+// 443 and 10250 and DNS (TCP and UDP 53) to the cluster, inter-node traffic, and outbound access
+// to the EKS APIs, to ECR or any other registry the images come from, and to S3. Here:
+//   - everything to the VPC: other nodes and pods (the VPC CNI gives pods VPC addresses), the
+//     control-plane network interfaces, CoreDNS, the VPC resolver, the database, interface
+//     endpoints;
+//   - HTTPS to anywhere: the EKS, STS, ECR and S3 APIs, the charts' and images' registries, and
+//     the webhooks the platform calls (Slack, PagerDuty), all through the NAT gateways;
+//   - NodeEgressRules, for what an application needs beyond that.
+//
+// Nothing is needed for link-local services: security groups do not filter traffic to and from
+// the Amazon DNS server (Route 53 Resolver, 169.254.169.253), instance metadata
+// (169.254.169.254) or the Amazon Time Sync Service (169.254.169.123) (Amazon EC2 User Guide,
+// "Security group rules"). Nodes are IPv4 only, so there is no IPv6 rule.
+func nodeEgress(a ClusterArgs) []egressRule {
+	var rules []egressRule
+	vpcRanges := privateVpcRanges
+	if a.VpcCidr != "" {
+		vpcRanges = []string{a.VpcCidr}
+	}
+	for _, cidr := range vpcRanges {
+		rules = append(rules, egressRule{"vpc-" + sanitize(cidr), &vpc.SecurityGroupEgressRuleArgs{
+			CidrIpv4: pulumi.String(cidr), IpProtocol: pulumi.String("-1"),
+			Description: pulumi.String("pods, nodes, control plane, DNS and database within the VPC"),
+		}})
+	}
+	rules = append(rules, egressRule{"https", &vpc.SecurityGroupEgressRuleArgs{
+		CidrIpv4: pulumi.String("0.0.0.0/0"), IpProtocol: pulumi.String("tcp"),
+		FromPort: pulumi.Int(443), ToPort: pulumi.Int(443),
+		Description: pulumi.String("HTTPS: EKS, STS, ECR and S3 APIs, image and chart registries, webhooks"),
+	}})
+	for _, e := range a.NodeEgressRules {
+		rules = append(rules, egressRule{egressRuleSuffix(e), &vpc.SecurityGroupEgressRuleArgs{
+			CidrIpv4: pulumi.String(e.Cidr), IpProtocol: pulumi.String(e.Protocol),
+			FromPort: pulumi.Int(e.FromPort), ToPort: pulumi.Int(e.ToPort),
+			Description: pulumi.String(e.Description),
+		}})
+	}
+	return rules
+}
+
+// egressRuleSuffix names an extra egress rule after its content, so that reordering
+// NodeEgressRules replaces nothing: "tcp-5671-203-0-113-0-24", "udp-500-4500-198-51-100-7-32".
+func egressRuleSuffix(e EgressRule) string {
+	ports := strconv.Itoa(e.FromPort)
+	if e.ToPort != e.FromPort {
+		ports += "-" + strconv.Itoa(e.ToPort)
+	}
+	return e.Protocol + "-" + ports + "-" + sanitize(e.Cidr)
 }
 
 // taintEffect maps a Kubernetes taint effect to the EKS API's spelling.
