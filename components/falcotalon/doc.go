@@ -9,8 +9,10 @@
 //   - "NovaCron terminal shell in application container" (WARNING): kubernetes:label marks the
 //     pod novacron.io/quarantine=terminal-shell, then kubernetes:networkpolicy creates a
 //     NetworkPolicy that allows its workload no egress; the pod is kept for forensics.
-//     NetworkPolicies are additive, so that policy cuts only egress no other policy allows; the
-//     label is what other policies can select on to leave the pod out (QuarantineLabel).
+//     NetworkPolicies are additive: the policy cuts only egress that no other policy allows.
+//     Where a namespace already denies by default and allows some egress (components/netpol),
+//     the pod is cut off only from what the allowing policies leave out; they can select on
+//     QuarantineLabel to leave quarantined pods out.
 //
 // Every action is reported as a Kubernetes Event and, when SlackWebhookURL is set, to Slack. The
 // Falco events themselves still page through Alertmanager (critical to PagerDuty).
