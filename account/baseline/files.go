@@ -1,0 +1,118 @@
+package baseline
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+
+	"github.com/novacron/platform/internal/configtext"
+)
+
+// SecretPlaceholders stand in for secret values that cannot be read offline (encrypted in the
+// stack file, or not set yet): values of the right shape, so the program's checks pass and an
+// evaluation shows what the stack creates. They stay marked secret.
+var SecretPlaceholders = map[string]string{
+	"alertEndpoint": "https://secret-placeholder.invalid/",
+}
+
+// StackConfig is an account stack's configuration as the CLI hands it to the program, read
+// without the CLI (for offline evaluation by preflight).
+type StackConfig struct {
+	// Values maps full keys ("novacron-account:trailName", "aws:defaultTags") to the text the
+	// CLI passes: strings as they are, other values as JSON.
+	Values map[string]string
+	// SecretKeys are the full keys whose values are secret; pass them to the engine with the
+	// values so the program sees them as the CLI would.
+	SecretKeys []string
+	// Placeholders are the secret keys whose values are SecretPlaceholders: encrypted in the
+	// stack file or not set at all.
+	Placeholders []string
+	// FromStackFile says whether Pulumi.<stack>.yaml exists; without it the values are
+	// Pulumi.yaml's declarations, as for a stack just created with `pulumi stack init`.
+	FromStackFile bool
+}
+
+// ReadStackConfig reads dir/Pulumi.yaml (which must be the account project) and, when it exists,
+// dir/Pulumi.<stack>.yaml. Secret values cannot be decrypted offline: each secret key, set or
+// not, gets its placeholder and is listed in Placeholders.
+func ReadStackConfig(dir, stack string) (*StackConfig, error) {
+	path := filepath.Join(dir, "Pulumi.yaml")
+	proj, err := workspace.LoadProject(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if proj.Name.String() != Project {
+		return nil, fmt.Errorf("%s: project is %q, want %q", path, proj.Name, Project)
+	}
+	out := &StackConfig{Values: map[string]string{}}
+	for key, decl := range proj.Config {
+		value := decl.Default
+		if value == nil {
+			value = decl.Value
+		}
+		if value == nil {
+			continue
+		}
+		full := key
+		if !strings.Contains(key, ":") {
+			full = Project + ":" + key
+		}
+		text, err := configtext.Text(value)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", path, full, err)
+		}
+		out.Values[full] = text
+	}
+
+	stackPath := filepath.Join(dir, "Pulumi."+stack+".yaml")
+	if _, err := os.Stat(stackPath); err == nil {
+		sink := diag.DefaultSink(io.Discard, io.Discard, diag.FormatOptions{Color: "never"})
+		ps, err := workspace.LoadProjectStack(sink, proj, stackPath)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", stackPath, err)
+		}
+		out.FromStackFile = true
+		for key, value := range ps.Config {
+			full := key.String()
+			if value.Secure() {
+				if _, ok := SecretPlaceholders[strings.TrimPrefix(full, Project+":")]; !ok {
+					return nil, fmt.Errorf("%s: %s is encrypted, and it is not a secret key of the project (%v)", stackPath, full, SecretKeys)
+				}
+				continue // the placeholder below
+			}
+			text, err := value.Value(config.NewBlindingDecrypter())
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", stackPath, full, err)
+			}
+			out.Values[full] = text
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("reading %s: %w", stackPath, err)
+	}
+
+	for _, k := range SecretKeys {
+		full := Project + ":" + k
+		if _, plain := out.Values[full]; plain {
+			// A secret written in plain text stays plain, so the program refuses it and says so.
+			continue
+		}
+		out.Values[full] = SecretPlaceholders[k]
+		out.SecretKeys = append(out.SecretKeys, full)
+		out.Placeholders = append(out.Placeholders, full)
+	}
+	sort.Strings(out.SecretKeys)
+	sort.Strings(out.Placeholders)
+	return out, nil
+}
+
+// IsPlaceholder reports whether a key's value is a stand-in for a secret.
+func (s *StackConfig) IsPlaceholder(key string) bool { return slices.Contains(s.Placeholders, key) }

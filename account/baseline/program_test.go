@@ -1,0 +1,238 @@
+package baseline
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/novacron/platform/internal/mock"
+	"github.com/novacron/platform/internal/validate"
+)
+
+// loadProject reads account/Pulumi.yaml with the CLI's own loader, which also validates it.
+func loadProject(t *testing.T) *workspace.Project {
+	t.Helper()
+	proj, err := workspace.LoadProject("../Pulumi.yaml")
+	require.NoError(t, err)
+	require.Equal(t, Project, proj.Name.String())
+	return proj
+}
+
+// projectKeys returns the project's own config keys (without the project prefix).
+func projectKeys(proj *workspace.Project) []string {
+	var keys []string
+	for key := range proj.Config {
+		if strings.Contains(key, ":") {
+			continue // provider settings such as aws:defaultTags
+		}
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// defaultsAsConfig renders the declared defaults the way the CLI hands config to a program.
+func defaultsAsConfig(t *testing.T, proj *workspace.Project) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, key := range projectKeys(proj) {
+		def := proj.Config[key].Default
+		if def == nil {
+			continue
+		}
+		if s, ok := def.(string); ok {
+			out[Project+":"+key] = s
+			continue
+		}
+		b, err := json.Marshal(def)
+		require.NoError(t, err)
+		out[Project+":"+key] = string(b)
+	}
+	return out
+}
+
+func readConfig(t *testing.T, cfg map[string]string) (Config, []string) {
+	t.Helper()
+	var got Config
+	var keys []string
+	require.NoError(t, mock.NewEngine(Project, "test", nil).Run(cfg, nil, func(ctx *pulumi.Context) error {
+		var problems validate.Problems
+		got, keys, problems = LoadConfig(ctx)
+		return problems.Err("config", ctx.Stack())
+	}))
+	return got, keys
+}
+
+// withEndpoint adds the secret alert endpoint to a configuration.
+func withEndpoint(cfg map[string]string) (map[string]string, []string) {
+	out := map[string]string{Project + ":alertEndpoint": testEndpoint}
+	for k, v := range cfg {
+		out[k] = v
+	}
+	return out, []string{Project + ":alertEndpoint"}
+}
+
+func TestPulumiYamlDeclaresEveryKeyTheProgramReads(t *testing.T) {
+	proj := loadProject(t)
+	_, read := readConfig(t, nil)
+	sort.Strings(read)
+	assert.Equal(t, projectKeys(proj), read)
+	for _, key := range projectKeys(proj) {
+		decl := proj.Config[key]
+		assert.NotNil(t, decl.Type, "%s: type", key)
+		assert.NotEmpty(t, decl.Description, "%s: description", key)
+		if decl.Secret {
+			assert.Contains(t, SecretKeys, key)
+			assert.Nil(t, decl.Default, "%s: a secret has no default", key)
+			continue
+		}
+		assert.NotNil(t, decl.Default, "%s: default", key)
+	}
+}
+
+// TestPulumiYamlDefaultsMatchTheComponent proves that a stack with no overrides builds exactly
+// what the component builds with zero values, so the two lists of defaults cannot drift apart.
+func TestPulumiYamlDefaultsMatchTheComponent(t *testing.T) {
+	proj := loadProject(t)
+	fromYaml, _ := readConfig(t, defaultsAsConfig(t, proj))
+	fromZero, _ := readConfig(t, nil)
+	yamlArgs, zeroArgs := fromYaml.Args("us-east-1").withDefaults(), fromZero.Args("us-east-1").withDefaults()
+	// An empty list and no list mean the same: every bucket.
+	assert.Empty(t, yamlArgs.S3DataEventBuckets)
+	yamlArgs.S3DataEventBuckets, zeroArgs.S3DataEventBuckets = nil, nil
+	assert.Equal(t, zeroArgs, yamlArgs)
+	assert.Equal(t, DefaultObjectLockDays, fromYaml.ObjectLockDays, "declared defaults are values, not zeros")
+	assert.Equal(t, DefaultInspectorResourceTypes, fromYaml.InspectorResourceTypes)
+}
+
+func TestProgramReportsEveryConfigProblemBeforeRegistering(t *testing.T) {
+	eng := mock.NewEngine(Project, "shared", nil)
+	err := eng.Run(map[string]string{
+		Project + ":trailName":                  "-bad--name",
+		Project + ":trailLogRetentionDays":      "100",
+		Project + ":objectLockMode":             "STRICT",
+		Project + ":objectLockDays":             "400",
+		Project + ":trailBucketRetentionDays":   "90",
+		Project + ":keyDeletionWindowDays":      "three",
+		Project + ":findingPublishingFrequency": "HOURLY",
+		Project + ":inspectorResourceTypes":     `["ECR","EKS"]`,
+		Project + ":s3DataEventBuckets":         `["My_Bucket"]`,
+		Project + ":lambdaDataEvents":           "yes",
+		Project + ":alertEndpoint":              testEndpoint, // plain: refused
+	}, nil, Program)
+	require.Error(t, err)
+	for _, want := range []string{
+		`shared: novacron-account:trailName must be 3-128 letters`,
+		`shared: novacron-account:trailLogRetentionDays must be a CloudWatch Logs retention`,
+		`shared: novacron-account:objectLockMode must be one of [GOVERNANCE COMPLIANCE], got "STRICT"`,
+		`shared: novacron-account:trailBucketRetentionDays must be at least objectLockDays (400), got 90`,
+		`shared: novacron-account:keyDeletionWindowDays must be an integer, got "three"`,
+		`shared: novacron-account:findingPublishingFrequency must be one of [FIFTEEN_MINUTES ONE_HOUR SIX_HOURS], got "HOURLY"`,
+		`shared: novacron-account:inspectorResourceTypes entries must be one of [EC2 ECR LAMBDA LAMBDA_CODE], got "EKS"`,
+		`shared: novacron-account:s3DataEventBuckets entries must be S3 bucket names`,
+		`shared: novacron-account:lambdaDataEvents must be true or false, got "yes"`,
+		"shared: novacron-account:alertEndpoint must be set with `pulumi config set --secret alertEndpoint`, not in plain text",
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+	assert.NotContains(t, err.Error(), testEndpoint, "a secret is never quoted")
+	assert.Empty(t, eng.Resources(), "nothing may be registered when the configuration is invalid")
+}
+
+func TestProgramNeedsTheAlertEndpoint(t *testing.T) {
+	tests := []struct {
+		name     string
+		protocol string
+		endpoint string
+		want     string
+	}{
+		{"unset", "", "", "shared: novacron-account:alertEndpoint must be set with `pulumi config set --secret alertEndpoint`"},
+		{"http for https", "https", "http://events.example.com/enqueue?key=s3cr3t", "shared: novacron-account:alertEndpoint must be an https:// URL for protocol https"},
+		{"not an address", "email", "oncall-s3cr3t", "shared: novacron-account:alertEndpoint must be an e-mail address for protocol email"},
+		{"unknown protocol", "sms", "+15550100", `shared: novacron-account:alertProtocol must be one of [https email], got "sms"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := map[string]string{Project + ":alertProtocol": tt.protocol}
+			var secret []string
+			if tt.endpoint != "" {
+				cfg[Project+":alertEndpoint"] = tt.endpoint
+				secret = []string{Project + ":alertEndpoint"}
+			}
+			eng := mock.NewEngine(Project, "shared", nil)
+			err := eng.Run(cfg, secret, Program)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			if tt.endpoint != "" && tt.protocol != "sms" {
+				assert.NotContains(t, err.Error(), tt.endpoint)
+			}
+			assert.Empty(t, eng.Resources())
+		})
+	}
+}
+
+func TestReadStackConfig(t *testing.T) {
+	t.Run("the committed stack", func(t *testing.T) {
+		got, err := ReadStackConfig("..", "shared")
+		require.NoError(t, err)
+		assert.True(t, got.FromStackFile)
+		assert.Equal(t, "us-east-1", got.Values["aws:region"])
+		assert.Equal(t, "COMPLIANCE", got.Values[Project+":objectLockMode"])
+		assert.Equal(t, "365", got.Values[Project+":trailLogRetentionDays"])
+		assert.Contains(t, got.Values["aws:defaultTags"], `"Environment":"shared"`)
+		assert.Equal(t, []string{Project + ":alertEndpoint"}, got.Placeholders)
+		assert.Equal(t, []string{Project + ":alertEndpoint"}, got.SecretKeys)
+	})
+	write := func(t *testing.T, stack string) string {
+		dir := t.TempDir()
+		yaml, err := os.ReadFile("../Pulumi.yaml")
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), yaml, 0o600))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.acct.yaml"), []byte(stack), 0o600))
+		return dir
+	}
+	t.Run("an encrypted endpoint becomes a placeholder", func(t *testing.T) {
+		got, err := ReadStackConfig(write(t, "config:\n  novacron-account:alertEndpoint:\n    secure: AAABAA==\n"), "acct")
+		require.NoError(t, err)
+		assert.Equal(t, SecretPlaceholders["alertEndpoint"], got.Values[Project+":alertEndpoint"])
+		assert.True(t, got.IsPlaceholder(Project+":alertEndpoint"))
+	})
+	t.Run("a plain endpoint stays plain, so the program refuses it", func(t *testing.T) {
+		dir := write(t, "config:\n  novacron-account:alertEndpoint: "+testEndpoint+"\n")
+		got, err := ReadStackConfig(dir, "acct")
+		require.NoError(t, err)
+		assert.Empty(t, got.SecretKeys)
+		err = mock.NewEngine(Project, "acct", nil).Run(got.Values, got.SecretKeys, Program)
+		require.ErrorContains(t, err, "not in plain text")
+	})
+	t.Run("another encrypted key", func(t *testing.T) {
+		_, err := ReadStackConfig(write(t, "config:\n  novacron-account:trailName:\n    secure: AAABAA==\n"), "acct")
+		require.ErrorContains(t, err, "novacron-account:trailName is encrypted")
+	})
+	t.Run("another project", func(t *testing.T) {
+		_, err := ReadStackConfig("../..", "staging")
+		require.ErrorContains(t, err, `project is "novacron-platform", want "novacron-account"`)
+	})
+}
+
+// TestCommittedStackRuns runs the program as preflight would: the committed stack file with the
+// placeholder endpoint.
+func TestCommittedStackRuns(t *testing.T) {
+	cfg, err := ReadStackConfig("..", "shared")
+	require.NoError(t, err)
+	eng := mock.NewEngine(Project, "shared", nil)
+	require.NoError(t, eng.Run(cfg.Values, cfg.SecretKeys, Program))
+	lock := eng.Find(typeObjectLock, "novacron-account-trail-bucket-object-lock")
+	require.NotNil(t, lock)
+	v, ok := lock.Input("rule.defaultRetention.mode")
+	require.True(t, ok)
+	assert.Equal(t, "COMPLIANCE", v.StringValue())
+}
