@@ -55,9 +55,9 @@ func renderReport(t testing.TB, r *Report, format string) string {
 
 func TestGoldenReports(t *testing.T) {
 	for _, stack := range []string{"staging", "production"} {
-		for _, format := range []string{FormatJSON, FormatMarkdown} {
+		for _, format := range []string{FormatJSON, FormatMarkdown, FormatCompliance} {
 			t.Run(stack+"/"+format, func(t *testing.T) {
-				ext := map[string]string{FormatJSON: ".json", FormatMarkdown: ".md"}[format]
+				ext := map[string]string{FormatJSON: ".json", FormatMarkdown: ".md", FormatCompliance: ".compliance.md"}[format]
 				path := filepath.Join("testdata", stack+ext)
 				got := renderReport(t, report(t, stack), format)
 				if *update {

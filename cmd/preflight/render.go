@@ -20,7 +20,7 @@ const (
 )
 
 // Formats lists the accepted --format values.
-var Formats = []string{FormatText, FormatJSON, FormatMarkdown}
+var Formats = []string{FormatText, FormatJSON, FormatMarkdown, FormatCompliance}
 
 // Write renders the report in format.
 func Write(w io.Writer, r *Report, format string) error {
@@ -32,6 +32,8 @@ func Write(w io.Writer, r *Report, format string) error {
 		return enc.Encode(r)
 	case FormatMarkdown:
 		return writeMarkdown(w, r)
+	case FormatCompliance:
+		return writeCompliance(w, r)
 	case FormatText, "":
 		return writeText(w, r)
 	}
@@ -236,6 +238,12 @@ func writeText(w io.Writer, r *Report) error {
 			where = v.Resource.Type + " " + v.Resource.Name
 		}
 		p.f("  %-9s %-8s %s (%s): %s\n", v.Level, v.Severity, v.Policy, where, oneLine(v.Message))
+	}
+	if len(pol.Exceptions) > 0 {
+		p.f("  %d exception(s) in the settings, left out of their policy and of the score:\n", len(pol.Exceptions))
+		for _, e := range pol.Exceptions {
+			p.f("  exempt    %s (%s %s): %s\n", e.Policy, e.Type, e.Name, oneLine(e.Reason))
+		}
 	}
 	p.f("  Compliance score by framework (controls checked on this stack):\n")
 	for _, f := range pol.Frameworks {
@@ -446,6 +454,14 @@ func writeMarkdown(w io.Writer, r *Report) error {
 				where = v.Resource.Name + " (`" + v.Resource.Type + "`)"
 			}
 			p.f("| %s | %s | `%s` | %s | %s |\n", v.Level, v.Severity, v.Policy, cell(where), cell(v.Message))
+		}
+		p.f("\n")
+	}
+	if len(pol.Exceptions) > 0 {
+		p.f("Exceptions in the settings, left out of their policy and of the score:\n\n")
+		p.f("| Policy | Resource | Reason |\n|---|---|---|\n")
+		for _, e := range pol.Exceptions {
+			p.f("| `%s` | %s | %s |\n", e.Policy, cell(e.Name+" (`"+e.Type+"`)"), cell(e.Reason))
 		}
 		p.f("\n")
 	}

@@ -34,6 +34,11 @@ type Report struct {
 
 	// plan answers questions the JSON does not carry (does X wait for Y), for tests and tools.
 	plan *deploy.Plan
+	// evidence is the per-control evidence --format compliance prints.
+	evidence *compliance.Evidence
+	// configRules are the AWS Config rules the project deploys (the account project's
+	// conformance pack), listed in the evidence beside the policies.
+	configRules []compliance.ConfigRule
 	// notes say where the evaluation departed from the stack file (an encrypted value checked
 	// with its default); the command prints them on stderr.
 	notes []string
@@ -92,13 +97,24 @@ type PolicySection struct {
 	Pack        string `json:"pack"`
 	PackVersion string `json:"packVersion"`
 	// ConfigFile is the --policy-pack-config file used, "" for the pack's defaults.
-	ConfigFile string           `json:"configFile,omitempty"`
-	Production bool             `json:"production"`
-	Mandatory  int              `json:"mandatory"`
-	Advisory   int              `json:"advisory"`
-	Pending    int              `json:"pending"`
-	Violations []Violation      `json:"violations"`
-	Frameworks []FrameworkScore `json:"frameworks"`
+	ConfigFile string      `json:"configFile,omitempty"`
+	Production bool        `json:"production"`
+	Mandatory  int         `json:"mandatory"`
+	Advisory   int         `json:"advisory"`
+	Pending    int         `json:"pending"`
+	Violations []Violation `json:"violations"`
+	// Exceptions are the resources the settings exempt from a policy, each with its reason:
+	// left out of the check and of the score, and shown so that a reviewer can judge them.
+	Exceptions []PolicyException `json:"exceptions"`
+	Frameworks []FrameworkScore  `json:"frameworks"`
+}
+
+// PolicyException is a resource one policy did not judge because the settings exempt it.
+type PolicyException struct {
+	Policy string `json:"policy"`
+	Type   string `json:"type"`
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
 }
 
 // DeploySection is the deployment critical path.
@@ -118,7 +134,14 @@ func policySection(r compliance.Report, configFile string) PolicySection {
 	s := PolicySection{
 		Pack: compliance.PackName, PackVersion: compliance.PackVersion, ConfigFile: configFile,
 		Production: r.Production, Pending: len(r.Pending),
-		Violations: []Violation{}, Frameworks: []FrameworkScore{},
+		Violations: []Violation{}, Exceptions: []PolicyException{}, Frameworks: []FrameworkScore{},
+	}
+	for _, p := range r.Policies {
+		for _, e := range p.Exceptions {
+			s.Exceptions = append(s.Exceptions, PolicyException{
+				Policy: p.Name, Type: e.Resource.Type, Name: e.Resource.Name, Reason: e.Reason,
+			})
+		}
 	}
 	for _, v := range r.Violations {
 		out := Violation{

@@ -152,6 +152,8 @@ func (rep *Report) complete(opts Options, records []*mock.Resource, explicit map
 	verdict compliance.Report, policyFile string, baseline *Report) (*Report, error) {
 	rep.Inventory = inventory(records)
 	rep.Policy = policySection(verdict, policyFile)
+	ev := compliance.BuildEvidence(verdict, rep.configRules)
+	rep.evidence = &ev
 	rep.Cost = pricing.Calculate(region, records)
 	plan, err := deploy.Analyze(deployNodes(records, explicit))
 	if err != nil {

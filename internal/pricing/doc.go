@@ -25,6 +25,10 @@
 //     in the values, as gp3 EBS volumes. aws-load-balancer-controller releases: one Application
 //     Load Balancer, an estimate since the controller, not Pulumi, creates it; LCUs usage-based.
 //   - S3 buckets and CloudWatch log groups: usage-based, with their unit prices.
+//   - The account baseline: CloudWatch alarms (per alarm-month); CloudTrail data events, AWS
+//     Config configuration items and rule evaluations usage-based with their unit prices;
+//     GuardDuty, Security Hub and Inspector usage-based without one (each bills several tiered
+//     units).
 //
 // Invariants: a price is never invented. A resource whose price is not in the table (another
 // class, another region) gets a NoPrice line and stays out of the total; a region without a

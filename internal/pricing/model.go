@@ -108,6 +108,16 @@ const (
 	tPVC            = "kubernetes:core/v1:PersistentVolumeClaim"
 	tECRRepository  = "aws:ecr/repository:Repository"
 	tBackupVault    = "aws:backup/vault:Vault"
+
+	// The account baseline (account/).
+	tTrail            = "aws:cloudtrail/trail:Trail"
+	tConfigRecorder   = "aws:cfg/recorder:Recorder"
+	tConfigRule       = "aws:cfg/rule:Rule"
+	tConformancePack  = "aws:cfg/conformancePack:ConformancePack"
+	tMetricAlarm      = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	tGuardDuty        = "aws:guardduty/detector:Detector"
+	tSecurityHub      = "aws:securityhub/account:Account"
+	tInspectorEnabler = "aws:inspector2/enabler:Enabler"
 )
 
 // Chart names whose resources the model prices from Helm values.
@@ -375,6 +385,23 @@ func (e *estimator) resource(r *mock.Resource) {
 		e.usage(r, "ECR image storage", "", "GB stored")
 	case tBackupVault:
 		e.usage(r, "AWS Backup storage", "", "GB of recovery points")
+	case tTrail:
+		// The first copy of management events in each region is free (CloudTrail pricing page).
+		e.usage(r, "CloudTrail data events", idTrailDataEvents, "management events: first copy free")
+	case tConfigRecorder:
+		e.usage(r, "AWS Config configuration items", idConfigItem, "one per recorded resource change")
+	case tConfigRule, tConformancePack:
+		e.usage(r, "AWS Config rule evaluations", idConfigEvaluation, "first 100,000 a month; cheaper beyond")
+	case tMetricAlarm:
+		e.fixed(r, "CloudWatch alarm", idAlarmStandard, 1, "month", "standard resolution")
+	case tGuardDuty:
+		// Each protection plan bills its own unit (events, GB, vCPU-hours analysed), tiered by
+		// volume (GuardDuty User Guide, "Estimating GuardDuty cost"): no single unit price.
+		e.usage(r, "GuardDuty analysis", "", "per event, GB and vCPU-hour each protection plan analyses")
+	case tSecurityHub:
+		e.usage(r, "Security Hub", "", "per resource monitored and security check")
+	case tInspectorEnabler:
+		e.usage(r, "Inspector scans", "", "per container image scanned")
 	default:
 		if r.Custom && !strings.HasPrefix(r.Type, "pulumi:providers:") {
 			e.skipped[r.Type]++

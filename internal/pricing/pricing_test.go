@@ -177,6 +177,15 @@ func TestMonthlyCostPerResourceType(t *testing.T) {
 			"data", "EBS volume (gp3)", Fixed, 4.00, 50},
 		{"EBS volume gp2 has no price", []*mock.Resource{res(tEBSVolume, "data", map[string]any{"type": "gp2", "size": 50})},
 			"data", "EBS volume (gp2)", NoPrice, 0, 0},
+		// The account baseline.
+		{"CloudWatch alarm", []*mock.Resource{res(tMetricAlarm, "cis-4-1", map[string]any{"metricName": "UnauthorizedApiCalls"})},
+			"cis-4-1", "CloudWatch alarm", Fixed, 0.10, 1},
+		{"CloudTrail data events are usage-based", []*mock.Resource{res(tTrail, "trail", nil)},
+			"trail", "CloudTrail data events", Usage, 0, 0},
+		{"AWS Config items are usage-based", []*mock.Resource{res(tConfigRecorder, "recorder", nil)},
+			"recorder", "AWS Config configuration items", Usage, 0, 0},
+		{"conformance pack evaluations are usage-based", []*mock.Resource{res(tConformancePack, "pack", nil)},
+			"pack", "AWS Config rule evaluations", Usage, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -55,9 +55,22 @@ type Config struct {
 	// ProductionMinBackupRetentionDays is the floor in production. Default: 30.
 	ProductionMinBackupRetentionDays int `json:"productionMinBackupRetentionDays"`
 
-	// IAMExceptions exempt one resource (by name) from one IAM policy, each with the reason a
-	// reviewer reads: a third-party controller or a deploy role that genuinely needs a broad
-	// permission. Default: none.
+	// AllowedRegions are the AWS regions where the stack may place resources and so personal data
+	// (GDPR Art. 44: a transfer outside them needs a legal basis first). Default: none, and the
+	// data-residency policy then has nothing to check.
+	AllowedRegions []string `json:"allowedRegions"`
+	// MaxLogRetentionDays bounds how long a CloudWatch log group keeps events (GDPR Art. 5(1)(e),
+	// storage limitation). Default: 731, two years: twice the year PCI DSS 10.5.1 asks of audit
+	// logs, and one of the retention values CloudWatch Logs accepts.
+	MaxLogRetentionDays int `json:"maxLogRetentionDays"`
+
+	// Exceptions exempt one resource (by name) from one policy, each with the reason a reviewer
+	// reads: a third-party controller that genuinely needs a broad permission, a credential that
+	// cannot rotate automatically. An exempted resource is left out of the policy's check, not
+	// counted as passing, and reports list every exception with its reason. Default: none.
+	Exceptions []PolicyException `json:"exceptions"`
+	// IAMExceptions are exceptions limited to the IAM policies, the setting's earlier form; they
+	// apply as Exceptions do. Default: none.
 	IAMExceptions []IAMException `json:"iamExceptions"`
 
 	// Levels overrides enforcement levels by policy name, "all" for every policy, as the
@@ -65,13 +78,14 @@ type Config struct {
 	Levels map[string]Level `json:"-"`
 }
 
-// IAMException exempts the resource named Resource (its Pulumi name) from the IAM policy named
-// Policy, for the stated Reason.
-type IAMException struct {
-	Policy   string `json:"policy"`
-	Resource string `json:"resource"`
-	Reason   string `json:"reason"`
-}
+// IAMException is an exception from one of the IAM policies (see PolicyException).
+type IAMException = PolicyException
+
+// defaultMaxLogRetentionDays is the default of MaxLogRetentionDays.
+const defaultMaxLogRetentionDays = 731
+
+// regionName matches AWS region names (us-east-1, eu-central-2, us-gov-west-1, ap-southeast-5).
+var regionName = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
 
 var (
 	defaultRequiredTags = []string{"Project", "Environment", "ManagedBy", "CostCenter", "Owner"}
@@ -130,8 +144,17 @@ func (c Config) withDefaults() Config {
 	if c.AllowedPublicIngressPorts == nil {
 		c.AllowedPublicIngressPorts = []int{}
 	}
+	if c.Exceptions == nil {
+		c.Exceptions = []PolicyException{}
+	}
 	if c.IAMExceptions == nil {
 		c.IAMExceptions = []IAMException{}
+	}
+	if c.AllowedRegions == nil {
+		c.AllowedRegions = []string{}
+	}
+	if c.MaxLogRetentionDays == 0 {
+		c.MaxLogRetentionDays = defaultMaxLogRetentionDays
 	}
 	if c.MinBackupRetentionDays == 0 {
 		c.MinBackupRetentionDays = 7
@@ -167,12 +190,21 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("allowedPublicAccessCidrs: %q is not a CIDR", cidr))
 		}
 	}
+	for _, r := range c.AllowedRegions {
+		if !regionName.MatchString(r) {
+			errs = append(errs, fmt.Errorf("allowedRegions: %q is not an AWS region name (such as eu-central-1)", r))
+		}
+	}
+	if c.MaxLogRetentionDays < auditLogRetentionDays {
+		errs = append(errs, fmt.Errorf("maxLogRetentionDays must be at least %d (production audit logs keep a year), got %d", auditLogRetentionDays, c.MaxLogRetentionDays))
+	}
 	if c.MinBackupRetentionDays < 1 || c.MinBackupRetentionDays > 35 {
 		errs = append(errs, fmt.Errorf("minBackupRetentionDays must be between 1 and 35 (the RDS limit), got %d", c.MinBackupRetentionDays))
 	}
 	if c.ProductionMinBackupRetentionDays < 1 || c.ProductionMinBackupRetentionDays > 35 {
 		errs = append(errs, fmt.Errorf("productionMinBackupRetentionDays must be between 1 and 35 (the RDS limit), got %d", c.ProductionMinBackupRetentionDays))
 	}
+	errs = append(errs, validateExceptions(c.Exceptions)...)
 	for i, e := range c.IAMExceptions {
 		switch {
 		case !slices.Contains(iamPolicyNames, e.Policy):
@@ -328,6 +360,21 @@ func settingsSchema() map[string]map[string]any {
 			"description": "Ports a security group may open to 0.0.0.0/0 or ::/0 (none by default).",
 			"default":     anySlice(d.AllowedPublicIngressPorts),
 		},
+		"exceptions": {
+			"type": "array",
+			"items": map[string]any{
+				"type": "object",
+				"properties": map[string]any{
+					"policy":   map[string]any{"type": "string"},
+					"resource": map[string]any{"type": "string"},
+					"reason":   map[string]any{"type": "string", "minLength": minExceptionReason},
+				},
+				"required":             []any{"policy", "resource", "reason"},
+				"additionalProperties": false,
+			},
+			"description": "Resources exempted from one policy, each with the reason; left out of the check and listed in reports.",
+			"default":     []any{},
+		},
 		"iamExceptions": {
 			"type": "array",
 			"items": map[string]any{
@@ -342,6 +389,11 @@ func settingsSchema() map[string]map[string]any {
 			},
 			"description": "Resources exempted from one IAM policy, each with the reason.",
 			"default":     []any{},
+		},
+		"allowedRegions": strs("AWS regions where resources, and so personal data, may live; empty checks nothing.", d.AllowedRegions),
+		"maxLogRetentionDays": {
+			"type": "integer", "minimum": auditLogRetentionDays,
+			"description": "Longest retention a CloudWatch log group may have (storage limitation).", "default": d.MaxLogRetentionDays,
 		},
 		"minBackupRetentionDays": {
 			"type": "integer", "minimum": 1, "maximum": 35,

@@ -95,7 +95,8 @@ func TestCoverageNamesRealPolicies(t *testing.T) {
 // prefixes the pack uses.
 func looksLikePolicy(s string) bool {
 	for _, prefix := range []string{"s3-", "kms-", "iam-", "eks-", "rds-", "ecr-", "network-", "logs-", "secretsmanager-",
-		"k8s-", "helm-", "backup-", "required-", "compliance-"} {
+		"k8s-", "helm-", "backup-", "required-", "compliance-", "cloudtrail-", "config-", "guardduty-", "securityhub-",
+		"accessanalyzer-", "cloudwatch-", "data-"} {
 		if strings.HasPrefix(s, prefix) {
 			return true
 		}

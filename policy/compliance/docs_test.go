@@ -26,8 +26,8 @@ const (
 // mappingTable renders the policies and their control mapping as the README shows them.
 func mappingTable() string {
 	var b strings.Builder
-	b.WriteString("| Policy | Level | Severity | Checks | SOC 2 | ISO 27001:2022 | PCI DSS v4.0 | CIS |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| Policy | Level | Severity | Checks | SOC 2 | ISO 27001:2022 | PCI DSS v4.0 | CIS | GDPR |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	ids := func(p *Policy, fs ...Framework) string {
 		var out []string
 		for _, c := range p.Controls {
@@ -58,8 +58,8 @@ func mappingTable() string {
 		if p.ProductionOnly {
 			scope += " (production)"
 		}
-		fmt.Fprintf(&b, "| `%s`%s | %s | %s | %s | %s | %s | %s | %s |\n", p.Name, scope, p.Level, p.Severity,
-			p.Description, ids(p, SOC2), ids(p, ISO27001), ids(p, PCIDSS), ids(p, CISAWS, CISEKS))
+		fmt.Fprintf(&b, "| `%s`%s | %s | %s | %s | %s | %s | %s | %s | %s |\n", p.Name, scope, p.Level, p.Severity,
+			p.Description, ids(p, SOC2), ids(p, ISO27001), ids(p, PCIDSS), ids(p, CISAWS, CISEKS), ids(p, GDPR))
 	}
 	b.WriteString("\n| Policy | Remediation |\n|---|---|\n")
 	for _, p := range Policies() {

@@ -62,6 +62,22 @@ type PolicyResult struct {
 	Status     PolicyStatus `json:"status"`
 	Checked    int          `json:"checked"` // resources (or, for stack policies, 1) it looked at
 	Violations int          `json:"violations"`
+	// Resources are the resources it looked at (for a stack policy, those of its types).
+	Resources []Ref `json:"resources,omitempty"`
+	// Exceptions are the resources the settings exempt from it, each with the reason.
+	Exceptions []Exception `json:"exceptions,omitempty"`
+}
+
+// Ref names a resource in the evidence.
+type Ref struct {
+	Type string `json:"type"`
+	Name string `json:"name"`
+}
+
+// Exception is a resource a policy did not judge because the settings exempt it.
+type Exception struct {
+	Resource Ref    `json:"resource"`
+	Reason   string `json:"reason"`
 }
 
 // FrameworkResult is the per-framework part of the compliance report.
@@ -195,6 +211,15 @@ func EvaluateResources(rs []*Resource, stack string, cfg Config) Report {
 				}
 				rep.Pending = append(rep.Pending, pe)
 			},
+			exempt: func(r *Resource, reason string) {
+				res.Exceptions = append(res.Exceptions, Exception{Resource: Ref{Type: r.Type, Name: r.Name}, Reason: reason})
+			},
+		}
+		// The settings' exceptions take resources out before the policy sees them: they count
+		// neither as passed nor as failed (exceptions.go).
+		rs := rs
+		if !p.ProductionOnly || rep.Production {
+			rs = exemptResources(cfg, p, rs, c.exempted)
 		}
 		switch {
 		case p.ProductionOnly && !rep.Production:
@@ -207,7 +232,7 @@ func EvaluateResources(rs []*Resource, stack string, cfg Config) Report {
 				for _, r := range rs {
 					if p.matches(r) {
 						res.Checked = 1
-						break
+						res.Resources = append(res.Resources, Ref{Type: r.Type, Name: r.Name})
 					}
 				}
 			}
@@ -215,6 +240,7 @@ func EvaluateResources(rs []*Resource, stack string, cfg Config) Report {
 			for _, r := range rs {
 				if p.matches(r) {
 					res.Checked++
+					res.Resources = append(res.Resources, Ref{Type: r.Type, Name: r.Name})
 					p.checkResource(c, r)
 				}
 			}
@@ -225,6 +251,7 @@ func EvaluateResources(rs []*Resource, stack string, cfg Config) Report {
 		case c.notApplicable || res.Checked == 0:
 			res.Status = StatusNotApplicable
 			res.Checked = 0
+			res.Resources = nil
 		case pendingStack || len(pendingURNs) > 0:
 			res.Status = StatusPending
 		default:

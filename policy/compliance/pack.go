@@ -107,7 +107,7 @@ func adapt(p *Policy, st *packState) policyx.Policy {
 				for _, r := range args.Resources {
 					rs = append(rs, fromAnalyzer(r))
 				}
-				p.checkStack(c, rs)
+				p.checkStack(c, exemptResources(c.cfg, p, rs, c.exempted))
 				return nil
 			},
 		})
@@ -130,7 +130,9 @@ func adapt(p *Policy, st *packState) policyx.Policy {
 			}
 			r := fromAnalyzer(args.Resource)
 			if p.matches(r) {
-				p.checkResource(c, r)
+				if _, exempt := c.cfg.exceptionFor(p.Name, r); !exempt {
+					p.checkResource(c, r)
+				}
 			}
 			return nil
 		},

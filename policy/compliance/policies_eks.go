@@ -61,7 +61,7 @@ func init() {
 			Level:       Mandatory,
 			Severity:    High,
 			Remediation: "Set encryptionConfigKeyArn (pulumi-eks) or encryptionConfig {resources: [secrets], provider.keyArn} to a customer managed key.",
-			Controls:    join(soc2("CC6.1"), iso("A.8.24"), pci("3.5.1"), cisEKS("5.3.1")),
+			Controls:    join(soc2("CC6.1"), iso("A.8.24"), pci("3.5.1"), cisEKS("5.3.1"), gdpr("Art. 32")),
 			Types:       []string{tEKSComponent, tEKSCluster},
 			applies:     eksClusterCarriesProps,
 			checkResource: func(c *run, r *Resource) {
@@ -165,7 +165,7 @@ func init() {
 			Level:       Mandatory,
 			Severity:    High,
 			Remediation: "Give every node group a launch template whose blockDeviceMappings set ebs.encrypted to \"true\".",
-			Controls:    join(soc2("CC6.1"), iso("A.8.24"), pci("3.5.1"), cisAWS("2.2.1")),
+			Controls:    join(soc2("CC6.1"), iso("A.8.24"), pci("3.5.1"), cisAWS("2.2.1"), gdpr("Art. 32")),
 			Types:       []string{tLaunchTemplate, tNodeGroup, tManagedNodeGroup},
 			checkResource: func(c *run, r *Resource) {
 				if r.Type != tLaunchTemplate {

@@ -191,6 +191,7 @@ var adminManagedPolicies = []string{"AdministratorAccess", "PowerUserAccess", "I
 func (c *run) iamExempt(policy string, r *Resource) bool {
 	for _, e := range c.cfg.IAMExceptions {
 		if e.Policy == policy && e.Resource == r.Name {
+			c.exempted(r, e.Reason)
 			return true
 		}
 	}

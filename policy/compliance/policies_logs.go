@@ -23,7 +23,7 @@ func init() {
 			// kms:Decrypt on that key (CloudWatch Logs User Guide, "Encrypt log data in CloudWatch
 			// Logs using AWS KMS").
 			Remediation: "Set kmsKeyId to a customer managed key whose policy lets the regional CloudWatch Logs principal use it.",
-			Controls:    join(soc2("CC6.1"), iso("A.8.15", "A.8.24")),
+			Controls:    join(soc2("CC6.1"), iso("A.8.15", "A.8.24"), gdpr("Art. 32")),
 			Types:       []string{tLogGroup},
 			checkResource: func(c *run, r *Resource) {
 				if _, set, ok := c.stringField(r, "kmsKeyId"); ok && !set {
@@ -40,7 +40,7 @@ func init() {
 			// retentionInDays unset or 0 keeps events forever (CloudWatch Logs API Reference,
 			// PutRetentionPolicy): storage grows without bound and nothing is ever deleted.
 			Remediation: "Set retentionInDays to one of CloudWatch's retention values (365 or more for audit logs in production).",
-			Controls:    iso("A.8.10"),
+			Controls:    join(iso("A.8.10"), gdpr("Art. 5(1)(e)")),
 			Types:       []string{tLogGroup},
 			checkResource: func(c *run, r *Resource) {
 				days, set, ok := c.numberField(r, "retentionInDays")

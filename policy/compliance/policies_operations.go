@@ -200,7 +200,7 @@ func init() {
 			// Amazon S3 User Guide, "Enabling Amazon S3 server access logging": the destination
 			// bucket can use SSE-S3 only; SSE-KMS is not supported there.
 			Remediation: "Give the bucket's encryption configuration sseAlgorithm aws:kms, kmsMasterKeyId (a customer managed key) and bucketKeyEnabled true.",
-			Controls:    join(soc2("CC6.1"), iso("A.8.24"), pci("3.5.1")),
+			Controls:    join(soc2("CC6.1"), iso("A.8.24"), pci("3.5.1"), gdpr("Art. 32")),
 			Types:       []string{tBucket},
 			checkStack: func(c *run, rs []*Resource) {
 				logTargets := logDestinations(rs)
@@ -379,7 +379,7 @@ func init() {
 			Level:       Mandatory,
 			Severity:    Medium,
 			Remediation: "Set kmsKeyArn to a customer managed key when creating the vault.",
-			Controls:    join(soc2("CC6.1"), iso("A.8.24"), pci("3.5.1")),
+			Controls:    join(soc2("CC6.1"), iso("A.8.24"), pci("3.5.1"), gdpr("Art. 32")),
 			Types:       []string{tBackupVault},
 			checkResource: func(c *run, r *Resource) {
 				if _, set, ok := c.stringField(r, "kmsKeyArn"); ok && !set {

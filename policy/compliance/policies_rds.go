@@ -25,7 +25,7 @@ func init() {
 			Level:       Mandatory,
 			Severity:    Critical,
 			Remediation: "Set storageEncrypted to true and kmsKeyId to a customer managed key (encryption cannot be added to an existing instance or cluster; restore from an encrypted snapshot).",
-			Controls:    join(soc2("CC6.1"), iso("A.8.24"), pci("3.5.1"), cisAWS("2.3.1")),
+			Controls:    join(soc2("CC6.1"), iso("A.8.24"), pci("3.5.1"), cisAWS("2.3.1"), gdpr("Art. 32")),
 			Types:       rdsDatabases,
 			checkResource: func(c *run, r *Resource) {
 				// A read replica instance inherits its encryption from the source, which is checked.

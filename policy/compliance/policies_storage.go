@@ -16,7 +16,7 @@ func init() {
 			Level:       Mandatory,
 			Severity:    High,
 			Remediation: "Attach an aws.s3.BucketServerSideEncryptionConfigurationV2 with sseAlgorithm aws:kms (or AES256).",
-			Controls:    join(soc2("CC6.1"), iso("A.8.24"), pci("3.5.1")),
+			Controls:    join(soc2("CC6.1"), iso("A.8.24"), pci("3.5.1"), gdpr("Art. 32")),
 			Types:       []string{tBucket},
 			checkStack: func(c *run, rs []*Resource) {
 				forBucketParts(c, rs, tBucketEncryption, "an encryption configuration", func(b *Resource, parts []*Resource) {

@@ -43,17 +43,20 @@ type Framework string
 // Criteria (2017, revised points of focus 2022); ISO/IEC 27001:2022 Annex A; PCI DSS v4.0; CIS
 // Amazon Web Services Foundations Benchmark v3.0.0 (item numbers as listed by the
 // steampipe-mod-aws-compliance cis_v300 benchmark); CIS Amazon EKS Benchmark v1.0.1 (as listed by
-// ComplianceAsCode controls/cis_eks.yml).
+// ComplianceAsCode controls/cis_eks.yml); GDPR articles as numbered in Regulation (EU) 2016/679
+// (EUR-Lex CELEX 32016R0679): Art. 5(1)(e) storage limitation, Art. 32 security of processing
+// (encryption, point 1(a)), Art. 44 transfers to third countries.
 const (
 	SOC2     Framework = "SOC 2"
 	ISO27001 Framework = "ISO 27001:2022"
 	PCIDSS   Framework = "PCI DSS v4.0"
 	CISAWS   Framework = "CIS AWS Foundations v3.0.0"
 	CISEKS   Framework = "CIS Amazon EKS v1.0.1"
+	GDPR     Framework = "GDPR"
 )
 
 // Frameworks lists the frameworks in report order.
-var Frameworks = []Framework{SOC2, ISO27001, PCIDSS, CISAWS, CISEKS}
+var Frameworks = []Framework{SOC2, ISO27001, PCIDSS, CISAWS, CISEKS, GDPR}
 
 // Control is one requirement of one framework.
 type Control struct {
@@ -69,6 +72,7 @@ func iso(ids ...string) []Control    { return controls(ISO27001, ids) }
 func pci(ids ...string) []Control    { return controls(PCIDSS, ids) }
 func cisAWS(ids ...string) []Control { return controls(CISAWS, ids) }
 func cisEKS(ids ...string) []Control { return controls(CISEKS, ids) }
+func gdpr(ids ...string) []Control   { return controls(GDPR, ids) }
 
 func controls(f Framework, ids []string) []Control {
 	out := make([]Control, len(ids))
@@ -85,7 +89,7 @@ type Policy struct {
 	Name        string
 	Description string
 	// Area groups policies in reports and the README: settings, rds, eks, iam, network, s3, ecr, kms,
-	// secretsmanager, logs, tags, kubernetes.
+	// secretsmanager, logs, tags, kubernetes, account (the account baseline), data (residency).
 	Area        string
 	Level       Level
 	Severity    Severity
@@ -147,7 +151,7 @@ func Policies() []*Policy {
 	return out
 }
 
-var areaOrder = []string{"settings", "rds", "eks", "iam", "network", "s3", "ecr", "kms", "secretsmanager", "logs", "tags", "kubernetes"}
+var areaOrder = []string{"settings", "rds", "eks", "iam", "network", "s3", "ecr", "kms", "secretsmanager", "logs", "tags", "kubernetes", "account", "data"}
 
 func areaRank(a string) int {
 	if i := slices.Index(areaOrder, a); i >= 0 {

@@ -21,12 +21,22 @@ type run struct {
 	// cannot run yet because a value is unknown.
 	violate func(r *Resource, msg string)
 	pend    func(r *Resource, msg string)
+	// exempt records that the settings exempt r from the policy, for the evidence (nil under
+	// the engine, which reports only violations).
+	exempt func(r *Resource, reason string)
 	// notApplicable is set by a stack policy with nothing to check (for the report only).
 	notApplicable bool
 }
 
 func (c *run) violation(r *Resource, format string, args ...any) {
 	c.violate(r, fmt.Sprintf(format, args...))
+}
+
+// exempted records an exception the settings grant, with its reason.
+func (c *run) exempted(r *Resource, reason string) {
+	if c.exempt != nil {
+		c.exempt(r, reason)
+	}
 }
 
 func (c *run) cannotCheck(r *Resource, format string, args ...any) {
