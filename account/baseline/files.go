@@ -83,6 +83,13 @@ func ReadStackConfig(dir, stack string) (*StackConfig, error) {
 		out.FromStackFile = true
 		for key, value := range ps.Config {
 			full := key.String()
+			if name, ours := strings.CutPrefix(full, Project+":"); ours {
+				if _, declared := proj.Config[name]; !declared {
+					// The CLI passes it, but the program never reads it: a typo or a key from
+					// another project.
+					return nil, fmt.Errorf("%s: %s is not declared in Pulumi.yaml, so the program would never read it", stackPath, full)
+				}
+			}
 			if value.Secure() {
 				if _, ok := SecretPlaceholders[strings.TrimPrefix(full, Project+":")]; !ok {
 					return nil, fmt.Errorf("%s: %s is encrypted, and it is not a secret key of the project (%v)", stackPath, full, SecretKeys)

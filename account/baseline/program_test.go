@@ -213,6 +213,10 @@ func TestReadStackConfig(t *testing.T) {
 		err = mock.NewEngine(Project, "acct", nil).Run(got.Values, got.SecretKeys, Program)
 		require.ErrorContains(t, err, "not in plain text")
 	})
+	t.Run("an undeclared key", func(t *testing.T) {
+		_, err := ReadStackConfig(write(t, "config:\n  novacron-account:objectLockDay: 30\n"), "acct")
+		require.ErrorContains(t, err, "novacron-account:objectLockDay is not declared in Pulumi.yaml")
+	})
 	t.Run("another encrypted key", func(t *testing.T) {
 		_, err := ReadStackConfig(write(t, "config:\n  novacron-account:trailName:\n    secure: AAABAA==\n"), "acct")
 		require.ErrorContains(t, err, "novacron-account:trailName is encrypted")
