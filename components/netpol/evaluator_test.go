@@ -201,3 +201,40 @@ func TestOTLPAgentsElsewhere(t *testing.T) {
 		{api, otelAgent, tcp, 4317, false},
 	})
 }
+
+// A pod Falco Talon has quarantined (components/falcotalon labels it) is left out of every allow
+// policy but the Prometheus scrape: the namespace's default deny then isolates it, whatever Talon's
+// own policy says. The same pod without the label keeps its flows, so the cases can fail.
+func TestQuarantinedPodsAreIsolated(t *testing.T) {
+	policies, err := Policies(&NetworkPoliciesArgs{
+		Namespaces:          []string{"novacron"},
+		IngressSourceCIDRs:  []string{"10.0.0.0/24"},
+		DatabaseCIDRs:       []string{"10.0.20.0/24"},
+		APIEgressHTTPSCIDRs: []string{"10.0.30.0/24"},
+	})
+	require.NoError(t, err)
+	quarantined := func(e netpolicy.Endpoint) netpolicy.Endpoint {
+		l := map[string]string{DefaultQuarantineLabel: "terminal-shell"}
+		for k, v := range e.Labels {
+			l[k] = v
+		}
+		e.Labels, e.Name = l, e.Name+" (quarantined)"
+		return e
+	}
+	qAPI, qWorker := quarantined(api), quarantined(worker)
+	checkFlows(t, policies, []flow{
+		{api, kubeDNS, udp, 53, true},
+		{qAPI, kubeDNS, udp, 53, false},
+		{qWorker, kubeDNS, tcp, 53, false},
+		{api, database, tcp, 5432, true},
+		{qAPI, database, tcp, 5432, false},
+		{api, endpoint443, tcp, 443, true},
+		{qAPI, endpoint443, tcp, 443, false},
+		{worker, otelAgent, tcp, 4317, true},
+		{qWorker, otelAgent, tcp, 4317, false},
+		{alb, api, tcp, 8080, true},
+		{alb, qAPI, tcp, 8080, false},
+		// Still scraped: its metrics show what it does while isolated.
+		{prom, qAPI, tcp, 8080, true},
+	})
+}

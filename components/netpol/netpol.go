@@ -41,6 +41,11 @@ const (
 // release otel-agent.
 var DefaultTelemetryAgentPodLabels = map[string]string{"app.kubernetes.io/instance": "otel-agent"}
 
+// DefaultQuarantineLabel is the pod label that takes a pod out of every allow policy but the
+// Prometheus scrape: Falco Talon sets it on a pod in which a terminal shell was opened
+// (components/falcotalon), and its own deny-all policy is then all that applies to the pod.
+const DefaultQuarantineLabel = "novacron.io/quarantine"
+
 // DefaultPrometheusPodLabels select the Prometheus server pods: the Prometheus Operator (which
 // kube-prometheus-stack runs) labels every Prometheus pod app.kubernetes.io/name=prometheus.
 var DefaultPrometheusPodLabels = map[string]string{"app.kubernetes.io/name": "prometheus"}
@@ -106,6 +111,11 @@ type NetworkPoliciesArgs struct {
 	// TelemetryAgentPodLabels select the agent pods in TelemetryNamespace.
 	// Default: {"app.kubernetes.io/instance": "otel-agent"}.
 	TelemetryAgentPodLabels map[string]string
+	// QuarantineLabel: a pod carrying this label key (any value) is left out of every allow
+	// policy but the Prometheus scrape, so that the default deny isolates it. NetworkPolicies
+	// only add permissions: without this, a quarantine policy could not take away what the
+	// allow policies grant. Default: "novacron.io/quarantine".
+	QuarantineLabel string
 }
 
 // NetworkPolicies is the component that locks down the application namespaces.
@@ -147,6 +157,9 @@ func (a *NetworkPoliciesArgs) withDefaults() *NetworkPoliciesArgs {
 	}
 	if len(out.TelemetryAgentPodLabels) == 0 {
 		out.TelemetryAgentPodLabels = maps.Clone(DefaultTelemetryAgentPodLabels)
+	}
+	if out.QuarantineLabel == "" {
+		out.QuarantineLabel = DefaultQuarantineLabel
 	}
 	return &out
 }
@@ -217,6 +230,9 @@ func (a *NetworkPoliciesArgs) Validate() validate.Problems {
 		}
 		checkLabelValue(&p, "telemetryAgentPodLabels."+k, d.TelemetryAgentPodLabels[k])
 	}
+	if len(d.QuarantineLabel) > 316 || !labelKeyRe.MatchString(d.QuarantineLabel) {
+		p.Addf("quarantineLabel", "must be a label key such as novacron.io/quarantine, got %q", d.QuarantineLabel)
+	}
 	return p
 }
 
@@ -248,7 +264,10 @@ func Policies(args *NetworkPoliciesArgs) ([]networkingv1.NetworkPolicy, error) {
 
 func namespacePolicies(a *NetworkPoliciesArgs, ns string) []networkingv1.NetworkPolicy {
 	all := k8smeta.LabelSelector{}
-	api := k8smeta.LabelSelector{MatchLabels: map[string]string{"app": a.APIAppLabel}}
+	// Allow policies select only pods that are not quarantined.
+	notQuarantined := []k8smeta.LabelSelectorRequirement{{Key: a.QuarantineLabel, Operator: k8smeta.LabelSelectorOpDoesNotExist}}
+	allowed := k8smeta.LabelSelector{MatchExpressions: notQuarantined}
+	api := k8smeta.LabelSelector{MatchLabels: map[string]string{"app": a.APIAppLabel}, MatchExpressions: notQuarantined}
 	ingress := networkingv1.PolicyTypeIngress
 	egress := networkingv1.PolicyTypeEgress
 
@@ -272,7 +291,7 @@ func namespacePolicies(a *NetworkPoliciesArgs, ns string) []networkingv1.Network
 		}),
 		// Without this the default deny also blocks name resolution for every pod.
 		netpolicy.New(ns, PolicyDNSEgress, networkingv1.NetworkPolicySpec{
-			PodSelector: all,
+			PodSelector: allowed,
 			PolicyTypes: []networkingv1.PolicyType{egress},
 			Egress: []networkingv1.NetworkPolicyEgressRule{{
 				To: []networkingv1.NetworkPolicyPeer{{
@@ -313,7 +332,7 @@ func namespacePolicies(a *NetworkPoliciesArgs, ns string) []networkingv1.Network
 		// internalTrafficPolicy Local makes that the agent on the pod's own node, addressed by
 		// its pod IP, which is what the selectors match.
 		netpolicy.New(ns, PolicyOTLPEgress, networkingv1.NetworkPolicySpec{
-			PodSelector: all,
+			PodSelector: allowed,
 			PolicyTypes: []networkingv1.PolicyType{egress},
 			Egress: []networkingv1.NetworkPolicyEgressRule{{
 				To: []networkingv1.NetworkPolicyPeer{{

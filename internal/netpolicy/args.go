@@ -13,9 +13,10 @@ import (
 )
 
 // Args converts one API object into pulumi-kubernetes arguments. It carries the metadata's
-// name, namespace and labels and the whole spec (selectors by matchLabels, ipBlock with except,
-// numbered and named ports, endPort, protocols). It refuses matchExpressions and any other
-// metadata rather than dropping them; errors name the field.
+// name, namespace and labels and the whole spec (selectors by matchLabels and
+// matchExpressions, ipBlock with except, numbered and named ports, endPort, protocols). It
+// refuses any other metadata, and selectors the API server would refuse, rather than dropping
+// them; errors name the field.
 func Args(p networkingv1.NetworkPolicy) (*netv1.NetworkPolicyArgs, error) {
 	rest := p.ObjectMeta
 	rest.Name, rest.Namespace, rest.Labels = "", "", nil
@@ -65,12 +66,25 @@ func Args(p networkingv1.NetworkPolicy) (*netv1.NetworkPolicyArgs, error) {
 }
 
 func selector(field string, s k8smeta.LabelSelector) (metav1.LabelSelectorArgs, error) {
-	if len(s.MatchExpressions) > 0 {
-		return metav1.LabelSelectorArgs{}, fmt.Errorf("%s: matchExpressions are not supported", field)
+	// The API server's own conversion refuses an unknown operator, values on Exists or
+	// DoesNotExist, and no values on In or NotIn; refuse them here, before registration.
+	if _, err := k8smeta.LabelSelectorAsSelector(&s); err != nil {
+		return metav1.LabelSelectorArgs{}, fmt.Errorf("%s: %w", field, err)
 	}
 	out := metav1.LabelSelectorArgs{}
 	if len(s.MatchLabels) > 0 {
 		out.MatchLabels = pulumi.ToStringMap(s.MatchLabels)
+	}
+	if len(s.MatchExpressions) > 0 {
+		exprs := metav1.LabelSelectorRequirementArray{}
+		for _, e := range s.MatchExpressions {
+			req := metav1.LabelSelectorRequirementArgs{Key: pulumi.String(e.Key), Operator: pulumi.String(string(e.Operator))}
+			if len(e.Values) > 0 {
+				req.Values = pulumi.ToStringArray(e.Values)
+			}
+			exprs = append(exprs, req)
+		}
+		out.MatchExpressions = exprs
 	}
 	return out, nil
 }

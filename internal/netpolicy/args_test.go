@@ -34,7 +34,13 @@ func everyField() networkingv1.NetworkPolicy {
 			Labels:    map[string]string{"app.kubernetes.io/part-of": "novacron"},
 		},
 		Spec: networkingv1.NetworkPolicySpec{
-			PodSelector: k8smeta.LabelSelector{MatchLabels: map[string]string{"app": "novacron-api"}},
+			PodSelector: k8smeta.LabelSelector{
+				MatchLabels: map[string]string{"app": "novacron-api"},
+				MatchExpressions: []k8smeta.LabelSelectorRequirement{
+					{Key: "novacron.io/quarantine", Operator: k8smeta.LabelSelectorOpDoesNotExist},
+					{Key: "tier", Operator: k8smeta.LabelSelectorOpIn, Values: []string{"a", "b"}},
+				},
+			},
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
 			Ingress: []networkingv1.NetworkPolicyIngressRule{
 				{
@@ -93,33 +99,31 @@ func TestArgsRoundTrip(t *testing.T) {
 }
 
 func TestArgsRefusesWhatItCannotCarry(t *testing.T) {
-	expr := []k8smeta.LabelSelectorRequirement{{Key: "app", Operator: k8smeta.LabelSelectorOpExists}}
+	// Exists takes no values: the API server refuses the requirement.
+	expr := []k8smeta.LabelSelectorRequirement{{Key: "app", Operator: k8smeta.LabelSelectorOpExists, Values: []string{"x"}}}
 	tests := []struct {
 		name   string
 		change func(p *networkingv1.NetworkPolicy)
 		want   string
 	}{
 		{
-			name:   "pod selector expressions",
+			name:   "pod selector expression with values on Exists",
 			change: func(p *networkingv1.NetworkPolicy) { p.Spec.PodSelector.MatchExpressions = expr },
-			want:   "spec.podSelector: matchExpressions are not supported",
+			want:   "spec.podSelector: values: Invalid value: [\"x\"]: values set must be empty for exists and does not exist",
 		},
 		{
-			name: "ingress namespace selector expressions",
+			name: "ingress namespace selector expression without values on In",
 			change: func(p *networkingv1.NetworkPolicy) {
-				p.Spec.Ingress[0].From[1].NamespaceSelector.MatchExpressions = expr
+				p.Spec.Ingress[0].From[1].NamespaceSelector.MatchExpressions = []k8smeta.LabelSelectorRequirement{{Key: "team", Operator: k8smeta.LabelSelectorOpIn}}
 			},
-			want: "spec.ingress[0].from[1].namespaceSelector: matchExpressions are not supported",
+			want: "spec.ingress[0].from[1].namespaceSelector: values: Invalid value: null: for 'in', 'notin' operators, values set can't be empty",
 		},
 		{
-			name:   "ingress pod selector expressions",
-			change: func(p *networkingv1.NetworkPolicy) { p.Spec.Ingress[0].From[3].PodSelector.MatchExpressions = expr },
-			want:   "spec.ingress[0].from[3].podSelector: matchExpressions are not supported",
-		},
-		{
-			name:   "egress pod selector expressions",
-			change: func(p *networkingv1.NetworkPolicy) { p.Spec.Egress[1].To[0].PodSelector.MatchExpressions = expr },
-			want:   "spec.egress[1].to[0].podSelector: matchExpressions are not supported",
+			name: "egress pod selector expression with an unknown operator",
+			change: func(p *networkingv1.NetworkPolicy) {
+				p.Spec.Egress[1].To[0].PodSelector.MatchExpressions = []k8smeta.LabelSelectorRequirement{{Key: "app", Operator: "Like", Values: []string{"x"}}}
+			},
+			want: "spec.egress[1].to[0].podSelector: \"Like\" is not a valid label selector operator",
 		},
 		{
 			name:   "annotations",

@@ -4,9 +4,9 @@
 // Components build their NetworkPolicies as k8s.io/api objects in pure functions (New, Port and
 // IPBlocks are the common pieces), so that the objects can be rendered, decoded and reasoned
 // about without an engine. Args converts each object once into pulumi-kubernetes arguments
-// for registration; it carries every field it knows and refuses the rest (matchExpressions,
-// metadata other than name, namespace and labels) instead of dropping them, so that what is
-// registered is exactly what was built.
+// for registration; it carries every field it knows and refuses the rest (metadata other than
+// name, namespace and labels, selectors the API server would refuse) instead of dropping them,
+// so that what is registered is exactly what was built.
 //
 // Allowed judges the same objects as traffic: whether a connection from one endpoint to
 // another on a protocol and port passes, following the semantics of the Kubernetes
