@@ -266,6 +266,17 @@ func alertScenarios() map[string]alertScenario {
 	for name, sc := range pipelineScenarios() {
 		scenarios[name] = sc
 	}
+	// Three deny violations from minute 11 to 41, fixed at 42; the platform namespaces' dryrun
+	// violations stay throughout and must not keep the alert firing.
+	gk := func(action, values string) string {
+		return series("gatekeeper_violations", map[string]string{
+			"enforcement_action": action, "job": "gatekeeper-system/gatekeeper", "namespace": "gatekeeper-system", "pod": "gatekeeper-audit-0",
+		}, values)
+	}
+	scenarios[AlertGatekeeperViolations] = alertScenario{
+		load:    gk("deny", "0x10 3x30 0x40") + gk("dryrun", "12x80"),
+		firesBy: 27, stopsAt: 42, clearsBy: 43,
+	}
 	return scenarios
 }
 

@@ -77,6 +77,8 @@ const (
 	AlertLokiDiscardingLogs         = "NovaCronLokiDiscardingLogs"
 	AlertTempoRequestErrors         = "NovaCronTempoRequestErrors"
 	AlertTempoDiscardingSpans       = "NovaCronTempoDiscardingSpans"
+
+	AlertGatekeeperViolations = "NovaCronGatekeeperViolations"
 )
 
 // EscalatedAlertnameLabel carries the name of the warning NovaCronWarningEscalated pages for.
@@ -240,6 +242,7 @@ func PrometheusRuleGroups(s RuleSettings) []RuleGroup {
 	if s.TelemetryNamespace != "" {
 		groups = append(groups, RuleGroup{Name: "novacron-telemetry-pipeline", Rules: pipelineRules(s.TelemetryNamespace)})
 	}
+	groups = append(groups, RuleGroup{Name: "novacron-admission-policies", Rules: admissionRules()})
 	// Last, so that it reads the ALERTS series the other groups wrote in the same round.
 	groups = append(groups, RuleGroup{Name: "novacron-escalation", Rules: []Rule{escalationRule(s.WarningEscalationAfter)}})
 	for _, g := range groups {
@@ -534,4 +537,26 @@ func pipelineRules(namespace string) []Rule {
 			},
 		},
 	}
+}
+
+// admissionRules alert on objects that break an enforced admission policy. Gatekeeper's audit
+// re-checks every object each audit interval and sets gatekeeper_violations, one gauge per
+// enforcement_action (deny, dryrun, warn), to the number of violations it found
+// (open-policy-agent/gatekeeper v3.23.1: pkg/audit/stats_reporter.go, metric "violations" in
+// the exporter's "gatekeeper" namespace; website/docs/metrics.md). Only deny counts: an object
+// that breaks a deny constraint exists although the webhook should have refused it (it predates
+// the constraint, or came in while it was not enforced). The dryrun and warn constraints of the
+// platform's namespaces report the charts' known exceptions and would never clear.
+func admissionRules() []Rule {
+	return []Rule{{
+		Alert:  AlertGatekeeperViolations,
+		Expr:   "max by (enforcement_action) (gatekeeper_violations{enforcement_action=\"deny\"}) > 0",
+		For:    "15m",
+		Labels: map[string]string{"severity": SeverityWarning},
+		Annotations: map[string]string{
+			"summary": "Objects in the application namespaces break an enforced admission policy.",
+			"description": "Gatekeeper's audit has found {{ $value }} violation(s) of deny constraints for 15 minutes: " +
+				"objects exist that the admission webhook would refuse today.",
+		},
+	}}
 }

@@ -41,6 +41,7 @@ var novacronAlerts = []string{
 	AlertVolumeFillingUp, AlertNodeFilesystemFillingUp, AlertNodePoolRequestsFilling,
 	AlertTelemetryTargetDown, AlertTelemetryExportFailing, AlertTelemetryRecordsDropped, AlertTelemetryExporterQueueFull,
 	AlertLokiRequestErrors, AlertLokiDiscardingLogs, AlertTempoRequestErrors, AlertTempoDiscardingSpans,
+	AlertGatekeeperViolations,
 	AlertWarningEscalated,
 }
 
@@ -69,7 +70,7 @@ func TestRulesParseWithRulefmt(t *testing.T) {
 		// rulefmt also parses every annotation and label template.
 		groups, errs := rulefmt.Parse(content, false, scheme, parser.NewParser(parser.Options{}), nil)
 		require.Empty(t, errs, "rulefmt (%s)", scheme)
-		require.Len(t, groups.Groups, 7)
+		require.Len(t, groups.Groups, 8)
 		var alerts []string
 		for _, g := range groups.Groups {
 			for _, r := range g.Rules {
@@ -84,7 +85,7 @@ func TestRulesParseWithRulefmt(t *testing.T) {
 
 	// Without a telemetry namespace the pipeline group is left out, and nothing else changes.
 	groups := PrometheusRuleGroups(defaultRuleSettings())
-	assert.Len(t, groups, 6)
+	assert.Len(t, groups, 7)
 	assert.NotContains(t, alertNames(groups), AlertTelemetryTargetDown)
 	assert.Contains(t, alertNames(groups), AlertWarningEscalated)
 	assert.Equal(t, "novacron-escalation", groups[len(groups)-1].Name, "the escalation reads what the others wrote")
@@ -121,6 +122,7 @@ var upstreamMetrics = map[string]string{
 	"loki_discarded_samples_total":                   "Loki pkg/util/validation, docs on rate limits",
 	"tempo_request_duration_seconds_count":           "Tempo (dskit instrumentation), tempo-mixin TempoRequestErrors",
 	"tempo_discarded_spans_total":                    "Tempo docs, discarded spans",
+	"gatekeeper_violations":                          "Gatekeeper v3.23.1 pkg/audit/stats_reporter.go, website/docs/metrics.md",
 }
 
 // selectedName is the metric a selector reads: its name, or the name its __name__ regex

@@ -13,7 +13,10 @@
 // etcd from go.etcd.io/etcd/server/v3, both pinned there), a module of its own so that the main
 // module never depends on Kubernetes' server code. A cold build takes about 8 minutes and 2 GB
 // on 2 cores; later runs find the binaries in the cache. CRDs come from the Go modules of the
-// projects that publish them, at the version the pinned chart ships (see CRDSource).
+// projects that publish them, at the version the pinned chart ships (see CRDSource). The one
+// kind of CRD no project publishes, the Constraint CRD Gatekeeper generates from each
+// ConstraintTemplate, is generated here the way Gatekeeper does it (ConstraintCRD), when
+// ApplyAll accepts the template.
 //
 // Objects converts the engine's record of a Pulumi program into Kubernetes objects without
 // per-kind code: every Kubernetes resource whose inputs carry apiVersion and kind is an object.

@@ -134,8 +134,10 @@ func (f Failure) String() string {
 // server refuses. CRDs and Namespaces are stored (custom resources need their CRD served, and
 // Pod Security reads a namespace's labels); everything else is a dry run. Objects of a
 // namespaced kind without a namespace go to "default", as pulumi-kubernetes does with a
-// provider that names none. Every pod template (Deployments, DaemonSets, Jobs, ...) is also
-// sent as a Pod, dry run, so that Pod Security admission judges it at its namespace's level.
+// provider that names none. A ConstraintTemplate, once accepted, gets the Constraint CRD
+// Gatekeeper would create for it (ConstraintCRD), before any other custom resource is sent.
+// Every pod template (Deployments, DaemonSets, Jobs, ...) is also sent as a Pod, dry run, so
+// that Pod Security admission judges it at its namespace's level.
 func (s *Server) ApplyAll(ctx context.Context, objs []Recorded) []Failure {
 	var failures []Failure
 	stored := func(o Object) bool {
@@ -160,6 +162,13 @@ func (s *Server) ApplyAll(ctx context.Context, objs []Recorded) []Failure {
 				failures = append(failures, Failure{Recorded: rec, Step: "apply", Err: err})
 			}
 		}
+		// Gatekeeper creates a CRD for every ConstraintTemplate it accepts; the harness does
+		// the same, so that the template's Constraints are judged by their real schema.
+		if isConstraintTemplate(obj) {
+			if err := s.installConstraintCRD(ctx, obj); err != nil {
+				failures = append(failures, Failure{Recorded: rec, Step: "constraint CRD", Err: err})
+			}
+		}
 		if pod := PodFromTemplate(obj); pod != nil {
 			if err := s.Create(ctx, pod, Options{DryRun: true}); err != nil {
 				failures = append(failures, Failure{Recorded: rec, Step: "pod from template", Err: err})
@@ -170,13 +179,26 @@ func (s *Server) ApplyAll(ctx context.Context, objs []Recorded) []Failure {
 }
 
 func rank(o Object) int {
-	switch o.Kind() {
-	case "CustomResourceDefinition":
+	switch {
+	case o.Kind() == "CustomResourceDefinition":
 		return 0
-	case "Namespace":
+	case o.Kind() == "Namespace":
 		return 1
+	case isConstraintTemplate(o):
+		return 2
 	}
-	return 2
+	return 3
+}
+
+func (s *Server) installConstraintCRD(ctx context.Context, template Object) error {
+	crd, err := ConstraintCRD(ctx, template)
+	if err != nil {
+		return err
+	}
+	if err := s.Apply(ctx, crd, Options{}); err != nil {
+		return err
+	}
+	return s.waitEstablished(ctx, crd.Name())
 }
 
 func (s *Server) defaultNamespace(ctx context.Context, obj Object) error {
