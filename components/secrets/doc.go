@@ -22,6 +22,14 @@
 //     authenticates with that service account's token (JWT auth). The operator's own pods run
 //     without AWS credentials; only the store's service account can assume the role.
 //
+// Rotation: a secret rotates when a Lambda function can issue its next value (RotationLambdaArn,
+// every RotationDays). The database master password is not one of these secrets: RDS generates,
+// stores and rotates it itself (components/database, manageMasterUserPassword). The stacks'
+// application secrets (applicationSecrets) hold credentials issued by third parties or by the
+// applications and set out of band; no rotation function can issue them, so they carry no
+// rotation and the policy pack's secretsmanager-rotation lists them as exceptions, with the
+// reason, in policy/config.<stack>.json (policy/README.md, "Exceptions").
+//
 // Two steps: NewSecrets creates the keys and the secrets, and needs no cluster, so that the
 // network, the cluster and the database can encrypt their log groups with the logs key;
 // InstallExternalSecrets then adds the operator's resources as children of the same component,
