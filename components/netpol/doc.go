@@ -21,7 +21,7 @@
 //     4317 and 4318 (OTLP gRPC and HTTP), the applications' traces and OTLP logs;
 //   - allow-api-https-egress (optional): API pods to the given CIDRs on 443 (VPC endpoints).
 //
-// Every allow policy but the Prometheus scrape selects only pods without the QuarantineLabel
+// Every allow policy but DNS and the Prometheus scrape selects only pods without the QuarantineLabel
 // (novacron.io/quarantine): Falco Talon sets it on a pod in which a terminal shell was opened,
 // and the default deny then isolates that pod. NetworkPolicies only add permissions, so a
 // quarantine policy of its own could not take away what these policies grant.

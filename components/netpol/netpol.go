@@ -41,8 +41,8 @@ const (
 // release otel-agent.
 var DefaultTelemetryAgentPodLabels = map[string]string{"app.kubernetes.io/instance": "otel-agent"}
 
-// DefaultQuarantineLabel is the pod label that takes a pod out of every allow policy but the
-// Prometheus scrape: Falco Talon sets it on a pod in which a terminal shell was opened
+// DefaultQuarantineLabel is the pod label that takes a pod out of every allow policy but DNS and
+// the Prometheus scrape: Falco Talon sets it on a pod in which a terminal shell was opened
 // (components/falcotalon), and its own deny-all policy is then all that applies to the pod.
 const DefaultQuarantineLabel = "novacron.io/quarantine"
 
@@ -112,7 +112,7 @@ type NetworkPoliciesArgs struct {
 	// Default: {"app.kubernetes.io/instance": "otel-agent"}.
 	TelemetryAgentPodLabels map[string]string
 	// QuarantineLabel: a pod carrying this label key (any value) is left out of every allow
-	// policy but the Prometheus scrape, so that the default deny isolates it. NetworkPolicies
+	// policy but DNS and the Prometheus scrape, so that the default deny isolates it. NetworkPolicies
 	// only add permissions: without this, a quarantine policy could not take away what the
 	// allow policies grant. Default: "novacron.io/quarantine".
 	QuarantineLabel string
@@ -290,8 +290,11 @@ func namespacePolicies(a *NetworkPoliciesArgs, ns string) []networkingv1.Network
 			PolicyTypes: []networkingv1.PolicyType{ingress, egress},
 		}),
 		// Without this the default deny also blocks name resolution for every pod.
+		// Every pod, quarantined ones included: the policy pack requires name resolution for
+		// all pods of a default-deny namespace, and a quarantined pod can resolve names but
+		// reach nothing it resolves.
 		netpolicy.New(ns, PolicyDNSEgress, networkingv1.NetworkPolicySpec{
-			PodSelector: allowed,
+			PodSelector: all,
 			PolicyTypes: []networkingv1.PolicyType{egress},
 			Egress: []networkingv1.NetworkPolicyEgressRule{{
 				To: []networkingv1.NetworkPolicyPeer{{
