@@ -12,7 +12,14 @@
 //
 // Usage:
 //
-//	go run ./cmd/preflight --stack production [--format text|json|markdown] [--baseline FILE]
+//	go run ./cmd/preflight --stack production [--format text|json|markdown|compliance] [--baseline FILE]
+//	go run ./cmd/preflight --dir bootstrap --stack bootstrap
+//	go run ./cmd/preflight --dir account --stack shared
+//
+// --dir picks the project by its Pulumi.yaml: the platform (the default), the bootstrap
+// (bootstrap/state) or the account baseline (account/baseline, whose AWS Config rules the
+// evidence lists beside the policies). --format compliance writes the evidence per framework and
+// control: the policies and Config rules that cover it, the resources checked and the result.
 //
 // It reads Pulumi.yaml and Pulumi.<stack>.yaml with the stacks package, validates them with the
 // same rules as the program (bad configuration exits 2 naming the stack and the key), and runs

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/novacron/platform/account/baseline"
 	"github.com/novacron/platform/bootstrap/state"
 	"github.com/novacron/platform/internal/deploy"
 	"github.com/novacron/platform/internal/mock"
@@ -84,10 +85,13 @@ func Run(opts Options) (*Report, error) {
 		defer timer.Stop()
 	}
 
-	// Every Pulumi project of the repository goes through preflight: the platform (the default)
-	// and the bootstrap program (--dir bootstrap).
-	if projectName(opts.Dir) == state.Project {
+	// Every Pulumi project of the repository goes through preflight: the platform (the default),
+	// the bootstrap program (--dir bootstrap) and the account baseline (--dir account).
+	switch projectName(opts.Dir) {
+	case state.Project:
 		return runBootstrap(opts)
+	case baseline.Project:
+		return runAccount(opts)
 	}
 
 	cfg, err := stacks.ReadStackFiles(opts.Dir, opts.Stack)
