@@ -22,7 +22,7 @@ func TestStacksAgainstAPIServer(t *testing.T) {
 	srv := kubetest.Start(t)
 	ctx := context.Background()
 	// The CRDs of the charts the stacks install, at the versions those charts ship.
-	require.NoError(t, srv.InstallCRDs(ctx, kubetest.PrometheusOperatorCRDs, kubetest.ExternalSecretsCRDs))
+	require.NoError(t, srv.InstallCRDs(ctx, kubetest.PrometheusOperatorCRDs, kubetest.ExternalSecretsCRDs, kubetest.GatekeeperCRDs))
 
 	for _, stack := range Environments {
 		t.Run(stack, func(t *testing.T) {

@@ -1,6 +1,9 @@
 package stacks
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -8,6 +11,8 @@ import (
 	"github.com/novacron/platform/components/cluster"
 	"github.com/novacron/platform/components/database"
 	"github.com/novacron/platform/components/falco"
+	"github.com/novacron/platform/components/falcotalon"
+	"github.com/novacron/platform/components/gatekeeper"
 	"github.com/novacron/platform/components/ingress"
 	"github.com/novacron/platform/components/monitoring"
 	"github.com/novacron/platform/components/netpol"
@@ -30,6 +35,8 @@ type Platform struct {
 	Monitoring      *monitoring.Stack
 	Telemetry       *telemetry.Pipelines
 	Falco           *falco.Falco
+	Talon           *falcotalon.Talon
+	Gatekeeper      *gatekeeper.Gatekeeper
 	NetworkPolicies *netpol.NetworkPolicies
 	Ingress         *ingress.LoadBalancerController
 }
@@ -188,14 +195,40 @@ func (p *Platform) deployInCluster(ctx *pulumi.Context, cfg *Config, awsProvider
 		return err
 	}
 
-	falcoArgs := s.Falco
-	falcoArgs.AlertmanagerURL = mon.AlertmanagerURL
-	if p.Falco, err = falco.NewFalco(ctx, "falco", &falcoArgs, inCluster...); err != nil {
+	npArgs := s.NetworkPolicies
+	if p.NetworkPolicies, err = netpol.NewNetworkPolicies(ctx, "network-policies", &npArgs, inCluster...); err != nil {
 		return err
 	}
 
-	npArgs := s.NetworkPolicies
-	if p.NetworkPolicies, err = netpol.NewNetworkPolicies(ctx, "network-policies", &npArgs, inCluster...); err != nil {
+	// Admission policies: images only from this stack's ECR repositories (and the configured
+	// extra registries). The registry host names the account, which only the provider knows.
+	caller, err := aws.GetCallerIdentity(ctx, nil, pulumi.Provider(awsProvider))
+	if err != nil {
+		return err
+	}
+	gkArgs := s.Gatekeeper
+	gkArgs.ImageRegistries = append([]string{fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s",
+		caller.AccountId, cfg.Region, strings.TrimSuffix(s.Registry.NamePrefix, "/"))}, gkArgs.ImageRegistries...)
+	// Its PodMonitor needs the Prometheus Operator CRDs.
+	gkArgs.WaitFor = []pulumi.Resource{mon.KubePrometheusStack}
+	if p.Gatekeeper, err = gatekeeper.NewGatekeeper(ctx, "gatekeeper", &gkArgs,
+		append(inCluster, pulumi.DependsOn([]pulumi.Resource{p.NetworkPolicies}))...); err != nil {
+		return err
+	}
+
+	// Talon acts in the application namespaces (Roles there), which the NetworkPolicies
+	// component creates; Falco's falcosidekick posts to it.
+	talonArgs := s.Talon
+	talonArgs.SlackWebhookURL = secretInput(cfg.Secrets.SlackWebhookURL)
+	if p.Talon, err = falcotalon.NewTalon(ctx, "falco-talon", &talonArgs,
+		append(inCluster, pulumi.DependsOn([]pulumi.Resource{p.NetworkPolicies}))...); err != nil {
+		return err
+	}
+
+	falcoArgs := s.Falco
+	falcoArgs.AlertmanagerURL = mon.AlertmanagerURL
+	falcoArgs.TalonURL = p.Talon.URL
+	if p.Falco, err = falco.NewFalco(ctx, "falco", &falcoArgs, inCluster...); err != nil {
 		return err
 	}
 

@@ -9,6 +9,8 @@ import (
 
 	"github.com/novacron/platform/components/backup"
 	"github.com/novacron/platform/components/falco"
+	"github.com/novacron/platform/components/falcotalon"
+	"github.com/novacron/platform/components/gatekeeper"
 	"github.com/novacron/platform/components/ingress"
 	"github.com/novacron/platform/components/monitoring"
 	"github.com/novacron/platform/components/netpol"
@@ -31,6 +33,8 @@ type Services struct {
 	Monitoring      monitoring.StackArgs
 	Telemetry       telemetry.PipelinesArgs
 	Falco           falco.FalcoArgs
+	Talon           falcotalon.TalonArgs
+	Gatekeeper      gatekeeper.GatekeeperArgs
 	NetworkPolicies netpol.NetworkPoliciesArgs
 	Ingress         ingress.LoadBalancerControllerArgs
 	Secrets         secrets.SecretsArgs
@@ -62,7 +66,7 @@ var (
 	// reservedNamespaces are Kubernetes' own and the platform's: application NetworkPolicies
 	// (default deny) there would cut off DNS, the add-ons or the monitoring stack.
 	reservedNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease",
-		"monitoring", "falco", "external-secrets"}
+		"monitoring", "falco", "external-secrets", "telemetry", "falco-talon", "gatekeeper-system"}
 )
 
 // matches reports a problem for key unless every value matches pattern.
@@ -125,6 +129,30 @@ func (r *reader) services(cfg *Config) Services {
 	s.Falco = falco.FalcoArgs{
 		ChartVersion:          r.str("falcoChartVersion"),
 		ApplicationNamespaces: appNamespaces,
+	}
+	extraRegistries := r.strings("gatekeeperExtraImageRegistries")
+	s.Gatekeeper = gatekeeper.GatekeeperArgs{
+		ChartVersion:          r.str("gatekeeperChartVersion"),
+		ApplicationNamespaces: appNamespaces,
+		// Falco Talon's chart runs in its own namespace, held to the platform's rules too.
+		PlatformNamespaces:        append(slices.Clone(gatekeeper.DefaultPlatformNamespaces), falcotalon.DefaultNamespace),
+		PlatformEnforcementAction: r.str("gatekeeperPlatformEnforcementAction"),
+		// The stack's own ECR repositories come first; the composition adds them, since the
+		// registry host names the account, which only the provider knows.
+		ImageRegistries:          extraRegistries,
+		AllowImagesWithoutDigest: r.boolean("gatekeeperAllowImagesWithoutDigest"),
+		FailurePolicy:            r.str("gatekeeperFailurePolicy"),
+		GPUNodeLabelKey:          "workload",
+		GPUNodeLabelValue:        "ml",
+		GPUTaintKey:              mlTaint.key,
+		GPUTaintValue:            mlTaint.value,
+		GPUTaintEffect:           mlTaint.effect,
+	}
+	s.Talon = falcotalon.TalonArgs{
+		ChartVersion:                r.str("falcoTalonChartVersion"),
+		ApplicationNamespaces:       appNamespaces,
+		TerminateGracePeriodSeconds: r.positive("falcoTalonTerminateGracePeriodSeconds"),
+		DryRun:                      r.boolean("falcoTalonDryRun"),
 	}
 
 	// The ALB of the load balancer controller sends traffic from the public subnets (IP target
@@ -251,6 +279,16 @@ func (r *reader) validateServices(s Services) {
 	}))
 	fal := s.Falco
 	r.component(fal.Validate(), keyMapper("", map[string]string{"chartVersion": "falcoChartVersion"}))
+	gk := s.Gatekeeper
+	// The stack's own registry is wired by the composition; a registry host stands in for it.
+	gk.ImageRegistries = append(slices.Clone(gk.ImageRegistries), "000000000000.dkr.ecr.us-east-1.amazonaws.com")
+	r.component(gk.Validate(), keyMapper("gatekeeper", map[string]string{
+		"applicationNamespaces": "applicationNamespaces", "imageRegistries": "gatekeeperExtraImageRegistries",
+	}))
+	talon := s.Talon
+	r.component(talon.Validate(), keyMapper("falcoTalon", map[string]string{
+		"applicationNamespaces": "applicationNamespaces",
+	}))
 	// Without a valid VPC there are no database CIDRs; the network's problem is already reported.
 	if np := s.NetworkPolicies; len(np.DatabaseCIDRs) > 0 {
 		r.component(np.Validate(), keyMapper("", map[string]string{
