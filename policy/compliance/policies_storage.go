@@ -210,15 +210,32 @@ func init() {
 		&Policy{
 			Name:        "secretsmanager-rotation",
 			Area:        "secretsmanager",
-			Description: "Secrets Manager secrets are rotated automatically.",
+			Description: "Secrets Manager secrets are rotated automatically, and RDS master passwords are kept and rotated by RDS (manageMasterUserPassword).",
 			// Advisory: third-party credentials (Slack webhook, PagerDuty key) cannot be rotated
 			// by a Lambda; their rotation is a manual procedure.
 			Level:       Advisory,
 			Severity:    Low,
-			Remediation: "Attach an aws.secretsmanager.SecretRotation, or document the manual rotation of third-party credentials.",
+			Remediation: "Attach an aws.secretsmanager.SecretRotation, set manageMasterUserPassword on RDS databases, or list a secret no function can rotate under exceptions with the reason.",
 			Controls:    join(soc2("CC6.1"), iso("A.5.17"), pci("8.6.3")),
-			Types:       []string{tSecret},
+			Types:       []string{tSecret, tRDSInstance, tRDSCluster},
+			// Databases count when the program decides their master credential; a replica or a
+			// restore without one has nothing to rotate.
+			applies: func(r *Resource) bool {
+				return r.Type == tSecret || !r.get("manageMasterUserPassword").IsNull() || !r.get(masterPasswordField(r)).IsNull()
+			},
 			checkStack: func(c *run, rs []*Resource) {
+				// With manageMasterUserPassword, RDS generates the master password, keeps it in
+				// Secrets Manager and rotates it, every seven days by default (Amazon RDS User
+				// Guide, "Password management with Amazon RDS and AWS Secrets Manager").
+				for _, db := range append(ofType(rs, tRDSInstance), ofType(rs, tRDSCluster)...) {
+					managed, ok := c.boolField(db, "manageMasterUserPassword", false)
+					if !ok || managed {
+						continue
+					}
+					if _, set, ok := c.stringField(db, masterPasswordField(db)); ok && set {
+						c.violation(db, "%s is set by the program and nothing rotates it: set manageMasterUserPassword so that RDS keeps and rotates it in Secrets Manager", masterPasswordField(db))
+					}
+				}
 				rotations := ofType(rs, tSecretRotation)
 				for _, s := range ofType(rs, tSecret) {
 					rotated, pending := false, false
@@ -238,6 +255,15 @@ func init() {
 			},
 		},
 	)
+}
+
+// masterPasswordField names the master password input: password on an instance, masterPassword
+// on a cluster (pulumi-aws rds.Instance and rds.Cluster).
+func masterPasswordField(r *Resource) string {
+	if r.Type == tRDSCluster {
+		return "masterPassword"
+	}
+	return "password"
 }
 
 // forBucketParts calls each for every bucket with the resources of partType that configure it
