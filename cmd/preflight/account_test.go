@@ -92,6 +92,6 @@ func TestAccountProject(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(out), &rep))
 		require.NotEmpty(t, rep.Policy.Violations)
 		assert.Equal(t, "data-residency-allowed-regions", rep.Policy.Violations[0].Policy)
-		assert.Contains(t, rep.Policy.Violations[0].Message, "region eu-west-1 is not one of the allowed regions (us-east-1)")
+		assert.Contains(t, rep.Policy.Violations[0].Message, "region eu-west-1 of provider default is not one of the allowed regions (us-east-1)")
 	})
 }

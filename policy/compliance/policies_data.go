@@ -3,6 +3,8 @@ package compliance
 import (
 	"slices"
 	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
 )
 
 // GDPR's data controls: where resources live (Art. 44), how long logs are kept (Art. 5(1)(e)).
@@ -21,21 +23,9 @@ func init() {
 			Remediation: "Set the provider's region (aws:region) to one of allowedRegions, or add the region to allowedRegions once the transfer has a legal basis.",
 			Controls:    join(iso("A.5.34"), gdpr("Art. 44")),
 			Types:       []string{tAWSProvider},
-			checkResource: func(c *run, r *Resource) {
-				if len(c.cfg.AllowedRegions) == 0 {
-					c.notApplicable = true
-					return
-				}
-				region, set, ok := c.stringField(r, "region")
-				switch {
-				case !ok:
-				case !set:
-					c.violation(r, "region is not set: resources go wherever the deployer's AWS_REGION points, not only to %s",
-						strings.Join(c.cfg.AllowedRegions, ", "))
-				case !slices.Contains(c.cfg.AllowedRegions, region):
-					c.violation(r, "region %s is not one of the allowed regions (%s)", region, strings.Join(c.cfg.AllowedRegions, ", "))
-				}
-			},
+			// A stack policy: it sees the provider resources and, through each AWS resource's
+			// provider reference, the providers that are not declared as resources.
+			checkStack: checkResidency,
 		},
 		&Policy{
 			Name:        "logs-retention-bounded",
@@ -57,4 +47,43 @@ func init() {
 			},
 		},
 	)
+}
+
+// checkResidency checks the region of every AWS provider of the stack once: those declared as
+// resources, and those only referenced by the resources that use them.
+func checkResidency(c *run, rs []*Resource) {
+	if len(c.cfg.AllowedRegions) == 0 {
+		c.notApplicable = true
+		return
+	}
+	seen := map[string]bool{}
+	check := func(where *Resource, name string, props property.Map) {
+		allowed := strings.Join(c.cfg.AllowedRegions, ", ")
+		v := at(property.New(props), "region")
+		region, st := asString(v)
+		switch st {
+		case unknown:
+			c.cannotCheck(where, "region is not known yet")
+		case wrongType:
+			c.violation(where, "region must be a string, got a %s", kind(v))
+		case absent:
+			c.violation(where, "region of provider %s is not set: resources go wherever the deployer's AWS_REGION points, not only to %s", name, allowed)
+		default:
+			if !slices.Contains(c.cfg.AllowedRegions, region) {
+				c.violation(where, "region %s of provider %s is not one of the allowed regions (%s)", region, name, allowed)
+			}
+		}
+	}
+	for _, r := range ofType(rs, tAWSProvider) {
+		seen[r.URN] = true
+		check(r, r.Name, r.Props)
+	}
+	for _, r := range rs {
+		p := r.Provider
+		if p == nil || p.Type != tAWSProvider || seen[p.URN] {
+			continue
+		}
+		seen[p.URN] = true
+		check(r, p.Name, p.Props)
+	}
 }

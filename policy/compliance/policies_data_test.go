@@ -1,6 +1,13 @@
 package compliance
 
-import "github.com/novacron/platform/internal/mock"
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/stretchr/testify/assert"
+
+	"github.com/novacron/platform/internal/mock"
+)
 
 func init() { policyCases = append(policyCases, dataCases...) }
 
@@ -14,10 +21,10 @@ var dataCases = []policyCase{
 		resources: using(res(tAWSProvider, "aws", map[string]any{"region": "ap-south-1"}), rds(rdsOK))},
 	{policy: "data-residency-allowed-regions", kind: violating, name: "region outside", cfg: inEU,
 		resources: using(res(tAWSProvider, "aws", map[string]any{"region": "us-east-1"}), rds(rdsOK)),
-		want:      []string{"aws: region us-east-1 is not one of the allowed regions (eu-central-1, eu-west-1)"}},
+		want:      []string{"aws: region us-east-1 of provider aws is not one of the allowed regions (eu-central-1, eu-west-1)"}},
 	{policy: "data-residency-allowed-regions", kind: violating, name: "region from the environment", cfg: inEU,
 		resources: using(res(tAWSProvider, "aws", map[string]any{}), rds(rdsOK)),
-		want:      []string{"aws: region is not set: resources go wherever the deployer's AWS_REGION points, not only to eu-central-1, eu-west-1"}},
+		want:      []string{"aws: region of provider aws is not set: resources go wherever the deployer's AWS_REGION points, not only to eu-central-1, eu-west-1"}},
 	{policy: "data-residency-allowed-regions", kind: unknownIn, name: "unknown", cfg: inEU,
 		resources: using(res(tAWSProvider, "aws", map[string]any{"region": unknownValue}), rds(rdsOK)),
 		pending:   []string{"aws: region is not known yet"}},
@@ -37,4 +44,24 @@ var dataCases = []policyCase{
 	{policy: "logs-retention-bounded", kind: unknownIn, name: "unknown",
 		resources: []*mock.Resource{logGroup(set(logGroupOK, "retentionInDays", unknownValue))},
 		pending:   []string{"flow-logs: retentionInDays is not known yet"}},
+}
+
+// A provider the engine passes only as a resource's reference (not among the stack's resources)
+// is checked too, once, and reported on the first resource that uses it.
+func TestResidencyOfReferencedProviders(t *testing.T) {
+	provider := func(region string) *Provider {
+		return &Provider{Type: tAWSProvider, URN: urnOf(tAWSProvider, "replica-"+region), Name: "replica-" + region,
+			Props: resource.FromResourcePropertyMap(resource.NewPropertyMapFromMap(map[string]any{"region": region}))}
+	}
+	far := provider("us-west-2")
+	rs := []*Resource{
+		{Type: tRDSInstance, Name: "db", URN: urnOf(tRDSInstance, "db"), Provider: far},
+		{Type: tBucket, Name: "copy", URN: urnOf(tBucket, "copy"), Provider: far},
+		{Type: tBucket, Name: "home", URN: urnOf(tBucket, "home"), Provider: provider("eu-west-1")},
+	}
+	cfg := DefaultConfig()
+	inEU(&cfg)
+	rep := EvaluateResources(rs, "staging", cfg)
+	assert.Equal(t, []string{"db: region us-west-2 of provider replica-us-west-2 is not one of the allowed regions (eu-central-1, eu-west-1)"},
+		found(rep, "data-residency-allowed-regions"))
 }
