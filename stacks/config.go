@@ -109,7 +109,9 @@ func Load(stack string, src Source) (*Config, error) {
 	}
 
 	cfg.Cluster = cluster.ClusterArgs{
-		ClusterName:                     "novacron-" + stack,
+		ClusterName: "novacron-" + stack,
+		// The nodes may send anything inside their own VPC, and only HTTPS beyond it.
+		VpcCidr:                         cfg.Network.CidrBlock,
 		Region:                          cfg.Region,
 		AvailabilityZones:               zones,
 		KubernetesVersion:               r.str("kubernetesVersion"),
