@@ -63,6 +63,10 @@ type Config struct {
 	// storage limitation). Default: 731, two years: twice the year PCI DSS 10.5.1 asks of audit
 	// logs, and one of the retention values CloudWatch Logs accepts.
 	MaxLogRetentionDays int `json:"maxLogRetentionDays"`
+	// MaxBackupRetentionDays bounds how long AWS Backup keeps a recovery point (GDPR Art.
+	// 5(1)(e)). Default: 731, two years, as for logs: production keeps its monthly recovery
+	// points a year.
+	MaxBackupRetentionDays int `json:"maxBackupRetentionDays"`
 
 	// Exceptions exempt one resource (by name) from one policy, each with the reason a reviewer
 	// reads: a third-party controller that genuinely needs a broad permission, a credential that
@@ -81,8 +85,12 @@ type Config struct {
 // IAMException is an exception from one of the IAM policies (see PolicyException).
 type IAMException = PolicyException
 
-// defaultMaxLogRetentionDays is the default of MaxLogRetentionDays.
-const defaultMaxLogRetentionDays = 731
+// defaultMaxLogRetentionDays and defaultMaxBackupRetentionDays are the defaults of
+// MaxLogRetentionDays and MaxBackupRetentionDays.
+const (
+	defaultMaxLogRetentionDays    = 731
+	defaultMaxBackupRetentionDays = 731
+)
 
 // regionName matches AWS region names (us-east-1, eu-central-2, us-gov-west-1, ap-southeast-5).
 var regionName = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
@@ -156,6 +164,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxLogRetentionDays == 0 {
 		c.MaxLogRetentionDays = defaultMaxLogRetentionDays
 	}
+	if c.MaxBackupRetentionDays == 0 {
+		c.MaxBackupRetentionDays = defaultMaxBackupRetentionDays
+	}
 	if c.MinBackupRetentionDays == 0 {
 		c.MinBackupRetentionDays = 7
 	}
@@ -197,6 +208,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxLogRetentionDays < auditLogRetentionDays {
 		errs = append(errs, fmt.Errorf("maxLogRetentionDays must be at least %d (production audit logs keep a year), got %d", auditLogRetentionDays, c.MaxLogRetentionDays))
+	}
+	if c.MaxBackupRetentionDays < 1 {
+		errs = append(errs, fmt.Errorf("maxBackupRetentionDays must be at least 1, got %d", c.MaxBackupRetentionDays))
 	}
 	if c.MinBackupRetentionDays < 1 || c.MinBackupRetentionDays > 35 {
 		errs = append(errs, fmt.Errorf("minBackupRetentionDays must be between 1 and 35 (the RDS limit), got %d", c.MinBackupRetentionDays))
@@ -394,6 +408,10 @@ func settingsSchema() map[string]map[string]any {
 		"maxLogRetentionDays": {
 			"type": "integer", "minimum": auditLogRetentionDays,
 			"description": "Longest retention a CloudWatch log group may have (storage limitation).", "default": d.MaxLogRetentionDays,
+		},
+		"maxBackupRetentionDays": {
+			"type": "integer", "minimum": 1,
+			"description": "Longest an AWS Backup recovery point may be kept (storage limitation).", "default": d.MaxBackupRetentionDays,
 		},
 		"minBackupRetentionDays": {
 			"type": "integer", "minimum": 1, "maximum": 35,

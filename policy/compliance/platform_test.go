@@ -62,6 +62,7 @@ func platform(stack string, mutate map[string]func(map[string]any) map[string]an
 
 		res(tKMSKey, "db", map[string]any{"enableKeyRotation": true, "policy": keyPolicyOK, "description": "database"}),
 		res(tBackupVault, "backup", vaultOK),
+		res(tBackupPlan, "backup", planOK),
 
 		res(tECRRepository, "app", map[string]any{"imageTagMutability": "IMMUTABLE", "encryptionConfigurations": ecrOK["encryptionConfigurations"],
 			"imageScanningConfiguration": map[string]any{"scanOnPush": true}}),

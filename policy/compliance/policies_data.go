@@ -1,13 +1,15 @@
 package compliance
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 )
 
-// GDPR's data controls: where resources live (Art. 44), how long logs are kept (Art. 5(1)(e)).
+// GDPR's data controls: where resources live (Art. 44), how long logs and backups are kept
+// (Art. 5(1)(e)).
 // Encryption at rest (Art. 32(1)(a)) is the existing encryption policies, mapped to Art. 32.
 
 func init() {
@@ -46,7 +48,57 @@ func init() {
 				}
 			},
 		},
+		&Policy{
+			Name:        "backup-retention-bounded",
+			Area:        "backup",
+			Description: "AWS Backup plan rules, and their copies, delete recovery points after at most maxBackupRetentionDays.",
+			Level:       Mandatory,
+			Severity:    Low,
+			// Without lifecycle.deleteAfter a recovery point is kept until someone deletes it (AWS
+			// Backup API Reference, Lifecycle): the copies of personal data outlive their purpose.
+			Remediation: "Set lifecycle.deleteAfter on every rule and copy action to maxBackupRetentionDays or less (backupDailyRetentionDays, backupMonthlyRetentionMonths).",
+			Controls:    join(iso("A.8.10"), gdpr("Art. 5(1)(e)")),
+			Types:       []string{tBackupPlan},
+			checkResource: func(c *run, r *Resource) {
+				rules, _, ok := c.listField(r, "rules")
+				if !ok {
+					return
+				}
+				for i, rule := range rules {
+					name, _ := asString(at(rule, "ruleName"))
+					if name == "" {
+						name = fmt.Sprintf("rules[%d]", i)
+					}
+					c.boundedDeleteAfter(r, "rule "+name, at(rule, "lifecycle.deleteAfter"))
+					copies, st := asList(at(rule, "copyActions"))
+					if st == unknown {
+						c.cannotCheck(r, "rule %s: copyActions is not known yet", name)
+						continue
+					}
+					for j, cp := range copies {
+						c.boundedDeleteAfter(r, fmt.Sprintf("rule %s copy %d", name, j), at(cp, "lifecycle.deleteAfter"))
+					}
+				}
+			},
+		},
 	)
+}
+
+// boundedDeleteAfter checks one lifecycle.deleteAfter against maxBackupRetentionDays.
+func (c *run) boundedDeleteAfter(r *Resource, what string, v property.Value) {
+	days, st := asNumber(v)
+	switch st {
+	case unknown:
+		c.cannotCheck(r, "%s: lifecycle.deleteAfter is not known yet", what)
+	case wrongType:
+		c.violation(r, "%s: lifecycle.deleteAfter must be a number, got a %s", what, kind(v))
+	case absent:
+		c.violation(r, "%s: lifecycle.deleteAfter is not set: recovery points are kept until deleted by hand", what)
+	default:
+		if days > float64(c.cfg.MaxBackupRetentionDays) {
+			c.violation(r, "%s: lifecycle.deleteAfter is %d days: recovery points may be kept at most %d days", what, int(days), c.cfg.MaxBackupRetentionDays)
+		}
+	}
 }
 
 // checkResidency checks the region of every AWS provider of the stack once: those declared as

@@ -11,6 +11,14 @@ import (
 
 func init() { policyCases = append(policyCases, dataCases...) }
 
+func backupPlan(props map[string]any) *mock.Resource { return res(tBackupPlan, "backup", props) }
+
+// planOK is the platform's plan in production: daily points kept 35 days, monthly ones a year.
+var planOK = map[string]any{"rules": []any{
+	map[string]any{"ruleName": "daily", "lifecycle": map[string]any{"deleteAfter": 35}},
+	map[string]any{"ruleName": "monthly", "lifecycle": map[string]any{"deleteAfter": 365}},
+}}
+
 func inEU(c *Config) { c.AllowedRegions = []string{"eu-central-1", "eu-west-1"} }
 
 var dataCases = []policyCase{
@@ -44,6 +52,27 @@ var dataCases = []policyCase{
 	{policy: "logs-retention-bounded", kind: unknownIn, name: "unknown",
 		resources: []*mock.Resource{logGroup(set(logGroupOK, "retentionInDays", unknownValue))},
 		pending:   []string{"flow-logs: retentionInDays is not known yet"}},
+	// --- backup-retention-bounded (GDPR Art. 5(1)(e))
+	{policy: "backup-retention-bounded", kind: compliant, name: "35 days and a year",
+		resources: []*mock.Resource{backupPlan(planOK)}},
+	{policy: "backup-retention-bounded", kind: violating, name: "kept forever and ten years in a copy",
+		resources: []*mock.Resource{backupPlan(map[string]any{"rules": []any{
+			map[string]any{"ruleName": "daily", "lifecycle": map[string]any{}},
+			map[string]any{"ruleName": "monthly", "lifecycle": map[string]any{"deleteAfter": 365},
+				"copyActions": []any{map[string]any{"lifecycle": map[string]any{"deleteAfter": 3650}}}},
+		}})},
+		want: []string{
+			"backup: rule daily: lifecycle.deleteAfter is not set: recovery points are kept until deleted by hand",
+			"backup: rule monthly copy 0: lifecycle.deleteAfter is 3650 days: recovery points may be kept at most 731 days",
+		}},
+	{policy: "backup-retention-bounded", kind: violating, name: "configured bound",
+		cfg:       func(c *Config) { c.MaxBackupRetentionDays = 90 },
+		resources: []*mock.Resource{backupPlan(planOK)},
+		want:      []string{"backup: rule monthly: lifecycle.deleteAfter is 365 days: recovery points may be kept at most 90 days"}},
+	{policy: "backup-retention-bounded", kind: unknownIn, name: "unknown",
+		resources: []*mock.Resource{backupPlan(set(planOK, "rules", []any{
+			map[string]any{"ruleName": "daily", "lifecycle": map[string]any{"deleteAfter": unknownValue}}}))},
+		pending: []string{"backup: rule daily: lifecycle.deleteAfter is not known yet"}},
 }
 
 // A provider the engine passes only as a resource's reference (not among the stack's resources)

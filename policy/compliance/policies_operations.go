@@ -9,6 +9,7 @@ import (
 // Resource types read only by the operational policies below.
 const (
 	tBackupVault     = "aws:backup/vault:Vault"
+	tBackupPlan      = "aws:backup/plan:Plan"
 	tBucketLogging   = "aws:s3/bucketLoggingV2:BucketLoggingV2"
 	tBucketOwnership = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 	tBucketLifecycle = "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"
