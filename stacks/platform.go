@@ -212,7 +212,7 @@ func (p *Platform) deployInCluster(ctx *pulumi.Context, cfg *Config, awsProvider
 	// Its PodMonitor needs the Prometheus Operator CRDs.
 	gkArgs.WaitFor = []pulumi.Resource{mon.KubePrometheusStack}
 	if p.Gatekeeper, err = gatekeeper.NewGatekeeper(ctx, "gatekeeper", &gkArgs,
-		append(inCluster, pulumi.DependsOn([]pulumi.Resource{p.NetworkPolicies}))...); err != nil {
+		append(inCluster, pulumi.DependsOn(p.NetworkPolicies.Resources))...); err != nil {
 		return err
 	}
 
@@ -221,7 +221,7 @@ func (p *Platform) deployInCluster(ctx *pulumi.Context, cfg *Config, awsProvider
 	talonArgs := s.Talon
 	talonArgs.SlackWebhookURL = secretInput(cfg.Secrets.SlackWebhookURL)
 	if p.Talon, err = falcotalon.NewTalon(ctx, "falco-talon", &talonArgs,
-		append(inCluster, pulumi.DependsOn([]pulumi.Resource{p.NetworkPolicies}))...); err != nil {
+		append(inCluster, pulumi.DependsOn(p.NetworkPolicies.Resources))...); err != nil {
 		return err
 	}
 

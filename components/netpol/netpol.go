@@ -124,6 +124,10 @@ type NetworkPolicies struct {
 
 	// PolicyNames lists the policies created, as namespace/name.
 	PolicyNames pulumi.StringArrayOutput
+	// Resources are the namespaces and policies created, for pulumi.DependsOn: a dependency on
+	// the component itself stands for whichever children the SDK has attached when the
+	// dependent registers (pulumi/pulumi#7833), which varies from run to run.
+	Resources []pulumi.Resource
 }
 
 var (
@@ -395,6 +399,7 @@ func NewNetworkPolicies(ctx *pulumi.Context, name string, args *NetworkPoliciesA
 			if err != nil {
 				return nil, err
 			}
+			c.Resources = append(c.Resources, created)
 			namespaces[ns] = pulumi.DependsOn([]pulumi.Resource{created})
 		}
 	}
@@ -404,9 +409,11 @@ func NewNetworkPolicies(ctx *pulumi.Context, name string, args *NetworkPoliciesA
 		if dep, ok := namespaces[p.Namespace]; ok {
 			opts = append(opts, dep)
 		}
-		if _, err := netv1.NewNetworkPolicy(ctx, fmt.Sprintf("%s-%s-%s", name, p.Namespace, p.Name), argsList[i], opts...); err != nil {
+		created, err := netv1.NewNetworkPolicy(ctx, fmt.Sprintf("%s-%s-%s", name, p.Namespace, p.Name), argsList[i], opts...)
+		if err != nil {
 			return nil, err
 		}
+		c.Resources = append(c.Resources, created)
 		names[i] = p.Namespace + "/" + p.Name
 	}
 	c.PolicyNames = pulumi.ToStringArray(names).ToStringArrayOutput()
