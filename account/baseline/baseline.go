@@ -267,18 +267,27 @@ func (bld *builder) bucketLoggingTo(purpose string, key *kms.Key, objectLock boo
 	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name+"-lifecycle", &s3.BucketLifecycleConfigurationV2Args{
 		Bucket: bucket.ID(),
 		Rules: s3.BucketLifecycleConfigurationV2RuleArray{&s3.BucketLifecycleConfigurationV2RuleArgs{
-			Id:         pulumi.String("expire-after-retention"),
-			Status:     pulumi.String("Enabled"),
-			Filter:     &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
+			Id:     pulumi.String("expire-after-retention"),
+			Status: pulumi.String("Enabled"),
+			Filter: &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
+			// In a versioned bucket, expiry only puts a delete marker on the object; the data
+			// stays as a noncurrent version until NoncurrentVersionExpiration removes it, a day
+			// later (Amazon S3 User Guide, "Lifecycle configuration elements"). Object Lock
+			// still keeps any version whose retention has not ended.
 			Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(retentionDays)},
-			// A superseded or deleted version is gone after a day past any lock: versions only
-			// exist here because of overwrites, which neither service makes.
 			NoncurrentVersionExpiration: &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
-				NoncurrentDays: pulumi.Int(retentionDays),
+				NoncurrentDays: pulumi.Int(1),
 			},
 			AbortIncompleteMultipartUpload: &s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
 				DaysAfterInitiation: pulumi.Int(abortMultipartDays),
 			},
+		}, &s3.BucketLifecycleConfigurationV2RuleArgs{
+			// The delete markers left once their versions are gone (S3 refuses this element
+			// beside Days in one rule).
+			Id:         pulumi.String("remove-expired-delete-markers"),
+			Status:     pulumi.String("Enabled"),
+			Filter:     &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
+			Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{ExpiredObjectDeleteMarker: pulumi.Bool(true)},
 		}},
 	}, bld.parent, pulumi.DependsOn(deps)); err != nil {
 		return nil, nil, err

@@ -169,6 +169,12 @@ func TestBucketsAreHardened(t *testing.T) {
 		assert.Equal(t, "Enabled", mocktest.Str(t, ver, "versioningConfiguration.status"))
 		policy := find(t, eng, typeBucketPolicy, purpose+"-policy")
 		assert.Contains(t, mocktest.Str(t, policy, "policy"), `"aws:SecureTransport":"false"`)
+		// Kept as long as configured, not twice as long: in a versioned bucket the expired
+		// object's data is a noncurrent version, removed a day later, then its delete marker.
+		rules := mocktest.Value(t, find(t, eng, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", purpose+"-lifecycle"), "rules").([]any)
+		require.Len(t, rules, 2, purpose)
+		assert.EqualValues(t, 1, rules[0].(map[string]any)["noncurrentVersionExpiration"].(map[string]any)["noncurrentDays"], purpose)
+		assert.Equal(t, true, rules[1].(map[string]any)["expiration"].(map[string]any)["expiredObjectDeleteMarker"], purpose)
 	}
 	for _, source := range []string{"trail-bucket", "config-bucket"} {
 		logging := find(t, eng, "aws:s3/bucketLoggingV2:BucketLoggingV2", source+"-logging")

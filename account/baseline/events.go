@@ -40,12 +40,18 @@ var FindingRoutes = []FindingRoute{
 	},
 	{
 		Name:        "securityhub-high",
-		Description: "New, active Security Hub findings labelled HIGH or CRITICAL to on-call",
+		Description: "New, active Security Hub control findings labelled HIGH or CRITICAL to on-call",
 		Pattern: map[string]any{
 			"source":      []any{"aws.securityhub"},
 			"detail-type": []any{"Security Hub Findings - Imported"},
 			"detail": map[string]any{
 				"findings": map[string]any{
+					// Security Hub's own control findings only. GuardDuty, Inspector and Access
+					// Analyzer findings are imported into Security Hub too (Security Hub User
+					// Guide, "AWS service integrations"): GuardDuty's already page through the
+					// route above, and Inspector's image CVEs are triaged from Security Hub,
+					// not paged, or every rescan of every image would page again.
+					"ProductName": []any{"Security Hub"},
 					"Severity":    map[string]any{"Label": []any{"HIGH", "CRITICAL"}},
 					"Workflow":    map[string]any{"Status": []any{"NEW"}},
 					"RecordState": []any{"ACTIVE"},

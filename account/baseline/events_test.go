@@ -13,6 +13,10 @@ import (
 // in the event; a list of values matches when one of them matches (exact strings and numbers, or
 // {"numeric": [op, value, ...]}); a field whose event value is a list matches when one element
 // matches (Security Hub sends its findings as a list); nested objects match recursively.
+// EventBridge matches each field against any element of such a list independently; this matcher
+// asks one element to match every field, which is the same for the events Security Hub sends
+// (one finding per "Findings - Imported" event) but not for a list of several findings, so the
+// cases with several findings only ever expect a page.
 func matches(pattern, event any) bool {
 	switch p := pattern.(type) {
 	case map[string]any:
@@ -101,9 +105,15 @@ func guardDutyFinding(severity string) string {
 // securityHubFindings is a Security Hub "Findings - Imported" event with one finding per
 // (label, workflow status, record state).
 func securityHubFindings(findings ...[3]string) string {
+	return importedFindings("Security Hub", findings...)
+}
+
+// importedFindings is the same event for findings another product sent to Security Hub.
+func importedFindings(product string, findings ...[3]string) string {
 	var list []any
 	for _, f := range findings {
 		list = append(list, map[string]any{
+			"ProductName":   product,
 			"SchemaVersion": "2018-10-08",
 			"Severity":      map[string]any{"Label": f[0], "Normalized": 70},
 			"Workflow":      map[string]any{"Status": f[1]},
@@ -146,6 +156,10 @@ func TestFindingRoutesMatchOnlyHighSeverity(t *testing.T) {
 		{"a resolved high finding does not", "securityhub-high", securityHubFindings([3]string{"HIGH", "RESOLVED", "ACTIVE"}), false},
 		{"an archived high finding does not", "securityhub-high", securityHubFindings([3]string{"HIGH", "NEW", "ARCHIVED"}), false},
 		{"a guardduty event is not a security hub finding", "securityhub-high", guardDutyFinding("9"), false},
+		{"a guardduty finding imported into security hub pages once, through its own route", "securityhub-high",
+			importedFindings("GuardDuty", [3]string{"HIGH", "NEW", "ACTIVE"}), false},
+		{"an inspector image finding is triaged, not paged", "securityhub-high",
+			importedFindings("Inspector", [3]string{"CRITICAL", "NEW", "ACTIVE"}), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -188,6 +188,23 @@ func NewGatekeeper(ctx *pulumi.Context, name string, args *GatekeeperArgs, opts 
 	return g, nil
 }
 
+// webhookRules are the validating webhook's rules: Pods (and the ephemeral containers added
+// to them) and Services, the kinds the constraints match, and Gatekeeper's own policy objects.
+func webhookRules() []any {
+	rule := func(groups, versions, resources []any) map[string]any {
+		return map[string]any{
+			"apiGroups":   groups,
+			"apiVersions": versions,
+			"operations":  []any{"CREATE", "UPDATE"},
+			"resources":   resources,
+		}
+	}
+	return []any{
+		rule([]any{""}, []any{"v1"}, []any{"pods", "pods/ephemeralcontainers", "services"}),
+		rule([]any{"templates.gatekeeper.sh", "constraints.gatekeeper.sh"}, []any{"*"}, []any{"*"}),
+	}
+}
+
 // helmValues builds the gatekeeper chart values (open-policy-agent/gatekeeper v3.23.1,
 // charts/gatekeeper/values.yaml; every path is listed in testdata/gatekeeper-3.23.1.paths).
 // a must be defaulted.
@@ -196,6 +213,12 @@ func helmValues(a *GatekeeperArgs) map[string]any {
 		"replicas":                       a.WebhookReplicas,
 		"auditInterval":                  a.AuditIntervalSeconds,
 		"validatingWebhookFailurePolicy": a.FailurePolicy,
+		// Only what the constraints judge goes through the webhook. The chart's default rule
+		// sends every resource of every group, and with failurePolicy Fail an unreachable
+		// Gatekeeper would then refuse the kubelets' Lease renewals, Node updates and Events
+		// too, and take the nodes down with it (Gatekeeper docs, "Failing closed": admission
+		// deadlock). Its own templates and constraints stay validated at admission.
+		"validatingWebhookCustomRules": webhookRules(),
 		// The Prometheus exporter is what the PodMonitor scrapes (the chart's default too).
 		"metricsBackends": []any{"prometheus"},
 		// Denials in the webhook's log reach Loki: who was refused, and by which constraint.

@@ -145,6 +145,14 @@ func TestReleaseValues(t *testing.T) {
 	assert.EqualValues(t, 2, values["pdb"].(map[string]any)["controllerManager"].(map[string]any)["minAvailable"])
 	assert.EqualValues(t, 60, values["auditInterval"])
 	assert.Equal(t, "Fail", values["validatingWebhookFailurePolicy"])
+	// Failing closed is safe only for what the constraints judge: never Leases, Nodes or Events.
+	var webhookResources []any
+	for _, r := range values["validatingWebhookCustomRules"].([]any) {
+		webhookResources = append(webhookResources, r.(map[string]any)["resources"].([]any)...)
+	}
+	assert.Equal(t, []any{"pods", "pods/ephemeralcontainers", "services", "*"}, webhookResources)
+	assert.Equal(t, []any{"templates.gatekeeper.sh", "constraints.gatekeeper.sh"},
+		values["validatingWebhookCustomRules"].([]any)[1].(map[string]any)["apiGroups"])
 	cm := values["controllerManager"].(map[string]any)
 	assert.Equal(t, []any{"kube-system"}, cm["exemptNamespaces"])
 	assert.Equal(t, []any{"kube-system"}, values["postInstall"].(map[string]any)["labelNamespace"].(map[string]any)["extraNamespaces"])
