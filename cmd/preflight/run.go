@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/novacron/platform/account/baseline"
-	"github.com/novacron/platform/bootstrap/state"
 	"github.com/novacron/platform/internal/deploy"
 	"github.com/novacron/platform/internal/mock"
 	"github.com/novacron/platform/internal/pricing"
@@ -87,11 +85,8 @@ func Run(opts Options) (*Report, error) {
 
 	// Every Pulumi project of the repository goes through preflight: the platform (the default),
 	// the bootstrap program (--dir bootstrap) and the account baseline (--dir account).
-	switch projectName(opts.Dir) {
-	case state.Project:
-		return runBootstrap(opts)
-	case baseline.Project:
-		return runAccount(opts)
+	if p := projects[projectName(opts.Dir)]; p != nil {
+		return p.run(opts)
 	}
 
 	cfg, err := stacks.ReadStackFiles(opts.Dir, opts.Stack)
