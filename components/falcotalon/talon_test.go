@@ -4,7 +4,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
+	"github.com/novacron/platform/internal/chartpaths"
 	"github.com/novacron/platform/internal/mock"
 	"github.com/novacron/platform/internal/validate"
 )
@@ -327,7 +327,7 @@ func TestValuePathsAreInTheChart(t *testing.T) {
 	args := baseArgs()
 	args.SlackWebhookURL = pulumi.String(testWebhook)
 	exact, freeForm := readPaths(t, pathsFile)
-	for _, leaf := range unlistedPaths(values(t, first(run(t, args))), exact, freeForm) {
+	for _, leaf := range chartpaths.Unlisted(values(t, first(run(t, args))), exact, freeForm) {
 		assert.Fail(t, "value path not in the chart", "the release sets %s, which %s does not list", leaf, pathsFile)
 	}
 }
@@ -336,70 +336,21 @@ func TestValuePathsAreInTheChart(t *testing.T) {
 func TestValuePathCheckCatchesTypos(t *testing.T) {
 	exact, freeForm := readPaths(t, pathsFile)
 	v := values(t, first(run(t, baseArgs())))
-	require.Empty(t, unlistedPaths(v, exact, freeForm))
+	require.Empty(t, chartpaths.Unlisted(v, exact, freeForm))
 	v["replicas"] = 2
 	v["rbac"].(map[string]any)["pod"] = []any{}
 	v["config"].(map[string]any)["rules_override"] = ""
-	assert.ElementsMatch(t, []string{"replicas", "rbac.pod", "config.rules_override"}, unlistedPaths(v, exact, freeForm))
+	assert.ElementsMatch(t, []string{"replicas", "rbac.pod", "config.rules_override"}, chartpaths.Unlisted(v, exact, freeForm))
 }
 
 func first(eng *mock.Engine, _ string) *mock.Engine { return eng }
 
-func unlistedPaths(values map[string]any, exact, freeForm []string) []string {
-	var out []string
-	for _, leaf := range leafPaths(values, "") {
-		if slices.Contains(exact, leaf) || slices.ContainsFunc(freeForm, func(p string) bool {
-			return leaf == p || strings.HasPrefix(leaf, p+".")
-		}) {
-			continue
-		}
-		out = append(out, leaf)
-	}
-	return out
-}
-
 func readPaths(t *testing.T, name string) (exact, freeForm []string) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name))
+	exact, freeForm, err := chartpaths.Read(filepath.Join("testdata", name))
 	require.NoError(t, err)
-	for _, line := range strings.Split(string(raw), "\n") {
-		line = strings.TrimSpace(line)
-		if i := strings.Index(line, " #"); i >= 0 {
-			line = strings.TrimSpace(line[:i])
-		}
-		switch {
-		case line == "" || strings.HasPrefix(line, "#"):
-		case strings.HasSuffix(line, ".*"):
-			freeForm = append(freeForm, strings.TrimSuffix(line, ".*"))
-		default:
-			exact = append(exact, line)
-		}
-	}
 	require.NotEmpty(t, exact, name)
 	return exact, freeForm
-}
-
-// leafPaths lists the dotted paths of a values document's leaves: scalars, lists (which Helm
-// replaces whole) and empty maps.
-func leafPaths(v map[string]any, prefix string) []string {
-	keys := make([]string, 0, len(v))
-	for k := range v {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var out []string
-	for _, k := range keys {
-		p := k
-		if prefix != "" {
-			p = prefix + "." + k
-		}
-		if m, ok := v[k].(map[string]any); ok && len(m) > 0 {
-			out = append(out, leafPaths(m, p)...)
-			continue
-		}
-		out = append(out, p)
-	}
-	return out
 }
 
 func goldenYAML(t *testing.T, name string, got any) {

@@ -1,10 +1,7 @@
 package gatekeeper
 
 import (
-	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -12,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/novacron/platform/internal/chartpaths"
 	"github.com/novacron/platform/internal/mock"
 	"github.com/novacron/platform/internal/validate"
 )
@@ -171,66 +169,17 @@ func TestReleaseValues(t *testing.T) {
 // release tag), and every leaf of the rendered values must be one of them or lie below a
 // listed free-form key ("key.*").
 func TestValuePathsAreInTheChart(t *testing.T) {
-	exact, freeForm := readPaths(t, "gatekeeper-"+DefaultChartVersion+".paths")
+	name := "gatekeeper-" + DefaultChartVersion + ".paths"
+	exact, freeForm, err := chartpaths.Read(filepath.Join("testdata", name))
+	require.NoError(t, err)
+	require.NotEmpty(t, exact, name)
 	values := input(t, run(t, baseArgs()).Find(releaseType, "gatekeeper-release"), "values").(map[string]any)
-	assert.Empty(t, unlistedPaths(values, exact, freeForm))
+	assert.Empty(t, chartpaths.Unlisted(values, exact, freeForm))
 
 	// The check can fail: a misspelt key and an unknown one are reported, and nothing else.
 	values["auditIntervall"] = 60
 	values["pdb"].(map[string]any)["controllerManager"].(map[string]any)["maxUnavailable"] = 1
-	assert.ElementsMatch(t, []string{"auditIntervall", "pdb.controllerManager.maxUnavailable"}, unlistedPaths(values, exact, freeForm))
-}
-
-func readPaths(t *testing.T, name string) (exact, freeForm []string) {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name))
-	require.NoError(t, err)
-	for _, line := range strings.Split(string(raw), "\n") {
-		if i := strings.Index(line, " #"); i >= 0 {
-			line = line[:i]
-		}
-		line = strings.TrimSpace(line)
-		switch {
-		case line == "" || strings.HasPrefix(line, "#"):
-		case strings.HasSuffix(line, ".*"):
-			freeForm = append(freeForm, strings.TrimSuffix(line, ".*"))
-		default:
-			exact = append(exact, line)
-		}
-	}
-	require.NotEmpty(t, exact, name)
-	return exact, freeForm
-}
-
-func unlistedPaths(values map[string]any, exact, freeForm []string) []string {
-	var out []string
-	for _, leaf := range leafPaths(values, "") {
-		if slices.Contains(exact, leaf) || slices.ContainsFunc(freeForm, func(p string) bool {
-			return leaf == p || strings.HasPrefix(leaf, p+".")
-		}) {
-			continue
-		}
-		out = append(out, leaf)
-	}
-	return out
-}
-
-// leafPaths lists the dotted paths of scalars, lists (Helm replaces them whole) and empty maps.
-func leafPaths(v map[string]any, prefix string) []string {
-	var out []string
-	for k, e := range v {
-		p := k
-		if prefix != "" {
-			p = prefix + "." + k
-		}
-		if m, ok := e.(map[string]any); ok && len(m) > 0 {
-			out = append(out, leafPaths(m, p)...)
-			continue
-		}
-		out = append(out, p)
-	}
-	slices.Sort(out)
-	return out
+	assert.ElementsMatch(t, []string{"auditIntervall", "pdb.controllerManager.maxUnavailable"}, chartpaths.Unlisted(values, exact, freeForm))
 }
 
 func TestTemplatesAndConstraints(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
+	"github.com/novacron/platform/internal/chartpaths"
 	"github.com/novacron/platform/internal/golden"
 )
 
@@ -69,26 +70,11 @@ func TestValuePathsAreInTheChart(t *testing.T) {
 	for _, d := range valueDocs {
 		t.Run(d.resource, func(t *testing.T) {
 			exact, freeForm := readPaths(t, d.paths)
-			for _, leaf := range unlistedPaths(releaseValues(t, eng, d.resource), exact, freeForm) {
+			for _, leaf := range chartpaths.Unlisted(releaseValues(t, eng, d.resource), exact, freeForm) {
 				assert.Fail(t, "value path not in the chart", "%s sets %s, which %s does not list", d.resource, leaf, d.paths)
 			}
 		})
 	}
-}
-
-// unlistedPaths returns the leaf paths of values that are neither listed nor below a listed
-// free-form key.
-func unlistedPaths(values map[string]any, exact, freeForm []string) []string {
-	var out []string
-	for _, leaf := range leafPaths(values, "") {
-		if slices.Contains(exact, leaf) || slices.ContainsFunc(freeForm, func(p string) bool {
-			return leaf == p || strings.HasPrefix(leaf, p+".")
-		}) {
-			continue
-		}
-		out = append(out, leaf)
-	}
-	return out
 }
 
 // The check above must be able to fail.
@@ -98,57 +84,26 @@ func TestValuePathCheckCatchesTypos(t *testing.T) {
 	assert.NotContains(t, exact, "loki.storage.bucketName.chunks")
 	assert.Contains(t, exact, "singleBinary.replicas")
 	assert.Contains(t, freeForm, "loki.limits_config")
-	leaves := leafPaths(map[string]any{"a": map[string]any{"b": 1, "c": []any{map[string]any{"d": 1}}}, "e": map[string]any{}}, "")
+	leaves := chartpaths.Leaves(map[string]any{"a": map[string]any{"b": 1, "c": []any{map[string]any{"d": 1}}}, "e": map[string]any{}})
 	assert.ElementsMatch(t, []string{"a.b", "a.c", "e"}, leaves)
 
 	// The rendered Loki values with a misspelt key and an unknown top-level key: both are
 	// reported, and nothing else.
 	values := releaseValues(t, run(t, baseArgs()), valueDocs[0].resource)
-	require.Empty(t, unlistedPaths(values, exact, freeForm))
+	require.Empty(t, chartpaths.Unlisted(values, exact, freeForm))
 	single := values["singleBinary"].(map[string]any)
 	single["replica"] = single["replicas"]
 	delete(single, "replicas")
 	values["lokiCanry"] = map[string]any{"enabled": false}
-	assert.ElementsMatch(t, []string{"singleBinary.replica", "lokiCanry.enabled"}, unlistedPaths(values, exact, freeForm))
+	assert.ElementsMatch(t, []string{"singleBinary.replica", "lokiCanry.enabled"}, chartpaths.Unlisted(values, exact, freeForm))
 }
 
 func readPaths(t *testing.T, name string) (exact, freeForm []string) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name))
+	exact, freeForm, err := chartpaths.Read(filepath.Join("testdata", name))
 	require.NoError(t, err)
-	for _, line := range strings.Split(string(raw), "\n") {
-		line = strings.TrimSpace(line)
-		if i := strings.Index(line, " #"); i >= 0 {
-			line = strings.TrimSpace(line[:i])
-		}
-		switch {
-		case line == "" || strings.HasPrefix(line, "#"):
-		case strings.HasSuffix(line, ".*"):
-			freeForm = append(freeForm, strings.TrimSuffix(line, ".*"))
-		default:
-			exact = append(exact, line)
-		}
-	}
 	require.NotEmpty(t, exact, name)
 	return exact, freeForm
-}
-
-// leafPaths lists the dotted paths of a values document's leaves: scalars, lists (which Helm
-// replaces whole, never merges) and empty maps.
-func leafPaths(v map[string]any, prefix string) []string {
-	var out []string
-	for _, k := range sortedKeys(v) {
-		p := k
-		if prefix != "" {
-			p = prefix + "." + k
-		}
-		if m, ok := v[k].(map[string]any); ok && len(m) > 0 {
-			out = append(out, leafPaths(m, p)...)
-			continue
-		}
-		out = append(out, p)
-	}
-	return out
 }
 
 func TestLokiValues(t *testing.T) {
