@@ -1,18 +1,10 @@
 package baseline
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
-
-	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
 	"github.com/novacron/platform/internal/configtext"
 )
@@ -45,67 +37,24 @@ type StackConfig struct {
 // dir/Pulumi.<stack>.yaml. Secret values cannot be decrypted offline: each secret key, set or
 // not, gets its placeholder and is listed in Placeholders.
 func ReadStackConfig(dir, stack string) (*StackConfig, error) {
-	path := filepath.Join(dir, "Pulumi.yaml")
-	proj, err := workspace.LoadProject(path)
+	files, err := configtext.ReadProjectFiles(dir, stack, Project, func(k configtext.StackKey) (bool, error) {
+		if k.Own && !k.Declared {
+			// The CLI passes it, but the program never reads it: a typo or a key from another
+			// project.
+			return false, fmt.Errorf("%s: %s is not declared in Pulumi.yaml, so the program would never read it", k.File, k.Key)
+		}
+		if !k.Value.Secure() {
+			return false, nil
+		}
+		if _, ok := SecretPlaceholders[strings.TrimPrefix(k.Key, Project+":")]; !ok {
+			return false, fmt.Errorf("%s: %s is encrypted, and it is not a secret key of the project (%v)", k.File, k.Key, SecretKeys)
+		}
+		return true, nil // the placeholder below
+	})
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, err
 	}
-	if proj.Name.String() != Project {
-		return nil, fmt.Errorf("%s: project is %q, want %q", path, proj.Name, Project)
-	}
-	out := &StackConfig{Values: map[string]string{}}
-	for key, decl := range proj.Config {
-		value := decl.Default
-		if value == nil {
-			value = decl.Value
-		}
-		if value == nil {
-			continue
-		}
-		full := key
-		if !strings.Contains(key, ":") {
-			full = Project + ":" + key
-		}
-		text, err := configtext.Text(value)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", path, full, err)
-		}
-		out.Values[full] = text
-	}
-
-	stackPath := filepath.Join(dir, "Pulumi."+stack+".yaml")
-	if _, err := os.Stat(stackPath); err == nil {
-		sink := diag.DefaultSink(io.Discard, io.Discard, diag.FormatOptions{Color: "never"})
-		ps, err := workspace.LoadProjectStack(sink, proj, stackPath)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", stackPath, err)
-		}
-		out.FromStackFile = true
-		for key, value := range ps.Config {
-			full := key.String()
-			if name, ours := strings.CutPrefix(full, Project+":"); ours {
-				if _, declared := proj.Config[name]; !declared {
-					// The CLI passes it, but the program never reads it: a typo or a key from
-					// another project.
-					return nil, fmt.Errorf("%s: %s is not declared in Pulumi.yaml, so the program would never read it", stackPath, full)
-				}
-			}
-			if value.Secure() {
-				if _, ok := SecretPlaceholders[strings.TrimPrefix(full, Project+":")]; !ok {
-					return nil, fmt.Errorf("%s: %s is encrypted, and it is not a secret key of the project (%v)", stackPath, full, SecretKeys)
-				}
-				continue // the placeholder below
-			}
-			text, err := value.Value(config.NewBlindingDecrypter())
-			if err != nil {
-				return nil, fmt.Errorf("%s: %s: %w", stackPath, full, err)
-			}
-			out.Values[full] = text
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("reading %s: %w", stackPath, err)
-	}
-
+	out := &StackConfig{Values: files.Values, FromStackFile: files.FromStackFile}
 	for _, k := range SecretKeys {
 		full := Project + ":" + k
 		if _, plain := out.Values[full]; plain {

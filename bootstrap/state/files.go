@@ -1,15 +1,7 @@
 package state
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-
-	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
 	"github.com/novacron/platform/internal/configtext"
 )
@@ -32,62 +24,14 @@ type StackConfig struct {
 // dir/Pulumi.<stack>.yaml. The bootstrap declares no secret keys; an encrypted value in the stack
 // file is an error, since it cannot be read offline.
 func ReadStackConfig(dir, stack string) (*StackConfig, error) {
-	path := filepath.Join(dir, "Pulumi.yaml")
-	proj, err := workspace.LoadProject(path)
+	files, err := configtext.ReadProjectFiles(dir, stack, Project, func(k configtext.StackKey) (bool, error) {
+		if k.Value.Secure() {
+			return false, fmt.Errorf("%s: %s is encrypted and cannot be read offline", k.File, k.Key)
+		}
+		return false, nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, err
 	}
-	if proj.Name.String() != Project {
-		return nil, fmt.Errorf("%s: project is %q, want %q", path, proj.Name, Project)
-	}
-	out := &StackConfig{Values: map[string]string{}}
-	for key, decl := range proj.Config {
-		value := decl.Default
-		if value == nil {
-			value = decl.Value
-		}
-		if value == nil {
-			continue
-		}
-		full := key
-		if !hasNamespace(key) {
-			full = Project + ":" + key
-		}
-		text, err := configtext.Text(value)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", path, full, err)
-		}
-		out.Values[full] = text
-	}
-
-	stackPath := filepath.Join(dir, "Pulumi."+stack+".yaml")
-	if _, err := os.Stat(stackPath); errors.Is(err, os.ErrNotExist) {
-		return out, nil
-	}
-	sink := diag.DefaultSink(io.Discard, io.Discard, diag.FormatOptions{Color: "never"})
-	ps, err := workspace.LoadProjectStack(sink, proj, stackPath)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", stackPath, err)
-	}
-	out.FromStackFile = true
-	for key, value := range ps.Config {
-		if value.Secure() {
-			return nil, fmt.Errorf("%s: %s is encrypted and cannot be read offline", stackPath, key)
-		}
-		text, err := value.Value(config.NewBlindingDecrypter())
-		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", stackPath, key, err)
-		}
-		out.Values[key.String()] = text
-	}
-	return out, nil
-}
-
-func hasNamespace(key string) bool {
-	for _, c := range key {
-		if c == ':' {
-			return true
-		}
-	}
-	return false
+	return &StackConfig{Values: files.Values, FromStackFile: files.FromStackFile}, nil
 }

@@ -1,6 +1,7 @@
 // Package configtext renders stack-file values the way the Pulumi CLI hands them to a program,
 // for the tools that read Pulumi.yaml and Pulumi.<stack>.yaml without the CLI (preflight, the
-// stack tests) in every Pulumi project of the repository.
+// stack tests) in every Pulumi project of the repository. ReadProjectFiles reads the files of the
+// projects beside the platform (bootstrap, account), which share one layout.
 package configtext
 
 import (
