@@ -104,12 +104,12 @@ func NewBaseline(ctx *pulumi.Context, name string, args *BaselineArgs, opts ...p
 	}
 
 	trailKey, err := bld.key("trail", "Encrypts the account trail's log files, its CloudWatch log group and AWS Config deliveries",
-		func(e env) (string, error) { return trailKeyPolicy(e, a.TrailName, logGroupName(a.TrailName)).render() })
+		func(e env) (string, error) { return trailKeyPolicy(e, a.TrailName, logGroupName(a.TrailName)).Render() })
 	if err != nil {
 		return nil, err
 	}
 	alertsKey, err := bld.key("alerts", "Encrypts the account's security alerts topic",
-		func(e env) (string, error) { return alertsKeyPolicy(e).render() })
+		func(e env) (string, error) { return alertsKeyPolicy(e).Render() })
 	if err != nil {
 		return nil, err
 	}
@@ -337,7 +337,7 @@ func (bld *builder) accessLogPolicy(sources ...*s3.BucketV2) error {
 		arns = append(arns, s.Arn)
 	}
 	doc := pulumi.All(bld.env, bld.accessLogs.Arn, arns).ApplyT(func(v []any) (string, error) {
-		return accessLogBucketPolicy(v[0].(env), v[1].(string), v[2].([]string)).render()
+		return accessLogBucketPolicy(v[0].(env), v[1].(string), v[2].([]string)).Render()
 	}).(pulumi.StringOutput)
 	_, err := s3.NewBucketPolicy(bld.ctx, bld.name+"-access-logs-policy", &s3.BucketPolicyArgs{
 		Bucket: bld.accessLogs.ID(),
@@ -355,7 +355,7 @@ func (bld *builder) alerts(key *kms.Key) (*sns.Topic, error) {
 		return nil, err
 	}
 	doc := pulumi.All(bld.env, topic.Arn).ApplyT(func(v []any) (string, error) {
-		return alertsTopicPolicy(v[0].(env), v[1].(string)).render()
+		return alertsTopicPolicy(v[0].(env), v[1].(string)).Render()
 	}).(pulumi.StringOutput)
 	if _, err := sns.NewTopicPolicy(ctx, name+"-policy", &sns.TopicPolicyArgs{Arn: topic.Arn, Policy: doc}, bld.parent); err != nil {
 		return nil, err
@@ -382,7 +382,7 @@ func (bld *builder) alerts(key *kms.Key) (*sns.Topic, error) {
 func (bld *builder) trail(key *kms.Key, topic *sns.Topic) error {
 	ctx, a, name := bld.ctx, bld.a, bld.name+"-trail"
 	bucket, bucketDeps, err := bld.bucket("trail-bucket", key, !a.DisableObjectLock, a.TrailBucketRetentionDays,
-		func(e env, arn string) (string, error) { return trailBucketPolicy(e, arn, a.TrailName).render() })
+		func(e env, arn string) (string, error) { return trailBucketPolicy(e, arn, a.TrailName).Render() })
 	if err != nil {
 		return err
 	}
@@ -397,7 +397,7 @@ func (bld *builder) trail(key *kms.Key, topic *sns.Topic) error {
 	role, err := iam.NewRole(ctx, name+"-logs-role", &iam.RoleArgs{
 		Description: pulumi.String("CloudTrail delivers the account trail's events to its CloudWatch log group"),
 		AssumeRolePolicy: bld.policy(func(env) (string, error) {
-			return cloudTrailTrust().render()
+			return cloudTrailTrust().Render()
 		}),
 	}, bld.parent)
 	if err != nil {
@@ -406,7 +406,7 @@ func (bld *builder) trail(key *kms.Key, topic *sns.Topic) error {
 	rolePolicy, err := iam.NewRolePolicy(ctx, name+"-logs-delivery", &iam.RolePolicyArgs{
 		Role: role.Name,
 		Policy: logGroup.Arn.ApplyT(func(arn string) (string, error) {
-			return trailLogsPolicy(arn).render()
+			return trailLogsPolicy(arn).Render()
 		}).(pulumi.StringOutput),
 	}, bld.parent)
 	if err != nil {
@@ -532,7 +532,7 @@ func (bld *builder) config(key *kms.Key) error {
 	// Config gets its own bucket: the trail bucket's Object Lock default retention would apply
 	// to every snapshot, and its policy is the trail's alone.
 	bucket, bucketDeps, err := bld.bucket("config-bucket", key, false, a.ConfigRetentionDays, func(e env, arn string) (string, error) {
-		return configBucketPolicy(e, arn).render()
+		return configBucketPolicy(e, arn).Render()
 	})
 	if err != nil {
 		return err
@@ -540,7 +540,7 @@ func (bld *builder) config(key *kms.Key) error {
 	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
 		Description: pulumi.String("AWS Config records the account's resource configurations and delivers them to its bucket"),
 		AssumeRolePolicy: bld.policy(func(e env) (string, error) {
-			return configTrust(e).render()
+			return configTrust(e).Render()
 		}),
 	}, bld.parent)
 	if err != nil {
@@ -558,7 +558,7 @@ func (bld *builder) config(key *kms.Key) error {
 	delivery, err := iam.NewRolePolicy(ctx, name+"-role-delivery", &iam.RolePolicyArgs{
 		Role: role.Name,
 		Policy: pulumi.All(bld.env, bucket.Arn, key.Arn).ApplyT(func(v []any) (string, error) {
-			return configDeliveryPolicy(v[0].(env), v[1].(string), v[2].(string)).render()
+			return configDeliveryPolicy(v[0].(env), v[1].(string), v[2].(string)).Render()
 		}).(pulumi.StringOutput),
 	}, bld.parent)
 	if err != nil {

@@ -203,7 +203,7 @@ func TestKeys(t *testing.T) {
 		assert.NotEmpty(t, mocktest.Str(t, k, "description"), k.Name)
 	}
 	trailKey := mocktest.Str(t, find(t, eng, typeKey, "trail-key"), "policy")
-	want, err := trailKeyPolicy(testEnv, DefaultTrailName, logGroupName(DefaultTrailName)).render()
+	want, err := trailKeyPolicy(testEnv, DefaultTrailName, logGroupName(DefaultTrailName)).Render()
 	require.NoError(t, err)
 	assert.JSONEq(t, want, trailKey)
 

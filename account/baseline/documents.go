@@ -1,44 +1,10 @@
 package baseline
 
 import (
-	"encoding/json"
 	"fmt"
+
+	"github.com/novacron/platform/internal/iamdoc"
 )
-
-// policyDocument is an IAM policy (key, bucket, topic, trust or identity policy), built from typed
-// values so every rendered document is valid JSON and tests compare documents as parsed values.
-type policyDocument struct {
-	Version   string      `json:"Version"`
-	Statement []statement `json:"Statement"`
-}
-
-type statement struct {
-	Sid       string `json:"Sid,omitempty"`
-	Effect    string `json:"Effect"`
-	Principal any    `json:"Principal,omitempty"`
-	Action    any    `json:"Action"`
-	Resource  any    `json:"Resource,omitempty"`
-	// Condition maps an operator (StringEquals, Bool, ...) to its context keys and values.
-	Condition map[string]map[string]any `json:"Condition,omitempty"`
-}
-
-type conditions = map[string]map[string]any
-
-func newPolicy(statements ...statement) policyDocument {
-	return policyDocument{Version: "2012-10-17", Statement: statements}
-}
-
-func (d policyDocument) render() (string, error) {
-	b, err := json.Marshal(d)
-	return string(b), err
-}
-
-func service(names ...string) map[string]any {
-	if len(names) == 1 {
-		return map[string]any{"Service": names[0]}
-	}
-	return map[string]any{"Service": names}
-}
 
 // env is what the documents need to know about where they are deployed.
 type env struct {
@@ -59,10 +25,10 @@ func (e env) logGroupArn(name string) string {
 	return fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", e.Partition, e.Region, e.AccountID, name)
 }
 
-func accountRootStatement(e env) statement {
+func accountRootStatement(e env) iamdoc.Statement {
 	// The statement of KMS's default key policy: IAM policies in the account decide who else
 	// uses the key (AWS KMS Developer Guide, "Default key policy").
-	return statement{
+	return iamdoc.Statement{
 		Sid:       "EnableIamPoliciesForAccount",
 		Effect:    "Allow",
 		Principal: map[string]any{"AWS": e.root()},
@@ -78,37 +44,37 @@ func accountRootStatement(e env) statement {
 // statement follows the CloudWatch Logs User Guide, "Encrypt log data in CloudWatch Logs using
 // AWS KMS": the regional logs principal, limited to the one log group by its encryption context.
 // Reading the logs (kms:Decrypt) goes through IAM in the account, as the root statement allows.
-func trailKeyPolicy(e env, trailName, logGroupName string) policyDocument {
+func trailKeyPolicy(e env, trailName, logGroupName string) iamdoc.Document {
 	trail := e.trailArn(trailName)
-	return newPolicy(
+	return iamdoc.New(
 		accountRootStatement(e),
-		statement{
+		iamdoc.Statement{
 			Sid:       "AllowCloudTrailToEncryptLogs",
 			Effect:    "Allow",
-			Principal: service("cloudtrail.amazonaws.com"),
+			Principal: iamdoc.Service("cloudtrail.amazonaws.com"),
 			Action:    "kms:GenerateDataKey*",
 			Resource:  "*",
-			Condition: conditions{
+			Condition: iamdoc.Conditions{
 				"StringEquals": {"aws:SourceArn": trail},
 				"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": fmt.Sprintf(
 					"arn:%s:cloudtrail:*:%s:trail/*", e.Partition, e.AccountID)},
 			},
 		},
-		statement{
+		iamdoc.Statement{
 			Sid:       "AllowCloudTrailToDescribeKey",
 			Effect:    "Allow",
-			Principal: service("cloudtrail.amazonaws.com"),
+			Principal: iamdoc.Service("cloudtrail.amazonaws.com"),
 			Action:    "kms:DescribeKey",
 			Resource:  "*",
-			Condition: conditions{"StringEquals": {"aws:SourceArn": trail}},
+			Condition: iamdoc.Conditions{"StringEquals": {"aws:SourceArn": trail}},
 		},
-		statement{
+		iamdoc.Statement{
 			Sid:       "AllowCloudWatchLogsForTheTrailLogGroup",
 			Effect:    "Allow",
-			Principal: service(fmt.Sprintf("logs.%s.amazonaws.com", e.Region)),
+			Principal: iamdoc.Service(fmt.Sprintf("logs.%s.amazonaws.com", e.Region)),
 			Action:    []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
 			Resource:  "*",
-			Condition: conditions{"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": e.logGroupArn(logGroupName)}},
+			Condition: iamdoc.Conditions{"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": e.logGroupArn(logGroupName)}},
 		},
 	)
 }
@@ -119,64 +85,64 @@ func trailKeyPolicy(e env, trailName, logGroupName string) policyDocument {
 // encrypted topics"). Who may publish is decided by the topic policy, which is scoped to this
 // account's alarms and rules; the key statement carries no condition because the services call
 // KMS on the topic's behalf.
-func alertsKeyPolicy(e env) policyDocument {
-	return newPolicy(
+func alertsKeyPolicy(e env) iamdoc.Document {
+	return iamdoc.New(
 		accountRootStatement(e),
-		statement{
+		iamdoc.Statement{
 			Sid:       "AllowAlarmsAndEventRulesToPublish",
 			Effect:    "Allow",
-			Principal: service("cloudwatch.amazonaws.com", "events.amazonaws.com"),
+			Principal: iamdoc.Service("cloudwatch.amazonaws.com", "events.amazonaws.com"),
 			Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
 			Resource:  "*",
 		},
 	)
 }
 
-func denyInsecureTransport(bucketArn string) statement {
-	return statement{
+func denyInsecureTransport(bucketArn string) iamdoc.Statement {
+	return iamdoc.Statement{
 		Sid:       "DenyInsecureTransport",
 		Effect:    "Deny",
 		Principal: "*",
 		Action:    []string{"s3:*"},
 		Resource:  []string{bucketArn, bucketArn + "/*"},
-		Condition: conditions{"Bool": {"aws:SecureTransport": "false"}},
+		Condition: iamdoc.Conditions{"Bool": {"aws:SecureTransport": "false"}},
 	}
 }
 
-func denyOldTLS(bucketArn string) statement {
-	return statement{
+func denyOldTLS(bucketArn string) iamdoc.Statement {
+	return iamdoc.Statement{
 		Sid:       "DenyTlsBelow12",
 		Effect:    "Deny",
 		Principal: "*",
 		Action:    []string{"s3:*"},
 		Resource:  []string{bucketArn, bucketArn + "/*"},
-		Condition: conditions{"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+		Condition: iamdoc.Conditions{"NumericLessThan": {"s3:TlsVersion": "1.2"}},
 	}
 }
 
 // trailBucketPolicy admits CloudTrail for this trail only (aws:SourceArn), writing under
 // AWSLogs/<account>/ with the bucket owner's full control, as the AWS CloudTrail User Guide's
 // "Amazon S3 bucket policy for CloudTrail" requires; everything else must use TLS 1.2+.
-func trailBucketPolicy(e env, bucketArn, trailName string) policyDocument {
+func trailBucketPolicy(e env, bucketArn, trailName string) iamdoc.Document {
 	trail := e.trailArn(trailName)
-	return newPolicy(
+	return iamdoc.New(
 		denyInsecureTransport(bucketArn),
 		denyOldTLS(bucketArn),
-		statement{
+		iamdoc.Statement{
 			Sid:       "AWSCloudTrailAclCheck",
 			Effect:    "Allow",
-			Principal: service("cloudtrail.amazonaws.com"),
+			Principal: iamdoc.Service("cloudtrail.amazonaws.com"),
 			Action:    "s3:GetBucketAcl",
 			Resource:  bucketArn,
-			Condition: conditions{"StringEquals": {"aws:SourceArn": trail}},
+			Condition: iamdoc.Conditions{"StringEquals": {"aws:SourceArn": trail}},
 		},
-		statement{
+		iamdoc.Statement{
 			Sid:       "AWSCloudTrailWrite",
 			Effect:    "Allow",
-			Principal: service("cloudtrail.amazonaws.com"),
+			Principal: iamdoc.Service("cloudtrail.amazonaws.com"),
 			Action:    "s3:PutObject",
 			Resource:  fmt.Sprintf("%s/AWSLogs/%s/*", bucketArn, e.AccountID),
-			Condition: conditions{"StringEquals": {
+			Condition: iamdoc.Conditions{"StringEquals": {
 				"aws:SourceArn": trail,
 				"s3:x-amz-acl":  "bucket-owner-full-control",
 			}},
@@ -187,24 +153,24 @@ func trailBucketPolicy(e env, bucketArn, trailName string) policyDocument {
 // configBucketPolicy admits AWS Config from this account only (aws:SourceAccount), with the three
 // statements of the AWS Config Developer Guide, "Permissions for the Amazon S3 Bucket for the AWS
 // Config Delivery Channel"; everything else must use TLS 1.2+.
-func configBucketPolicy(e env, bucketArn string) policyDocument {
-	account := conditions{"StringEquals": {"aws:SourceAccount": e.AccountID}}
-	return newPolicy(
+func configBucketPolicy(e env, bucketArn string) iamdoc.Document {
+	account := iamdoc.Conditions{"StringEquals": {"aws:SourceAccount": e.AccountID}}
+	return iamdoc.New(
 		denyInsecureTransport(bucketArn),
 		denyOldTLS(bucketArn),
-		statement{
-			Sid: "AWSConfigBucketPermissionsCheck", Effect: "Allow", Principal: service("config.amazonaws.com"),
+		iamdoc.Statement{
+			Sid: "AWSConfigBucketPermissionsCheck", Effect: "Allow", Principal: iamdoc.Service("config.amazonaws.com"),
 			Action: "s3:GetBucketAcl", Resource: bucketArn, Condition: account,
 		},
-		statement{
-			Sid: "AWSConfigBucketExistenceCheck", Effect: "Allow", Principal: service("config.amazonaws.com"),
+		iamdoc.Statement{
+			Sid: "AWSConfigBucketExistenceCheck", Effect: "Allow", Principal: iamdoc.Service("config.amazonaws.com"),
 			Action: "s3:ListBucket", Resource: bucketArn, Condition: account,
 		},
-		statement{
-			Sid: "AWSConfigBucketDelivery", Effect: "Allow", Principal: service("config.amazonaws.com"),
+		iamdoc.Statement{
+			Sid: "AWSConfigBucketDelivery", Effect: "Allow", Principal: iamdoc.Service("config.amazonaws.com"),
 			Action:   "s3:PutObject",
 			Resource: fmt.Sprintf("%s/AWSLogs/%s/Config/*", bucketArn, e.AccountID),
-			Condition: conditions{"StringEquals": {
+			Condition: iamdoc.Conditions{"StringEquals": {
 				"aws:SourceAccount": e.AccountID,
 				"s3:x-amz-acl":      "bucket-owner-full-control",
 			}},
@@ -215,17 +181,17 @@ func configBucketPolicy(e env, bucketArn string) policyDocument {
 // accessLogBucketPolicy admits S3 server access log delivery from the baseline's buckets only
 // (S3 User Guide, "Permissions for log delivery": the logging.s3.amazonaws.com principal with
 // aws:SourceArn and aws:SourceAccount), each under its own prefix; everything else must use TLS.
-func accessLogBucketPolicy(e env, logBucketArn string, sourceBucketArns []string) policyDocument {
-	return newPolicy(
+func accessLogBucketPolicy(e env, logBucketArn string, sourceBucketArns []string) iamdoc.Document {
+	return iamdoc.New(
 		denyInsecureTransport(logBucketArn),
 		denyOldTLS(logBucketArn),
-		statement{
+		iamdoc.Statement{
 			Sid:       "AllowServerAccessLogDelivery",
 			Effect:    "Allow",
-			Principal: service("logging.s3.amazonaws.com"),
+			Principal: iamdoc.Service("logging.s3.amazonaws.com"),
 			Action:    "s3:PutObject",
 			Resource:  logBucketArn + "/*",
-			Condition: conditions{
+			Condition: iamdoc.Conditions{
 				"ArnLike":      {"aws:SourceArn": sourceBucketArns},
 				"StringEquals": {"aws:SourceAccount": e.AccountID},
 			},
@@ -234,23 +200,23 @@ func accessLogBucketPolicy(e env, logBucketArn string, sourceBucketArns []string
 }
 
 // alertsTopicPolicy lets only this account's CloudWatch alarms and EventBridge rules publish.
-func alertsTopicPolicy(e env, topicArn string) policyDocument {
-	return newPolicy(
-		statement{
+func alertsTopicPolicy(e env, topicArn string) iamdoc.Document {
+	return iamdoc.New(
+		iamdoc.Statement{
 			Sid:       "AllowAccountAlarms",
 			Effect:    "Allow",
-			Principal: service("cloudwatch.amazonaws.com"),
+			Principal: iamdoc.Service("cloudwatch.amazonaws.com"),
 			Action:    "sns:Publish",
 			Resource:  topicArn,
-			Condition: conditions{"ArnLike": {"aws:SourceArn": fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:*", e.Partition, e.Region, e.AccountID)}},
+			Condition: iamdoc.Conditions{"ArnLike": {"aws:SourceArn": fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:*", e.Partition, e.Region, e.AccountID)}},
 		},
-		statement{
+		iamdoc.Statement{
 			Sid:       "AllowAccountEventRules",
 			Effect:    "Allow",
-			Principal: service("events.amazonaws.com"),
+			Principal: iamdoc.Service("events.amazonaws.com"),
 			Action:    "sns:Publish",
 			Resource:  topicArn,
-			Condition: conditions{"ArnLike": {"aws:SourceArn": fmt.Sprintf("arn:%s:events:%s:%s:rule/*", e.Partition, e.Region, e.AccountID)}},
+			Condition: iamdoc.Conditions{"ArnLike": {"aws:SourceArn": fmt.Sprintf("arn:%s:events:%s:%s:rule/*", e.Partition, e.Region, e.AccountID)}},
 		},
 	)
 }
@@ -258,12 +224,12 @@ func alertsTopicPolicy(e env, topicArn string) policyDocument {
 // configTrust lets AWS Config assume its role for this account only, the trust policy of the AWS
 // Config Developer Guide ("Permissions for the IAM Role Assigned to AWS Config": the
 // AWS:SourceAccount condition guards against the confused deputy).
-func configTrust(e env) policyDocument {
-	return newPolicy(statement{
+func configTrust(e env) iamdoc.Document {
+	return iamdoc.New(iamdoc.Statement{
 		Effect:    "Allow",
-		Principal: service("config.amazonaws.com"),
+		Principal: iamdoc.Service("config.amazonaws.com"),
 		Action:    "sts:AssumeRole",
-		Condition: conditions{"StringEquals": {"aws:SourceAccount": e.AccountID}},
+		Condition: iamdoc.Conditions{"StringEquals": {"aws:SourceAccount": e.AccountID}},
 	})
 }
 
@@ -271,10 +237,10 @@ func configTrust(e env) policyDocument {
 // carries no condition: the CloudTrail User Guide's role for CloudWatch Logs delivery has none and
 // does not say CloudTrail sends source context when it assumes the role, and a condition it does
 // not satisfy would silently stop delivery. The role can only write to the one log group.
-func cloudTrailTrust() policyDocument {
-	return newPolicy(statement{
+func cloudTrailTrust() iamdoc.Document {
+	return iamdoc.New(iamdoc.Statement{
 		Effect:    "Allow",
-		Principal: service("cloudtrail.amazonaws.com"),
+		Principal: iamdoc.Service("cloudtrail.amazonaws.com"),
 		Action:    "sts:AssumeRole",
 	})
 }
@@ -282,8 +248,8 @@ func cloudTrailTrust() policyDocument {
 // trailLogsPolicy lets CloudTrail's delivery role write to the trail's log group and nothing
 // else (AWS CloudTrail User Guide, "Sending events to CloudWatch Logs": CreateLogStream and
 // PutLogEvents on the group's streams).
-func trailLogsPolicy(logGroupArn string) policyDocument {
-	return newPolicy(statement{
+func trailLogsPolicy(logGroupArn string) iamdoc.Document {
+	return iamdoc.New(iamdoc.Statement{
 		Sid:      "DeliverTrailEvents",
 		Effect:   "Allow",
 		Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents"},
@@ -293,22 +259,22 @@ func trailLogsPolicy(logGroupArn string) policyDocument {
 
 // configDeliveryPolicy lets the AWS Config role deliver to its bucket, encrypted with the
 // baseline key; the managed AWS_ConfigRole policy covers reading resource configurations only.
-func configDeliveryPolicy(e env, bucketArn, keyArn string) policyDocument {
-	return newPolicy(
-		statement{
+func configDeliveryPolicy(e env, bucketArn, keyArn string) iamdoc.Document {
+	return iamdoc.New(
+		iamdoc.Statement{
 			Sid:      "CheckBucket",
 			Effect:   "Allow",
 			Action:   []string{"s3:GetBucketAcl", "s3:ListBucket"},
 			Resource: bucketArn,
 		},
-		statement{
+		iamdoc.Statement{
 			Sid:       "DeliverConfiguration",
 			Effect:    "Allow",
 			Action:    "s3:PutObject",
 			Resource:  fmt.Sprintf("%s/AWSLogs/%s/Config/*", bucketArn, e.AccountID),
-			Condition: conditions{"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+			Condition: iamdoc.Conditions{"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
 		},
-		statement{
+		iamdoc.Statement{
 			Sid:      "EncryptDeliveries",
 			Effect:   "Allow",
 			Action:   []string{"kms:Decrypt", "kms:GenerateDataKey"},

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/novacron/platform/internal/iamdoc"
 )
 
 const (
@@ -17,7 +19,7 @@ const (
 )
 
 func TestPolicyDocumentsGolden(t *testing.T) {
-	docs := map[string]policyDocument{
+	docs := map[string]iamdoc.Document{
 		"trail-key-policy.json":        trailKeyPolicy(testEnv, DefaultTrailName, logGroupName(DefaultTrailName)),
 		"alerts-key-policy.json":       alertsKeyPolicy(testEnv),
 		"trail-bucket-policy.json":     trailBucketPolicy(testEnv, testTrailBucketArn, DefaultTrailName),
@@ -32,7 +34,7 @@ func TestPolicyDocumentsGolden(t *testing.T) {
 	}
 	for name, doc := range docs {
 		t.Run(name, func(t *testing.T) {
-			got, err := doc.render()
+			got, err := doc.Render()
 			require.NoError(t, err)
 			assertGoldenJSON(t, name, got)
 		})
@@ -43,7 +45,7 @@ func TestPolicyDocumentsGolden(t *testing.T) {
 // act for (a source ARN, a source account or an encryption context), except the alerts key's,
 // which the topic policy scopes instead.
 func TestServiceStatementsAreScoped(t *testing.T) {
-	docs := map[string]policyDocument{
+	docs := map[string]iamdoc.Document{
 		"trail key":     trailKeyPolicy(testEnv, DefaultTrailName, logGroupName(DefaultTrailName)),
 		"trail bucket":  trailBucketPolicy(testEnv, testTrailBucketArn, DefaultTrailName),
 		"config bucket": configBucketPolicy(testEnv, testConfigBucketArn),
@@ -63,7 +65,7 @@ func TestServiceStatementsAreScoped(t *testing.T) {
 
 func TestTrailStatementsNameThisTrail(t *testing.T) {
 	const trail = "arn:aws:cloudtrail:us-east-1:123456789012:trail/novacron-account"
-	for _, doc := range []policyDocument{
+	for _, doc := range []iamdoc.Document{
 		trailKeyPolicy(testEnv, DefaultTrailName, logGroupName(DefaultTrailName)),
 		trailBucketPolicy(testEnv, testTrailBucketArn, DefaultTrailName),
 	} {
@@ -82,11 +84,11 @@ func TestTrailStatementsNameThisTrail(t *testing.T) {
 }
 
 func TestBucketPoliciesDenyPlainHTTP(t *testing.T) {
-	for name, doc := range map[string]policyDocument{
+	for name, doc := range map[string]iamdoc.Document{
 		"trail":  trailBucketPolicy(testEnv, testTrailBucketArn, DefaultTrailName),
 		"config": configBucketPolicy(testEnv, testConfigBucketArn),
 	} {
-		raw, err := doc.render()
+		raw, err := doc.Render()
 		require.NoError(t, err)
 		var parsed struct{ Statement []map[string]any }
 		require.NoError(t, json.Unmarshal([]byte(raw), &parsed))

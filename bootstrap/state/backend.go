@@ -227,7 +227,7 @@ func NewBackend(ctx *pulumi.Context, name string, args *BackendArgs, opts ...pul
 		return nil, err
 	}
 	policyJSON := pulumi.All(bucket.Arn, stateKey.key.Arn).ApplyT(func(v []any) (string, error) {
-		return stateBucketPolicy(v[0].(string), v[1].(string)).render()
+		return stateBucketPolicy(v[0].(string), v[1].(string)).Render()
 	}).(pulumi.StringOutput)
 	publicAccess, err := s3.NewBucketPublicAccessBlock(ctx, name+"-bucket-public-access", &s3.BucketPublicAccessBlockArgs{
 		Bucket:                bucket.ID(),
@@ -330,7 +330,7 @@ func accessLogs(ctx *pulumi.Context, name string, a BackendArgs, bucket *s3.Buck
 			return pulumi.StringOutput{}, err
 		}
 		policyJSON := pulumi.All(logs.Arn, bucket.Arn, bucket.Bucket).ApplyT(func(v []any) (string, error) {
-			return logBucketPolicy(v[0].(string), v[1].(string), v[2].(string), caller.AccountId).render()
+			return logBucketPolicy(v[0].(string), v[1].(string), v[2].(string), caller.AccountId).Render()
 		}).(pulumi.StringOutput)
 		policy, err := s3.NewBucketPolicy(ctx, name+"-logs-policy", &s3.BucketPolicyArgs{
 			Bucket: logs.ID(),

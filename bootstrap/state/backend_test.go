@@ -281,7 +281,7 @@ func TestNewBackendOptions(t *testing.T) {
 // golden file: TLS enforced on bucket and objects, and the encryption denials only apply to
 // requests that carry the header.
 func TestStateBucketPolicyShape(t *testing.T) {
-	doc, err := stateBucketPolicy("arn:aws:s3:::b", "arn:aws:kms:eu-west-1:111122223333:key/k").render()
+	doc, err := stateBucketPolicy("arn:aws:s3:::b", "arn:aws:kms:eu-west-1:111122223333:key/k").Render()
 	require.NoError(t, err)
 	var parsed struct {
 		Statement []struct {

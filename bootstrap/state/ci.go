@@ -205,7 +205,7 @@ func NewCiRoles(ctx *pulumi.Context, name string, args *CiRolesArgs, opts ...pul
 	}
 	deployState := pulumi.All(a.StateBucketArn, a.StateKeyArn, a.SecretsKeyArn, deploy.Arn).ApplyT(
 		func(v []any) (string, error) {
-			return deployStatePolicy(v[0].(string), v[1].(string), v[2].(string), v[3].(string)).render()
+			return deployStatePolicy(v[0].(string), v[1].(string), v[2].(string), v[3].(string)).Render()
 		}).(pulumi.StringOutput)
 	if _, err := iam.NewRolePolicy(ctx, name+"-deploy-state", &iam.RolePolicyArgs{
 		Role:   deploy.Name,
@@ -213,7 +213,7 @@ func NewCiRoles(ctx *pulumi.Context, name string, args *CiRolesArgs, opts ...pul
 	}, parent); err != nil {
 		return nil, err
 	}
-	iamJSON, err := deployIamPolicy().render()
+	iamJSON, err := deployIamPolicy().Render()
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +235,7 @@ func NewCiRoles(ctx *pulumi.Context, name string, args *CiRolesArgs, opts ...pul
 		return nil, err
 	}
 	previewState := pulumi.All(a.StateBucketArn, a.StateKeyArn, a.SecretsKeyArn).ApplyT(func(v []any) (string, error) {
-		return previewStatePolicy(v[0].(string), v[1].(string), v[2].(string)).render()
+		return previewStatePolicy(v[0].(string), v[1].(string), v[2].(string)).Render()
 	}).(pulumi.StringOutput)
 	if _, err := iam.NewRolePolicy(ctx, name+"-preview-state", &iam.RolePolicyArgs{
 		Role:   preview.Name,
@@ -270,7 +270,7 @@ type githubRoleSpec struct {
 func newGithubRole(ctx *pulumi.Context, name string, spec githubRoleSpec, parent pulumi.ResourceOption) (*iam.Role, error) {
 	subjects := slices.Clone(spec.subjects)
 	trust := spec.providerArn.ApplyT(func(arn string) (string, error) {
-		return githubTrustPolicy(arn, subjects).render()
+		return githubTrustPolicy(arn, subjects).Render()
 	}).(pulumi.StringOutput)
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
 		Description:        pulumi.String(spec.description),

@@ -205,7 +205,7 @@ func TestNewCiRolesDefaults(t *testing.T) {
 
 // TestPreviewRoleCannotWrite guards the read-only promise independently of the golden file.
 func TestPreviewRoleCannotWrite(t *testing.T) {
-	doc, err := previewStatePolicy(mockBucketArn, mockKeyArn, mockSecretsArn).render()
+	doc, err := previewStatePolicy(mockBucketArn, mockKeyArn, mockSecretsArn).Render()
 	require.NoError(t, err)
 	var parsed struct{ Statement []struct{ Action []string } }
 	require.NoError(t, json.Unmarshal([]byte(doc), &parsed))
@@ -219,7 +219,7 @@ func TestPreviewRoleCannotWrite(t *testing.T) {
 
 // TestDeployRoleGuards checks that the deploy role cannot tamper with the backend or itself.
 func TestDeployRoleGuards(t *testing.T) {
-	doc, err := deployStatePolicy(mockBucketArn, mockKeyArn, mockSecretsArn, "arn:aws:iam::111122223333:role/deploy").render()
+	doc, err := deployStatePolicy(mockBucketArn, mockKeyArn, mockSecretsArn, "arn:aws:iam::111122223333:role/deploy").Render()
 	require.NoError(t, err)
 	var parsed struct {
 		Statement []struct {

@@ -1,36 +1,10 @@
 package state
 
 import (
-	"encoding/json"
 	"strings"
+
+	"github.com/novacron/platform/internal/iamdoc"
 )
-
-// policyDocument is an IAM policy (identity, resource or trust policy). Building it from typed
-// values rather than string templates keeps every rendered document valid JSON and lets tests
-// compare documents as parsed values.
-type policyDocument struct {
-	Version   string      `json:"Version"`
-	Statement []statement `json:"Statement"`
-}
-
-type statement struct {
-	Sid       string `json:"Sid,omitempty"`
-	Effect    string `json:"Effect"`
-	Principal any    `json:"Principal,omitempty"`
-	Action    any    `json:"Action"`
-	Resource  any    `json:"Resource,omitempty"`
-	// Condition maps an operator (StringEquals, Bool, ...) to its context keys and values.
-	Condition map[string]map[string]any `json:"Condition,omitempty"`
-}
-
-func newPolicy(statements ...statement) policyDocument {
-	return policyDocument{Version: "2012-10-17", Statement: statements}
-}
-
-func (d policyDocument) render() (string, error) {
-	b, err := json.Marshal(d)
-	return string(b), err
-}
 
 // githubIssuer is the host of GitHub Actions' OIDC issuer; IAM condition keys of a federated
 // provider are prefixed with it (GitHub docs, "Configuring OpenID Connect in Amazon Web Services").
@@ -130,11 +104,11 @@ var (
 // stateBucketPolicy denies any request without TLS 1.2 or later and any upload that asks for an
 // encryption other than the bucket's KMS key. Uploads that send no encryption headers (the
 // Pulumi CLI sends none) get the bucket default, SSE-KMS with keyArn.
-func stateBucketPolicy(bucketArn, keyArn string) policyDocument {
-	return newPolicy(
+func stateBucketPolicy(bucketArn, keyArn string) iamdoc.Document {
+	return iamdoc.New(
 		denyInsecureTransport(bucketArn),
 		denyOldTLS(bucketArn),
-		statement{
+		iamdoc.Statement{
 			Sid:       "DenyOtherEncryption",
 			Effect:    "Deny",
 			Principal: "*",
@@ -147,7 +121,7 @@ func stateBucketPolicy(bucketArn, keyArn string) policyDocument {
 				"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
 			},
 		},
-		statement{
+		iamdoc.Statement{
 			Sid:       "DenyOtherKmsKey",
 			Effect:    "Deny",
 			Principal: "*",
@@ -166,11 +140,11 @@ func stateBucketPolicy(bucketArn, keyArn string) policyDocument {
 // delivery group no longer work; the logging service principal with aws:SourceArn and
 // aws:SourceAccount conditions is the replacement (AWS S3 User Guide, "Enabling Amazon S3
 // server access logging").
-func logBucketPolicy(logBucketArn, sourceBucketArn, sourceBucketName, accountID string) policyDocument {
-	return newPolicy(
+func logBucketPolicy(logBucketArn, sourceBucketArn, sourceBucketName, accountID string) iamdoc.Document {
+	return iamdoc.New(
 		denyInsecureTransport(logBucketArn),
 		denyOldTLS(logBucketArn),
-		statement{
+		iamdoc.Statement{
 			Sid:       "AllowServerAccessLogDelivery",
 			Effect:    "Allow",
 			Principal: map[string]any{"Service": "logging.s3.amazonaws.com"},
@@ -184,8 +158,8 @@ func logBucketPolicy(logBucketArn, sourceBucketArn, sourceBucketName, accountID 
 	)
 }
 
-func denyInsecureTransport(bucketArn string) statement {
-	return statement{
+func denyInsecureTransport(bucketArn string) iamdoc.Statement {
+	return iamdoc.Statement{
 		Sid:       "DenyInsecureTransport",
 		Effect:    "Deny",
 		Principal: "*",
@@ -195,8 +169,8 @@ func denyInsecureTransport(bucketArn string) statement {
 	}
 }
 
-func denyOldTLS(bucketArn string) statement {
-	return statement{
+func denyOldTLS(bucketArn string) iamdoc.Statement {
+	return iamdoc.Statement{
 		Sid:       "DenyTlsBelow12",
 		Effect:    "Deny",
 		Principal: "*",
@@ -209,8 +183,8 @@ func denyOldTLS(bucketArn string) statement {
 // githubTrustPolicy lets GitHub Actions jobs whose token subject is one of subjects assume the
 // role through the account's GitHub OIDC provider, with the STS audience pinned. Subjects are
 // exact (StringEquals, no wildcards) so that no other repository, branch or environment matches.
-func githubTrustPolicy(providerArn string, subjects []string) policyDocument {
-	return newPolicy(statement{
+func githubTrustPolicy(providerArn string, subjects []string) iamdoc.Document {
+	return iamdoc.New(iamdoc.Statement{
 		Sid:       "GitHubActions",
 		Effect:    "Allow",
 		Principal: map[string]any{"Federated": providerArn},
@@ -247,28 +221,28 @@ func previewSubjects(repository string, branches []string) []string {
 // deployStatePolicy gives the deploy role what `pulumi up` needs from the backend (read and
 // write stack state, history, backups and locks; decrypt stack secrets), guards the backend
 // against the role itself, and lets it manage the platform's IAM objects.
-func deployStatePolicy(bucketArn, stateKeyArn, secretsKeyArn, roleArn string) policyDocument {
-	return newPolicy(
-		statement{
+func deployStatePolicy(bucketArn, stateKeyArn, secretsKeyArn, roleArn string) iamdoc.Document {
+	return iamdoc.New(
+		iamdoc.Statement{
 			Sid:      "StateBucketList",
 			Effect:   "Allow",
 			Action:   []string{"s3:GetBucketLocation", "s3:ListBucket"},
 			Resource: []string{bucketArn},
 		},
-		statement{
+		iamdoc.Statement{
 			Sid:      "StateObjectsReadWrite",
 			Effect:   "Allow",
 			Action:   []string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"},
 			Resource: []string{bucketArn + "/*"},
 		},
-		statement{
+		iamdoc.Statement{
 			// SSE-KMS: reads need Decrypt, writes need GenerateDataKey on the bucket key.
 			Sid:      "StateKeyUse",
 			Effect:   "Allow",
 			Action:   []string{"kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"},
 			Resource: []string{stateKeyArn},
 		},
-		statement{
+		iamdoc.Statement{
 			// The awskms secrets provider decrypts the stack's data key once per run and
 			// encrypts secret values locally with it.
 			Sid:      "SecretsKeyDecrypt",
@@ -276,19 +250,19 @@ func deployStatePolicy(bucketArn, stateKeyArn, secretsKeyArn, roleArn string) po
 			Action:   []string{"kms:Decrypt", "kms:DescribeKey"},
 			Resource: []string{secretsKeyArn},
 		},
-		statement{
+		iamdoc.Statement{
 			Sid:      "DenyBackendTampering",
 			Effect:   "Deny",
 			Action:   bucketGuardActions,
 			Resource: []string{bucketArn, bucketArn + "/*"},
 		},
-		statement{
+		iamdoc.Statement{
 			Sid:      "DenyKeyTampering",
 			Effect:   "Deny",
 			Action:   keyGuardActions,
 			Resource: []string{stateKeyArn, secretsKeyArn},
 		},
-		statement{
+		iamdoc.Statement{
 			Sid:      "DenySelfEscalation",
 			Effect:   "Deny",
 			Action:   selfGuardActions,
@@ -298,8 +272,8 @@ func deployStatePolicy(bucketArn, stateKeyArn, secretsKeyArn, roleArn string) po
 }
 
 // deployIamPolicy is the IAM part of the deploy role's permissions (see deployRoleIamActions).
-func deployIamPolicy() policyDocument {
-	return newPolicy(statement{
+func deployIamPolicy() iamdoc.Document {
+	return iamdoc.New(iamdoc.Statement{
 		Sid:      "PlatformIam",
 		Effect:   "Allow",
 		Action:   deployRoleIamActions,
@@ -310,21 +284,21 @@ func deployIamPolicy() policyDocument {
 // previewStatePolicy is read-only: `pulumi preview` takes no lock on a self-managed backend and
 // `pulumi refresh --preview-only` stopped taking one in CLI v3.229.0 (pulumi/pulumi changelog),
 // so reading state and decrypting secrets is all a preview or drift check needs.
-func previewStatePolicy(bucketArn, stateKeyArn, secretsKeyArn string) policyDocument {
-	return newPolicy(
-		statement{
+func previewStatePolicy(bucketArn, stateKeyArn, secretsKeyArn string) iamdoc.Document {
+	return iamdoc.New(
+		iamdoc.Statement{
 			Sid:      "StateBucketList",
 			Effect:   "Allow",
 			Action:   []string{"s3:GetBucketLocation", "s3:ListBucket"},
 			Resource: []string{bucketArn},
 		},
-		statement{
+		iamdoc.Statement{
 			Sid:      "StateObjectsRead",
 			Effect:   "Allow",
 			Action:   []string{"s3:GetObject"},
 			Resource: []string{bucketArn + "/*"},
 		},
-		statement{
+		iamdoc.Statement{
 			Sid:      "KeysDecrypt",
 			Effect:   "Allow",
 			Action:   []string{"kms:Decrypt", "kms:DescribeKey"},
