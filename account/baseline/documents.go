@@ -98,36 +98,14 @@ func alertsKeyPolicy(e env) iamdoc.Document {
 	)
 }
 
-func denyInsecureTransport(bucketArn string) iamdoc.Statement {
-	return iamdoc.Statement{
-		Sid:       "DenyInsecureTransport",
-		Effect:    "Deny",
-		Principal: "*",
-		Action:    []string{"s3:*"},
-		Resource:  []string{bucketArn, bucketArn + "/*"},
-		Condition: iamdoc.Conditions{"Bool": {"aws:SecureTransport": "false"}},
-	}
-}
-
-func denyOldTLS(bucketArn string) iamdoc.Statement {
-	return iamdoc.Statement{
-		Sid:       "DenyTlsBelow12",
-		Effect:    "Deny",
-		Principal: "*",
-		Action:    []string{"s3:*"},
-		Resource:  []string{bucketArn, bucketArn + "/*"},
-		Condition: iamdoc.Conditions{"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-	}
-}
-
 // trailBucketPolicy admits CloudTrail for this trail only (aws:SourceArn), writing under
 // AWSLogs/<account>/ with the bucket owner's full control, as the AWS CloudTrail User Guide's
 // "Amazon S3 bucket policy for CloudTrail" requires; everything else must use TLS 1.2+.
 func trailBucketPolicy(e env, bucketArn, trailName string) iamdoc.Document {
 	trail := e.trailArn(trailName)
 	return iamdoc.New(
-		denyInsecureTransport(bucketArn),
-		denyOldTLS(bucketArn),
+		iamdoc.DenyInsecureTransport(bucketArn),
+		iamdoc.DenyOldTLS(bucketArn),
 		iamdoc.Statement{
 			Sid:       "AWSCloudTrailAclCheck",
 			Effect:    "Allow",
@@ -156,8 +134,8 @@ func trailBucketPolicy(e env, bucketArn, trailName string) iamdoc.Document {
 func configBucketPolicy(e env, bucketArn string) iamdoc.Document {
 	account := iamdoc.Conditions{"StringEquals": {"aws:SourceAccount": e.AccountID}}
 	return iamdoc.New(
-		denyInsecureTransport(bucketArn),
-		denyOldTLS(bucketArn),
+		iamdoc.DenyInsecureTransport(bucketArn),
+		iamdoc.DenyOldTLS(bucketArn),
 		iamdoc.Statement{
 			Sid: "AWSConfigBucketPermissionsCheck", Effect: "Allow", Principal: iamdoc.Service("config.amazonaws.com"),
 			Action: "s3:GetBucketAcl", Resource: bucketArn, Condition: account,
@@ -183,8 +161,8 @@ func configBucketPolicy(e env, bucketArn string) iamdoc.Document {
 // aws:SourceArn and aws:SourceAccount), each under its own prefix; everything else must use TLS.
 func accessLogBucketPolicy(e env, logBucketArn string, sourceBucketArns []string) iamdoc.Document {
 	return iamdoc.New(
-		denyInsecureTransport(logBucketArn),
-		denyOldTLS(logBucketArn),
+		iamdoc.DenyInsecureTransport(logBucketArn),
+		iamdoc.DenyOldTLS(logBucketArn),
 		iamdoc.Statement{
 			Sid:       "AllowServerAccessLogDelivery",
 			Effect:    "Allow",

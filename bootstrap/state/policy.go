@@ -106,8 +106,8 @@ var (
 // Pulumi CLI sends none) get the bucket default, SSE-KMS with keyArn.
 func stateBucketPolicy(bucketArn, keyArn string) iamdoc.Document {
 	return iamdoc.New(
-		denyInsecureTransport(bucketArn),
-		denyOldTLS(bucketArn),
+		iamdoc.DenyInsecureTransport(bucketArn),
+		iamdoc.DenyOldTLS(bucketArn),
 		iamdoc.Statement{
 			Sid:       "DenyOtherEncryption",
 			Effect:    "Deny",
@@ -142,8 +142,8 @@ func stateBucketPolicy(bucketArn, keyArn string) iamdoc.Document {
 // server access logging").
 func logBucketPolicy(logBucketArn, sourceBucketArn, sourceBucketName, accountID string) iamdoc.Document {
 	return iamdoc.New(
-		denyInsecureTransport(logBucketArn),
-		denyOldTLS(logBucketArn),
+		iamdoc.DenyInsecureTransport(logBucketArn),
+		iamdoc.DenyOldTLS(logBucketArn),
 		iamdoc.Statement{
 			Sid:       "AllowServerAccessLogDelivery",
 			Effect:    "Allow",
@@ -156,28 +156,6 @@ func logBucketPolicy(logBucketArn, sourceBucketArn, sourceBucketName, accountID 
 			},
 		},
 	)
-}
-
-func denyInsecureTransport(bucketArn string) iamdoc.Statement {
-	return iamdoc.Statement{
-		Sid:       "DenyInsecureTransport",
-		Effect:    "Deny",
-		Principal: "*",
-		Action:    []string{"s3:*"},
-		Resource:  []string{bucketArn, bucketArn + "/*"},
-		Condition: map[string]map[string]any{"Bool": {"aws:SecureTransport": "false"}},
-	}
-}
-
-func denyOldTLS(bucketArn string) iamdoc.Statement {
-	return iamdoc.Statement{
-		Sid:       "DenyTlsBelow12",
-		Effect:    "Deny",
-		Principal: "*",
-		Action:    []string{"s3:*"},
-		Resource:  []string{bucketArn, bucketArn + "/*"},
-		Condition: map[string]map[string]any{"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-	}
 }
 
 // githubTrustPolicy lets GitHub Actions jobs whose token subject is one of subjects assume the

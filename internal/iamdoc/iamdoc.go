@@ -50,3 +50,31 @@ func Service(names ...string) map[string]any {
 	}
 	return map[string]any{"Service": names}
 }
+
+// DenyInsecureTransport is the bucket policy statement refusing every request to the bucket and
+// its objects made without TLS (CIS AWS Foundations Benchmark, "Ensure S3 Bucket Policy is set to
+// deny HTTP requests").
+func DenyInsecureTransport(bucketArn string) Statement {
+	return Statement{
+		Sid:       "DenyInsecureTransport",
+		Effect:    "Deny",
+		Principal: "*",
+		Action:    []string{"s3:*"},
+		Resource:  []string{bucketArn, bucketArn + "/*"},
+		Condition: Conditions{"Bool": {"aws:SecureTransport": "false"}},
+	}
+}
+
+// DenyOldTLS is the bucket policy statement refusing requests made with a TLS version below 1.2
+// (s3:TlsVersion; AWS Knowledge Center, "How can I enforce TLS 1.2 or later for my Amazon S3
+// buckets?").
+func DenyOldTLS(bucketArn string) Statement {
+	return Statement{
+		Sid:       "DenyTlsBelow12",
+		Effect:    "Deny",
+		Principal: "*",
+		Action:    []string{"s3:*"},
+		Resource:  []string{bucketArn, bucketArn + "/*"},
+		Condition: Conditions{"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+	}
+}

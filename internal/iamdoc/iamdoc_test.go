@@ -42,3 +42,13 @@ func TestService(t *testing.T) {
 	assert.Equal(t, map[string]any{"Service": []string{"a.amazonaws.com", "b.amazonaws.com"}},
 		Service("a.amazonaws.com", "b.amazonaws.com"))
 }
+
+func TestBucketTransportStatements(t *testing.T) {
+	got, err := New(DenyInsecureTransport("arn:aws:s3:::b"), DenyOldTLS("arn:aws:s3:::b")).Render()
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"Version":"2012-10-17","Statement":[
+		{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":["s3:*"],
+		 "Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}},
+		{"Sid":"DenyTlsBelow12","Effect":"Deny","Principal":"*","Action":["s3:*"],
+		 "Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"],"Condition":{"NumericLessThan":{"s3:TlsVersion":"1.2"}}}]}`, got)
+}
