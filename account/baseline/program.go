@@ -1,15 +1,12 @@
 package baseline
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/novacron/platform/internal/programconfig"
 	"github.com/novacron/platform/internal/validate"
 )
 
@@ -41,92 +38,30 @@ type Config struct {
 	AllowDestroy               bool
 }
 
-// reader reads typed values from the project's config namespace, collecting every problem and
-// recording which keys were read (a test checks them against Pulumi.yaml).
-type reader struct {
-	ctx      *pulumi.Context
-	problems validate.Problems
-	keys     []string
-}
-
-func (r *reader) raw(key string) string {
-	r.keys = append(r.keys, key)
-	// Context.GetConfig rather than the pulumi/config package, as the bootstrap program does.
-	v, _ := r.ctx.GetConfig(Project + ":" + key)
-	return v
-}
-
-func (r *reader) str(key string) string { return r.raw(key) }
-
-func (r *reader) integer(key string) int {
-	raw := r.raw(key)
-	if raw == "" {
-		return 0
-	}
-	v, err := strconv.Atoi(raw)
-	if err != nil {
-		r.problems.Addf(key, "must be an integer, got %q", raw)
-	}
-	return v
-}
-
-func (r *reader) boolean(key string) bool {
-	raw := r.raw(key)
-	if raw == "" {
-		return false
-	}
-	v, err := strconv.ParseBool(raw)
-	if err != nil || (raw != "true" && raw != "false") {
-		r.problems.Addf(key, "must be true or false, got %q", raw)
-	}
-	return v
-}
-
-func (r *reader) list(key string) []string {
-	raw := r.raw(key)
-	if raw == "" {
-		return nil
-	}
-	var v []string
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
-		r.problems.Addf(key, "must be a list of strings, got %s", raw)
-	}
-	return v
-}
-
-// secret reads a key that must be stored encrypted; its value is never quoted.
-func (r *reader) secret(key string) SecretString {
-	raw := r.raw(key)
-	if raw != "" && !r.ctx.IsConfigSecret(Project+":"+key) {
-		r.problems.Addf(key, "must be set with `pulumi config set --secret %s`, not in plain text (value not shown)", key)
-	}
-	return SecretString(raw)
-}
-
 // LoadConfig reads an account stack's configuration. Type errors are collected; the returned
 // keys are the ones read, in order. It is what Program runs first, exported for offline tools.
 func LoadConfig(ctx *pulumi.Context) (Config, []string, validate.Problems) {
-	r := &reader{ctx: ctx}
+	r := programconfig.NewReader(ctx, Project)
 	c := Config{
-		TrailName:                  r.str("trailName"),
-		TrailLogRetentionDays:      r.integer("trailLogRetentionDays"),
-		TrailBucketRetentionDays:   r.integer("trailBucketRetentionDays"),
-		DisableObjectLock:          r.boolean("disableObjectLock"),
-		ObjectLockMode:             r.str("objectLockMode"),
-		ObjectLockDays:             r.integer("objectLockDays"),
-		S3DataEventBuckets:         r.list("s3DataEventBuckets"),
-		LambdaDataEvents:           r.boolean("lambdaDataEvents"),
-		KeyDeletionWindowDays:      r.integer("keyDeletionWindowDays"),
-		ConfigSnapshotFrequency:    r.str("configSnapshotFrequency"),
-		ConfigRetentionDays:        r.integer("configRetentionDays"),
-		AccessLogRetentionDays:     r.integer("accessLogRetentionDays"),
-		FindingPublishingFrequency: r.str("findingPublishingFrequency"),
-		InspectorResourceTypes:     r.list("inspectorResourceTypes"),
-		AlertProtocol:              r.str("alertProtocol"),
-		AlertEndpoint:              r.secret("alertEndpoint"),
-		AllowDestroy:               r.boolean("allowDestroy"),
+		TrailName:                  r.Str("trailName"),
+		TrailLogRetentionDays:      r.Int("trailLogRetentionDays"),
+		TrailBucketRetentionDays:   r.Int("trailBucketRetentionDays"),
+		DisableObjectLock:          r.Bool("disableObjectLock"),
+		ObjectLockMode:             r.Str("objectLockMode"),
+		ObjectLockDays:             r.Int("objectLockDays"),
+		S3DataEventBuckets:         r.List("s3DataEventBuckets"),
+		LambdaDataEvents:           r.Bool("lambdaDataEvents"),
+		KeyDeletionWindowDays:      r.Int("keyDeletionWindowDays"),
+		ConfigSnapshotFrequency:    r.Str("configSnapshotFrequency"),
+		ConfigRetentionDays:        r.Int("configRetentionDays"),
+		AccessLogRetentionDays:     r.Int("accessLogRetentionDays"),
+		FindingPublishingFrequency: r.Str("findingPublishingFrequency"),
+		InspectorResourceTypes:     r.List("inspectorResourceTypes"),
+		AlertProtocol:              r.Str("alertProtocol"),
+		AlertEndpoint:              SecretString(r.Secret("alertEndpoint")),
+		AllowDestroy:               r.Bool("allowDestroy"),
 	}
-	return c, r.keys, r.problems
+	return c, r.Keys, r.Problems
 }
 
 // Args turns the configuration into the component's arguments for a home region.
@@ -153,23 +88,6 @@ func (c Config) Args(region string) *BaselineArgs {
 	}
 }
 
-// configError renders problems as "<stack>: novacron-account:<key> <message>", one per line. The
-// component's fields are named as the config keys; the region is the AWS provider's, aws:region.
-func configError(stack string, problems validate.Problems) error {
-	if len(problems) == 0 {
-		return nil
-	}
-	lines := make([]string, len(problems))
-	for i, p := range problems {
-		key := Project + ":" + p.Field
-		if p.Field == "region" {
-			key = "aws:region"
-		}
-		lines[i] = fmt.Sprintf("%s: %s %s", stack, key, p.Message)
-	}
-	return errors.New(strings.Join(lines, "\n"))
-}
-
 // Program is the account Pulumi program: the baseline of one account in its home region. It
 // validates all configuration before registering anything.
 func Program(ctx *pulumi.Context) error {
@@ -180,7 +98,7 @@ func Program(ctx *pulumi.Context) error {
 	}
 	args := cfg.Args(region.Name)
 	problems = append(problems, args.Validate()...)
-	if err := configError(ctx.Stack(), problems); err != nil {
+	if err := programconfig.Err(ctx.Stack(), Project, problems, nil); err != nil {
 		return err
 	}
 

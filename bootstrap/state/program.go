@@ -1,15 +1,12 @@
 package state
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/novacron/platform/internal/programconfig"
 	"github.com/novacron/platform/internal/validate"
 )
 
@@ -39,67 +36,27 @@ var configKeys = map[string]string{
 	"oidcProviderArn": "githubOidcProviderArn",
 }
 
-// reader reads typed values from the project's config namespace, collecting every problem and
-// recording which keys were read (a test checks them against Pulumi.yaml).
-type reader struct {
-	ctx      *pulumi.Context
-	problems validate.Problems
-	keys     []string
-}
-
-func (r *reader) str(key string) string {
-	r.keys = append(r.keys, key)
-	// Context.GetConfig rather than the pulumi/config package, which would pull in a module
-	// this repository does not require.
-	v, _ := r.ctx.GetConfig(r.ctx.Project() + ":" + key)
-	return v
-}
-
-func (r *reader) integer(key string) int {
-	raw := r.str(key)
-	if raw == "" {
-		return 0
-	}
-	v, err := strconv.Atoi(raw)
-	if err != nil {
-		r.problems.Addf(key, "must be an integer, got %q", raw)
-	}
-	return v
-}
-
-func (r *reader) list(key string) []string {
-	raw := r.str(key)
-	if raw == "" {
-		return nil
-	}
-	var v []string
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
-		r.problems.Addf(key, "must be a list of strings, got %s", raw)
-	}
-	return v
-}
-
 // loadConfig reads the bootstrap configuration. Type errors are collected; the returned keys are
 // the ones read, in order.
 func loadConfig(ctx *pulumi.Context) (stackConfig, []string, validate.Problems) {
-	r := &reader{ctx: ctx}
+	r := programconfig.NewReader(ctx, ctx.Project())
 	c := stackConfig{
-		BucketName:               r.str("bucketName"),
-		KeyAliasPrefix:           r.str("keyAliasPrefix"),
-		KeyDeletionWindowDays:    r.integer("keyDeletionWindowDays"),
-		NoncurrentVersionDays:    r.integer("noncurrentVersionDays"),
-		NoncurrentVersionsToKeep: r.integer("noncurrentVersionsToKeep"),
-		AccessLogBucket:          r.str("accessLogBucket"),
-		AccessLogRetentionDays:   r.integer("accessLogRetentionDays"),
-		GithubRepository:         r.str("githubRepository"),
-		GithubOidcProviderArn:    r.str("githubOidcProviderArn"),
-		DeployEnvironments:       r.list("deployEnvironments"),
-		PreviewBranches:          r.list("previewBranches"),
-		DeployPolicyArns:         r.list("deployPolicyArns"),
-		PreviewPolicyArns:        r.list("previewPolicyArns"),
-		DeploySessionSeconds:     r.integer("deploySessionSeconds"),
+		BucketName:               r.Str("bucketName"),
+		KeyAliasPrefix:           r.Str("keyAliasPrefix"),
+		KeyDeletionWindowDays:    r.Int("keyDeletionWindowDays"),
+		NoncurrentVersionDays:    r.Int("noncurrentVersionDays"),
+		NoncurrentVersionsToKeep: r.Int("noncurrentVersionsToKeep"),
+		AccessLogBucket:          r.Str("accessLogBucket"),
+		AccessLogRetentionDays:   r.Int("accessLogRetentionDays"),
+		GithubRepository:         r.Str("githubRepository"),
+		GithubOidcProviderArn:    r.Str("githubOidcProviderArn"),
+		DeployEnvironments:       r.List("deployEnvironments"),
+		PreviewBranches:          r.List("previewBranches"),
+		DeployPolicyArns:         r.List("deployPolicyArns"),
+		PreviewPolicyArns:        r.List("previewPolicyArns"),
+		DeploySessionSeconds:     r.Int("deploySessionSeconds"),
 	}
-	return c, r.keys, r.problems
+	return c, r.Keys, r.Problems
 }
 
 func (c stackConfig) backendArgs(region string) *BackendArgs {
@@ -130,26 +87,6 @@ func (c stackConfig) ciArgs(bucketArn, stateKeyArn, secretsKeyArn pulumi.StringI
 	}
 }
 
-// configError renders problems as "<stack>: <project>:<key> <message>", one per line, mapping
-// component fields to config keys. The region is the AWS provider's, so it keeps aws:region.
-func configError(ctx *pulumi.Context, problems validate.Problems) error {
-	if len(problems) == 0 {
-		return nil
-	}
-	lines := make([]string, len(problems))
-	for i, p := range problems {
-		key := ctx.Project() + ":" + p.Field
-		if k, ok := configKeys[p.Field]; ok {
-			key = ctx.Project() + ":" + k
-		}
-		if p.Field == "region" {
-			key = "aws:region"
-		}
-		lines[i] = fmt.Sprintf("%s: %s %s", ctx.Stack(), key, p.Message)
-	}
-	return errors.New(strings.Join(lines, "\n"))
-}
-
 // Program is the bootstrap Pulumi program: the state backend and, when a GitHub repository is
 // configured, the CI roles. It validates all configuration before registering anything.
 func Program(ctx *pulumi.Context) error {
@@ -165,7 +102,7 @@ func Program(ctx *pulumi.Context) error {
 		pending := pulumi.String("pending")
 		problems = append(problems, cfg.ciArgs(pending, pending, pending).Validate()...)
 	}
-	if err := configError(ctx, problems); err != nil {
+	if err := programconfig.Err(ctx.Stack(), ctx.Project(), problems, configKeys); err != nil {
 		return err
 	}
 
