@@ -1,74 +1,22 @@
 package baseline
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/novacron/platform/internal/mock"
-	"github.com/novacron/platform/internal/validate"
+	"github.com/novacron/platform/internal/programconfig/programconfigtest"
 )
 
-// loadProject reads account/Pulumi.yaml with the CLI's own loader, which also validates it.
-func loadProject(t *testing.T) *workspace.Project {
-	t.Helper()
-	proj, err := workspace.LoadProject("../Pulumi.yaml")
-	require.NoError(t, err)
-	require.Equal(t, Project, proj.Name.String())
-	return proj
-}
-
-// projectKeys returns the project's own config keys (without the project prefix).
-func projectKeys(proj *workspace.Project) []string {
-	var keys []string
-	for key := range proj.Config {
-		if strings.Contains(key, ":") {
-			continue // provider settings such as aws:defaultTags
-		}
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// defaultsAsConfig renders the declared defaults the way the CLI hands config to a program.
-func defaultsAsConfig(t *testing.T, proj *workspace.Project) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, key := range projectKeys(proj) {
-		def := proj.Config[key].Default
-		if def == nil {
-			continue
-		}
-		if s, ok := def.(string); ok {
-			out[Project+":"+key] = s
-			continue
-		}
-		b, err := json.Marshal(def)
-		require.NoError(t, err)
-		out[Project+":"+key] = string(b)
-	}
-	return out
-}
-
+// readConfig reads cfg with the program's config reader, as a stack would.
 func readConfig(t *testing.T, cfg map[string]string) (Config, []string) {
 	t.Helper()
-	var got Config
-	var keys []string
-	require.NoError(t, mock.NewEngine(Project, "test", nil).Run(cfg, nil, func(ctx *pulumi.Context) error {
-		var problems validate.Problems
-		got, keys, problems = LoadConfig(ctx)
-		return problems.Err("config", ctx.Stack())
-	}))
-	return got, keys
+	return programconfigtest.Read(t, Project, cfg, LoadConfig)
 }
 
 // withEndpoint adds the secret alert endpoint to a configuration.
@@ -81,11 +29,11 @@ func withEndpoint(cfg map[string]string) (map[string]string, []string) {
 }
 
 func TestPulumiYamlDeclaresEveryKeyTheProgramReads(t *testing.T) {
-	proj := loadProject(t)
+	proj := programconfigtest.LoadProject(t, "../Pulumi.yaml", Project)
 	_, read := readConfig(t, nil)
 	sort.Strings(read)
-	assert.Equal(t, projectKeys(proj), read)
-	for _, key := range projectKeys(proj) {
+	assert.Equal(t, programconfigtest.Keys(proj), read)
+	for _, key := range programconfigtest.Keys(proj) {
 		decl := proj.Config[key]
 		assert.NotNil(t, decl.Type, "%s: type", key)
 		assert.NotEmpty(t, decl.Description, "%s: description", key)
@@ -101,8 +49,8 @@ func TestPulumiYamlDeclaresEveryKeyTheProgramReads(t *testing.T) {
 // TestPulumiYamlDefaultsMatchTheComponent proves that a stack with no overrides builds exactly
 // what the component builds with zero values, so the two lists of defaults cannot drift apart.
 func TestPulumiYamlDefaultsMatchTheComponent(t *testing.T) {
-	proj := loadProject(t)
-	fromYaml, _ := readConfig(t, defaultsAsConfig(t, proj))
+	proj := programconfigtest.LoadProject(t, "../Pulumi.yaml", Project)
+	fromYaml, _ := readConfig(t, programconfigtest.Defaults(t, proj))
 	fromZero, _ := readConfig(t, nil)
 	yamlArgs, zeroArgs := fromYaml.Args("us-east-1").withDefaults(), fromZero.Args("us-east-1").withDefaults()
 	// An empty list and no list mean the same: every bucket.

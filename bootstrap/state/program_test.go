@@ -3,77 +3,28 @@ package state
 import (
 	"encoding/json"
 	"sort"
-	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/novacron/platform/internal/mock"
 	"github.com/novacron/platform/internal/mock/mocktest"
-	"github.com/novacron/platform/internal/validate"
+	"github.com/novacron/platform/internal/programconfig/programconfigtest"
 )
 
-// loadProject reads bootstrap/Pulumi.yaml with the CLI's own loader, which also validates it.
-func loadProject(t *testing.T) *workspace.Project {
-	t.Helper()
-	proj, err := workspace.LoadProject("../Pulumi.yaml")
-	require.NoError(t, err)
-	require.Equal(t, project, proj.Name.String())
-	return proj
-}
-
-// projectKeys returns the project's own config keys (without the project prefix).
-func projectKeys(proj *workspace.Project) []string {
-	var keys []string
-	for key := range proj.Config {
-		if strings.Contains(key, ":") && !strings.HasPrefix(key, project+":") {
-			continue // provider settings such as aws:defaultTags
-		}
-		keys = append(keys, strings.TrimPrefix(key, project+":"))
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// defaultsAsConfig renders the declared defaults the way the CLI hands config to a program:
-// strings as they are, everything else as JSON.
-func defaultsAsConfig(t *testing.T, proj *workspace.Project) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, key := range projectKeys(proj) {
-		def := proj.Config[key].Default
-		if s, ok := def.(string); ok {
-			out[project+":"+key] = s
-			continue
-		}
-		b, err := json.Marshal(def)
-		require.NoError(t, err)
-		out[project+":"+key] = string(b)
-	}
-	return out
-}
-
+// readConfig reads cfg with the program's config reader, as a stack would.
 func readConfig(t *testing.T, cfg map[string]string) (stackConfig, []string) {
 	t.Helper()
-	var got stackConfig
-	var keys []string
-	require.NoError(t, mock.NewEngine(project, "test", nil).Run(cfg, nil, func(ctx *pulumi.Context) error {
-		var problems validate.Problems
-		got, keys, problems = loadConfig(ctx)
-		return problems.Err("config", ctx.Stack())
-	}))
-	return got, keys
+	return programconfigtest.Read(t, project, cfg, loadConfig)
 }
 
 func TestPulumiYamlDeclaresEveryKeyTheProgramReads(t *testing.T) {
-	proj := loadProject(t)
+	proj := programconfigtest.LoadProject(t, "../Pulumi.yaml", project)
 	_, read := readConfig(t, nil)
 	sort.Strings(read)
-	assert.Equal(t, projectKeys(proj), read)
-	for _, key := range projectKeys(proj) {
+	assert.Equal(t, programconfigtest.Keys(proj), read)
+	for _, key := range programconfigtest.Keys(proj) {
 		decl := proj.Config[key]
 		assert.NotNil(t, decl.Type, "%s: type", key)
 		assert.NotEmpty(t, decl.Description, "%s: description", key)
@@ -85,8 +36,8 @@ func TestPulumiYamlDeclaresEveryKeyTheProgramReads(t *testing.T) {
 // the declared defaults) builds exactly what the components build when left at their zero
 // values, so the two lists of defaults cannot drift apart.
 func TestPulumiYamlDefaultsMatchTheComponents(t *testing.T) {
-	proj := loadProject(t)
-	fromYaml, _ := readConfig(t, defaultsAsConfig(t, proj))
+	proj := programconfigtest.LoadProject(t, "../Pulumi.yaml", project)
+	fromYaml, _ := readConfig(t, programconfigtest.Defaults(t, proj))
 	fromZero, _ := readConfig(t, nil)
 
 	assert.Equal(t, fromZero.backendArgs(testRegion).withDefaults(), fromYaml.backendArgs(testRegion).withDefaults())
