@@ -16,33 +16,12 @@ const Project = "novacron-account"
 // SecretKeys are the keys that must be set with `pulumi config set --secret`.
 var SecretKeys = []string{"alertEndpoint"}
 
-// Config is an account stack's typed configuration (keys declared in account/Pulumi.yaml).
-// Zero values mean the component defaults.
-type Config struct {
-	TrailName                  string
-	TrailLogRetentionDays      int
-	TrailBucketRetentionDays   int
-	DisableObjectLock          bool
-	ObjectLockMode             string
-	ObjectLockDays             int
-	S3DataEventBuckets         []string
-	LambdaDataEvents           bool
-	KeyDeletionWindowDays      int
-	ConfigSnapshotFrequency    string
-	ConfigRetentionDays        int
-	AccessLogRetentionDays     int
-	FindingPublishingFrequency string
-	InspectorResourceTypes     []string
-	AlertProtocol              string
-	AlertEndpoint              SecretString
-	AllowDestroy               bool
-}
-
-// LoadConfig reads an account stack's configuration. Type errors are collected; the returned
-// keys are the ones read, in order. It is what Program runs first, exported for offline tools.
-func LoadConfig(ctx *pulumi.Context) (Config, []string, validate.Problems) {
+// LoadConfig reads an account stack's configuration into the component's arguments, all but
+// Region, which comes from the provider. Type errors are collected; the returned keys are the
+// ones read, in order. It is what Program runs first, exported for offline tools.
+func LoadConfig(ctx *pulumi.Context) (BaselineArgs, []string, validate.Problems) {
 	r := programconfig.NewReader(ctx, Project)
-	c := Config{
+	c := BaselineArgs{
 		TrailName:                  r.Str("trailName"),
 		TrailLogRetentionDays:      r.Int("trailLogRetentionDays"),
 		TrailBucketRetentionDays:   r.Int("trailBucketRetentionDays"),
@@ -64,30 +43,6 @@ func LoadConfig(ctx *pulumi.Context) (Config, []string, validate.Problems) {
 	return c, r.Keys, r.Problems
 }
 
-// Args turns the configuration into the component's arguments for a home region.
-func (c Config) Args(region string) *BaselineArgs {
-	return &BaselineArgs{
-		Region:                     region,
-		TrailName:                  c.TrailName,
-		TrailLogRetentionDays:      c.TrailLogRetentionDays,
-		TrailBucketRetentionDays:   c.TrailBucketRetentionDays,
-		DisableObjectLock:          c.DisableObjectLock,
-		ObjectLockMode:             c.ObjectLockMode,
-		ObjectLockDays:             c.ObjectLockDays,
-		S3DataEventBuckets:         c.S3DataEventBuckets,
-		LambdaDataEvents:           c.LambdaDataEvents,
-		KeyDeletionWindowDays:      c.KeyDeletionWindowDays,
-		ConfigSnapshotFrequency:    c.ConfigSnapshotFrequency,
-		ConfigRetentionDays:        c.ConfigRetentionDays,
-		AccessLogRetentionDays:     c.AccessLogRetentionDays,
-		FindingPublishingFrequency: c.FindingPublishingFrequency,
-		InspectorResourceTypes:     c.InspectorResourceTypes,
-		AlertProtocol:              c.AlertProtocol,
-		AlertEndpoint:              c.AlertEndpoint,
-		AllowDestroy:               c.AllowDestroy,
-	}
-}
-
 // Program is the account Pulumi program: the baseline of one account in its home region. It
 // validates all configuration before registering anything.
 func Program(ctx *pulumi.Context) error {
@@ -96,7 +51,8 @@ func Program(ctx *pulumi.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: looking up the AWS region (set aws:region): %w", ctx.Stack(), err)
 	}
-	args := cfg.Args(region.Name)
+	args := &cfg
+	args.Region = region.Name
 	problems = append(problems, args.Validate()...)
 	if err := programconfig.Err(ctx.Stack(), Project, problems, nil); err != nil {
 		return err

@@ -14,7 +14,7 @@ import (
 )
 
 // readConfig reads cfg with the program's config reader, as a stack would.
-func readConfig(t *testing.T, cfg map[string]string) (Config, []string) {
+func readConfig(t *testing.T, cfg map[string]string) (BaselineArgs, []string) {
 	t.Helper()
 	return programconfigtest.Read(t, Project, cfg, LoadConfig)
 }
@@ -52,7 +52,8 @@ func TestPulumiYamlDefaultsMatchTheComponent(t *testing.T) {
 	proj := programconfigtest.LoadProject(t, "../Pulumi.yaml", Project)
 	fromYaml, _ := readConfig(t, programconfigtest.Defaults(t, proj))
 	fromZero, _ := readConfig(t, nil)
-	yamlArgs, zeroArgs := fromYaml.Args("us-east-1").withDefaults(), fromZero.Args("us-east-1").withDefaults()
+	fromYaml.Region, fromZero.Region = "us-east-1", "us-east-1"
+	yamlArgs, zeroArgs := fromYaml.withDefaults(), fromZero.withDefaults()
 	// An empty list and no list mean the same: every bucket.
 	assert.Empty(t, yamlArgs.S3DataEventBuckets)
 	yamlArgs.S3DataEventBuckets, zeroArgs.S3DataEventBuckets = nil, nil
