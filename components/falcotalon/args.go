@@ -56,6 +56,9 @@ type TalonArgs struct {
 	// DryRun makes every Talon rule log and notify what it would do without doing it (a first
 	// rollout). Default: false.
 	DryRun bool
+	// WaitFor are resources the Helm release waits for: the kube-prometheus-stack release, whose
+	// CRDs the chart's ServiceMonitor needs. Default: none.
+	WaitFor []pulumi.Resource
 }
 
 var (

@@ -17,6 +17,10 @@
 // Every action is reported as a Kubernetes Event and, when SlackWebhookURL is set, to Slack. The
 // Falco events themselves still page through Alertmanager (critical to PagerDuty).
 //
+// Talon's metrics (/metrics on its http port) are scraped through the chart's ServiceMonitor, so
+// the release waits for the Prometheus Operator CRDs (WaitFor); components/monitoring alerts with
+// NovaCronFalcoTalonDown when no replica can be scraped (StackArgs.FalcoTalonNamespace).
+//
 // The chart is installed on its own rather than through the falco chart's responseActions
 // dependency, which floats (falco-talon 0.3.*) and cannot be pinned.
 //

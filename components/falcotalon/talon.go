@@ -164,6 +164,8 @@ func NewTalon(ctx *pulumi.Context, name string, args *TalonArgs, opts ...pulumi.
 		deps = append(deps, binding)
 	}
 
+	// The chart's ServiceMonitor needs the Prometheus Operator CRDs.
+	deps = append(deps, a.WaitFor...)
 	release, err := helmv3.NewRelease(ctx, name+"-release", &helmv3.ReleaseArgs{
 		Name:           pulumi.String(releaseName),
 		Chart:          pulumi.String(chartName),

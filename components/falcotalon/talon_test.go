@@ -303,6 +303,29 @@ func TestSlackWebhookStaysSecret(t *testing.T) {
 	assert.True(t, data.ContainsSecrets())
 }
 
+// Talon's metrics are scraped through the chart's ServiceMonitor, whose CRD the release waits for.
+func TestServiceMonitorWaitsForItsCRD(t *testing.T) {
+	eng := mock.NewEngine("novacron-platform", "test", nil)
+	require.NoError(t, eng.Run(nil, nil, func(ctx *pulumi.Context) error {
+		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+		if err != nil {
+			return err
+		}
+		monitoring, err := kubernetes.NewProvider(ctx, "stand-in-for-monitoring", &kubernetes.ProviderArgs{})
+		if err != nil {
+			return err
+		}
+		args := baseArgs()
+		args.WaitFor = []pulumi.Resource{monitoring}
+		_, err = NewTalon(ctx, "talon", args, pulumi.Providers(k8s))
+		return err
+	}))
+	assert.Equal(t, map[string]any{"enabled": true}, values(t, eng)["serviceMonitor"])
+	rel := eng.Find(releaseType, "talon-release")
+	require.NotNil(t, rel)
+	assert.Contains(t, rel.Dependencies, eng.Find("pulumi:providers:kubernetes", "stand-in-for-monitoring").URN)
+}
+
 // The rendered values are a reviewable document: a change to them shows up as a diff here (the
 // rules have their own golden file and stand in here by name).
 func TestValuesGolden(t *testing.T) {

@@ -84,6 +84,10 @@ func helmValues(a *TalonArgs, rules, slackSecret string) map[string]any {
 			"limits":   map[string]any{"memory": "128Mi"},
 		},
 		"rbac": rbac,
+		// Talon always serves Prometheus metrics on its http port at /metrics (cmd/server.go,
+		// falcosecurity/falco-talon v0.3.0); the chart's ServiceMonitor (templates/servicemonitor.yaml)
+		// scrapes it. kube-prometheus-stack selects every ServiceMonitor, so no label is needed.
+		"serviceMonitor": map[string]any{"enabled": true},
 		"config": map[string]any{
 			"defaultNotifiers": notifiers,
 			"rulesOverride":    rules,

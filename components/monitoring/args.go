@@ -156,6 +156,10 @@ type StackArgs struct {
 	// TelemetryNamespace holds the log and trace pipelines (components/telemetry); their
 	// self-monitoring alerts select it. Default: "" (no pipeline alerts).
 	TelemetryNamespace string
+	// FalcoTalonNamespace is where Falco Talon runs (components/falcotalon), scraped through its
+	// chart's ServiceMonitor; NovaCronFalcoTalonDown watches it. Default: "" (Talon is not
+	// deployed: no alert).
+	FalcoTalonNamespace string
 	// LokiURL is the in-cluster query URL of Loki, provisioned as Grafana's logs data source.
 	// Default: "" (no logs data source).
 	LokiURL string
@@ -322,6 +326,9 @@ func (a *StackArgs) Validate() validate.Problems {
 	if d.TelemetryNamespace != "" && !dnsLabel.MatchString(d.TelemetryNamespace) {
 		p.Addf("telemetryNamespace", "must be a DNS label, got %q", d.TelemetryNamespace)
 	}
+	if d.FalcoTalonNamespace != "" && !dnsLabel.MatchString(d.FalcoTalonNamespace) {
+		p.Addf("falcoTalonNamespace", "must be a DNS label, got %q", d.FalcoTalonNamespace)
+	}
 	for field, v := range map[string]string{"lokiUrl": d.LokiURL, "tempoUrl": d.TempoURL} {
 		if v != "" {
 			if err := checkURL(v, "http", "https"); err != nil {
@@ -380,6 +387,7 @@ func (a *StackArgs) ruleSettings() RuleSettings {
 		WarningEscalationAfter:  parsedDuration(a.WarningEscalationAfter),
 		CapacityForecastHorizon: parsedDuration(a.CapacityForecastHorizon),
 		TelemetryNamespace:      a.TelemetryNamespace,
+		FalcoTalonNamespace:     a.FalcoTalonNamespace,
 	}
 }
 

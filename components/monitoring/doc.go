@@ -58,6 +58,9 @@
 // or Tempo target down, export failures, refused or dropped records, an exporter queue above 80%,
 // Loki or Tempo answering with server errors or discarding data.
 //
+// Falco Talon (components/falcotalon), when Args.FalcoTalonNamespace is set: its scrape target
+// down or absent for 15 minutes (NovaCronFalcoTalonDown, warning).
+//
 // Escalation: NovaCronWarningEscalated (critical) fires for any warning that has kept firing for
 // Args.WarningEscalationAfter (2h), read from Prometheus's own ALERTS series, unless its
 // critical counterpart (same name and labels) already fires; it carries the warning's labels

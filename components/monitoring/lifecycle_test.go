@@ -256,7 +256,8 @@ func alertScenarios() map[string]alertScenario {
 		// A warning (the pipeline's target down, 15m) fires at minute 15 and resolves at 151;
 		// 2h after it fired, the escalation pages, and it stops with the warning.
 		AlertWarningEscalated: {
-			load:    agentUp("0x150 1x60"),
+			// Talon is up throughout: its absence would be a warning that never resolves.
+			load:    agentUp("0x150 1x60") + talonUp("1x210"),
 			firesBy: 136, stopsAt: 151, clearsBy: 152,
 		},
 	}
@@ -272,6 +273,12 @@ func alertScenarios() map[string]alertScenario {
 		return series("gatekeeper_violations", map[string]string{
 			"enforcement_action": action, "job": "gatekeeper-system/gatekeeper", "namespace": "gatekeeper-system", "pod": "gatekeeper-audit-0",
 		}, values)
+	}
+	// Talon's replica fails its scrape from minute 10 to 40 (TestFalcoTalonDownWithoutATarget
+	// covers no target at all).
+	scenarios[AlertFalcoTalonDown] = alertScenario{
+		load:    talonUp("1x10 0x30 1x40"),
+		firesBy: 26, stopsAt: 42, clearsBy: 43,
 	}
 	scenarios[AlertGatekeeperViolations] = alertScenario{
 		load:    gk("deny", "0x10 3x30 0x40") + gk("dryrun", "12x80"),
@@ -306,6 +313,11 @@ type gaugeStep = struct {
 // agentUp is the scrape health of one collector agent in the telemetry namespace.
 func agentUp(values string) string {
 	return series("up", map[string]string{"namespace": "telemetry", "job": "otel-agent", "instance": "10.0.1.5:8888"}, values)
+}
+
+// talonUp is the scrape health of Falco Talon's replica, with the labels its ServiceMonitor yields.
+func talonUp(values string) string {
+	return series("up", map[string]string{"namespace": "falco-talon", "job": falcoTalonJob, "instance": "10.0.1.7:2803"}, values)
 }
 
 // capacityScenarios fill a volume, a disk and a node pool, then stop. The figures were worked
@@ -417,9 +429,13 @@ func pipelineScenarios() map[string]alertScenario {
 }
 
 // scrapedJobs are the job labels of every series this stack's own scrapes produce: the
-// ServiceMonitor (its job is the Service's app label) and the plain jobs.
+// ServiceMonitor (its job is the Service's app label) and the plain jobs, and Talon's
+// ServiceMonitor when the stack is told Talon is deployed.
 func scrapedJobs(d StackArgs) map[string]bool {
 	jobs := map[string]bool{d.APIServiceName: true}
+	if d.FalcoTalonNamespace != "" {
+		jobs[falcoTalonJob] = true
+	}
 	for _, j := range additionalScrapeConfigs(&d) {
 		jobs[j.(map[string]any)["job_name"].(string)] = true
 	}
@@ -469,7 +485,7 @@ func alertProblems(r Rule, scraped map[string]bool) []string {
 }
 
 func TestEveryAlertFiresAndClears(t *testing.T) {
-	d := (&StackArgs{TelemetryNamespace: "telemetry"}).withDefaults()
+	d := (&StackArgs{TelemetryNamespace: "telemetry", FalcoTalonNamespace: "falco-talon"}).withDefaults()
 	groups := PrometheusRuleGroups(d.ruleSettings())
 	scenarios := alertScenarios()
 	scraped := scrapedJobs(d)
@@ -553,6 +569,18 @@ func TestAlertsThatCannotClearAreCaught(t *testing.T) {
 		require.NoError(t, err)
 		assert.Contains(t, lifecycleProblem(firing, "Never", sc), "never fired")
 	})
+}
+
+// No Talon target is scraped for 30 minutes (every replica gone, or the ServiceMonitor not
+// picked up), then one is: the alert fires on the absence and clears with the target.
+func TestFalcoTalonDownWithoutATarget(t *testing.T) {
+	d := (&StackArgs{FalcoTalonNamespace: "falco-talon"}).withDefaults()
+	groups := PrometheusRuleGroups(d.ruleSettings())
+	sc := alertScenario{load: talonUp("_x30 1x40"), firesBy: 16, stopsAt: 30, clearsBy: 31}
+	firing, err := firingByMinute(t, groups, sc.load, 70)
+	require.NoError(t, err)
+	assert.Empty(t, lifecycleProblem(firing, AlertFalcoTalonDown, sc))
+	assert.False(t, firing[14][AlertFalcoTalonDown], "not before its 15m")
 }
 
 // firstFiring is the first minute alert fires, or -1.

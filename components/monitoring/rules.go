@@ -50,6 +50,8 @@ type RuleSettings struct {
 	CapacityForecastHorizon time.Duration
 	// TelemetryNamespace holds the log and trace pipelines; "" leaves their alerts out.
 	TelemetryNamespace string
+	// FalcoTalonNamespace is where Falco Talon runs; "" leaves its alert out.
+	FalcoTalonNamespace string
 }
 
 // Alert names: part of the contract with on-call runbooks and silences.
@@ -79,6 +81,8 @@ const (
 	AlertTempoDiscardingSpans       = "NovaCronTempoDiscardingSpans"
 
 	AlertGatekeeperViolations = "NovaCronGatekeeperViolations"
+
+	AlertFalcoTalonDown = "NovaCronFalcoTalonDown"
 )
 
 // EscalatedAlertnameLabel carries the name of the warning NovaCronWarningEscalated pages for.
@@ -243,6 +247,9 @@ func PrometheusRuleGroups(s RuleSettings) []RuleGroup {
 		groups = append(groups, RuleGroup{Name: "novacron-telemetry-pipeline", Rules: pipelineRules(s.TelemetryNamespace)})
 	}
 	groups = append(groups, RuleGroup{Name: "novacron-admission-policies", Rules: admissionRules()})
+	if s.FalcoTalonNamespace != "" {
+		groups = append(groups, RuleGroup{Name: "novacron-runtime-response", Rules: responseRules(s.FalcoTalonNamespace)})
+	}
 	// Last, so that it reads the ALERTS series the other groups wrote in the same round.
 	groups = append(groups, RuleGroup{Name: "novacron-escalation", Rules: []Rule{escalationRule(s.WarningEscalationAfter)}})
 	for _, g := range groups {
@@ -557,6 +564,31 @@ func admissionRules() []Rule {
 			"summary": "Objects in the application namespaces break an enforced admission policy.",
 			"description": "Gatekeeper's audit has found {{ $value }} violation(s) of deny constraints for 15 minutes: " +
 				"objects exist that the admission webhook would refuse today.",
+		},
+	}}
+}
+
+// falcoTalonJob is the job label of Talon's series. The falco-talon chart's ServiceMonitor
+// (falcosecurity/charts, tag falco-talon-0.4.1, templates/servicemonitor.yaml) sets jobLabel to
+// the release name, a label its Service does not carry, so the Prometheus Operator falls back to
+// the Service's name (ServiceMonitorSpec.jobLabel, Prometheus Operator API reference): the
+// chart's name, falco-talon.
+const falcoTalonJob = "falco-talon"
+
+// responseRules watch Falco Talon, which acts on Falco's detections: while it is down, a
+// detection is still reported but nothing responds to it.
+func responseRules(namespace string) []Rule {
+	sel := fmt.Sprintf("namespace=%q, job=%q", namespace, falcoTalonJob)
+	return []Rule{{
+		Alert: AlertFalcoTalonDown,
+		// absent() covers every replica gone, or the ServiceMonitor no longer scraped.
+		Expr:   fmt.Sprintf("up{%[1]s} == 0\nor\nabsent(up{%[1]s})", sel),
+		For:    "15m",
+		Labels: map[string]string{"severity": SeverityWarning},
+		Annotations: map[string]string{
+			"summary": "Falco Talon in " + namespace + " is down: Falco's detections get no automated response.",
+			"description": "{{ with $labels.instance }}Prometheus cannot scrape Talon at {{ . }}" +
+				"{{ else }}No Talon target in " + namespace + " has been scraped{{ end }} for 15 minutes.",
 		},
 	}}
 }

@@ -28,9 +28,9 @@ func defaultRuleSettings() RuleSettings {
 }
 
 // fullRuleSettings turns every optional rule group on: the pipeline alerts need a telemetry
-// namespace.
+// namespace, the Talon alert Talon's namespace.
 func fullRuleSettings() RuleSettings {
-	d := (&StackArgs{TelemetryNamespace: "telemetry"}).withDefaults()
+	d := (&StackArgs{TelemetryNamespace: "telemetry", FalcoTalonNamespace: "falco-talon"}).withDefaults()
 	return d.ruleSettings()
 }
 
@@ -42,6 +42,7 @@ var novacronAlerts = []string{
 	AlertTelemetryTargetDown, AlertTelemetryExportFailing, AlertTelemetryRecordsDropped, AlertTelemetryExporterQueueFull,
 	AlertLokiRequestErrors, AlertLokiDiscardingLogs, AlertTempoRequestErrors, AlertTempoDiscardingSpans,
 	AlertGatekeeperViolations,
+	AlertFalcoTalonDown,
 	AlertWarningEscalated,
 }
 
@@ -70,7 +71,7 @@ func TestRulesParseWithRulefmt(t *testing.T) {
 		// rulefmt also parses every annotation and label template.
 		groups, errs := rulefmt.Parse(content, false, scheme, parser.NewParser(parser.Options{}), nil)
 		require.Empty(t, errs, "rulefmt (%s)", scheme)
-		require.Len(t, groups.Groups, 8)
+		require.Len(t, groups.Groups, 9)
 		var alerts []string
 		for _, g := range groups.Groups {
 			for _, r := range g.Rules {
@@ -83,10 +84,11 @@ func TestRulesParseWithRulefmt(t *testing.T) {
 	}
 	assertGoldenYAML(t, "prometheus-rules.yaml", content)
 
-	// Without a telemetry namespace the pipeline group is left out, and nothing else changes.
+	// Without a telemetry or Talon namespace their groups are left out, and nothing else changes.
 	groups := PrometheusRuleGroups(defaultRuleSettings())
 	assert.Len(t, groups, 7)
 	assert.NotContains(t, alertNames(groups), AlertTelemetryTargetDown)
+	assert.NotContains(t, alertNames(groups), AlertFalcoTalonDown)
 	assert.Contains(t, alertNames(groups), AlertWarningEscalated)
 	assert.Equal(t, "novacron-escalation", groups[len(groups)-1].Name, "the escalation reads what the others wrote")
 }
@@ -234,6 +236,11 @@ func TestEscalationAndForecastFollowSettings(t *testing.T) {
 			assert.NotContains(t, r.Expr, `namespace="telemetry"`, r.Alert)
 		}
 	}
+
+	// The Talon alert selects Talon's namespace, and a bad one is refused.
+	s.FalcoTalonNamespace = "talon"
+	assert.Contains(t, byName(s)[AlertFalcoTalonDown].Expr, `up{namespace="talon", job="falco-talon"} == 0`)
+	assert.Equal(t, "falcoTalonNamespace", (&StackArgs{FalcoTalonNamespace: "Falco_Talon"}).Validate()[0].Field)
 }
 
 func TestRuleThresholdsFollowSettings(t *testing.T) {
