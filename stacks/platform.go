@@ -220,6 +220,8 @@ func (p *Platform) deployInCluster(ctx *pulumi.Context, cfg *Config, awsProvider
 	// component creates; Falco's falcosidekick posts to it.
 	talonArgs := s.Talon
 	talonArgs.SlackWebhookURL = secretInput(cfg.Secrets.SlackWebhookURL)
+	// Its ServiceMonitor needs the Prometheus Operator CRDs.
+	talonArgs.WaitFor = []pulumi.Resource{mon.KubePrometheusStack}
 	if p.Talon, err = falcotalon.NewTalon(ctx, "falco-talon", &talonArgs,
 		append(inCluster, pulumi.DependsOn(p.NetworkPolicies.Resources))...); err != nil {
 		return err

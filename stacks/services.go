@@ -112,6 +112,8 @@ func (r *reader) services(cfg *Config) Services {
 		TelemetryNamespace: telemetry.DefaultNamespace,
 		LokiURL:            telemetry.LokiURL(telemetry.DefaultNamespace),
 		TempoURL:           telemetry.TempoURL(telemetry.DefaultNamespace),
+		// Falco Talon is deployed in every stack: its scrape target must stay up.
+		FalcoTalonNamespace: falcotalon.DefaultNamespace,
 	}
 	s.Telemetry = telemetry.PipelinesArgs{
 		Environment:              cfg.Environment,
