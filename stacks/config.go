@@ -14,6 +14,7 @@ import (
 
 	"github.com/novacron/platform/components/cluster"
 	"github.com/novacron/platform/components/database"
+	"github.com/novacron/platform/components/karpenter"
 	"github.com/novacron/platform/components/network"
 	"github.com/novacron/platform/internal/awslimits"
 	"github.com/novacron/platform/internal/validate"
@@ -106,6 +107,8 @@ func Load(stack string, src Source) (*Config, error) {
 		CidrBlock:            r.str("vpcCidr"),
 		SingleNatGateway:     r.boolean("singleNatGateway"),
 		FlowLogRetentionDays: r.positive("flowLogRetentionDays"),
+		// Karpenter launches nodes into the subnets carrying the cluster's discovery tag.
+		PrivateSubnetTags: map[string]string{karpenter.DiscoveryTag: "novacron-" + stack},
 	}
 
 	cfg.Cluster = cluster.ClusterArgs{
@@ -122,16 +125,38 @@ func Load(stack string, src Source) (*Config, error) {
 		AdminRoleArns:                   r.strings("clusterAdminRoleArns"),
 		ReadOnlyRoleArns:                r.strings("clusterReadOnlyRoleArns"),
 		LogRetentionDays:                r.positive("clusterLogRetentionDays"),
-		NodeGroups: []cluster.NodeGroupArgs{
-			// One group per zone: Prometheus, Alertmanager and Grafana keep zonal EBS volumes
-			// on these nodes (components/cluster doc.go, "Zones").
-			perZone(r.nodeGroup("general", nil, false)),
-			// The taint keeps everything that does not ask for a GPU off the expensive nodes.
-			r.nodeGroup("ml", []cluster.Taint{{Key: "ml-workload", Value: "true", Effect: "NoSchedule"}}, true),
+		SystemInstanceType:              r.str("systemInstanceType"),
+		SystemNodeCount:                 r.positive("systemNodeCount"),
+		NodeAmiRelease:                  r.str("nodeAmiRelease"),
+		MaintenanceWindowStart:          r.str("maintenanceWindowStart"),
+		MaintenanceWindowHours:          r.positive("maintenanceWindowHours"),
+		KarpenterChartVersion:           r.str("karpenterChartVersion"),
+		AddonVersions:                   r.addonVersions("eksAddonVersions"),
+		NodePools: []karpenter.NodePoolArgs{
+			{
+				Name:          "general",
+				InstanceTypes: r.strings("generalInstanceTypes"),
+				CapacityType:  r.str("generalCapacityType"),
+				MinNodes:      r.integer("generalMinNodes"),
+				MaxNodes:      r.positive("generalMaxNodes"),
+				DiskSizeGb:    r.positive("generalDiskSizeGb"),
+				Labels:        map[string]string{"workload": "general"},
+			},
+			{
+				// The taint keeps everything that does not ask for a GPU off the expensive
+				// nodes; consolidation only of empty nodes, so a training job is never moved.
+				Name:          "ml",
+				InstanceTypes: r.strings("mlInstanceTypes"),
+				MaxNodes:      r.positive("mlMaxNodes"),
+				DiskSizeGb:    r.positive("mlDiskSizeGb"),
+				Labels:        map[string]string{"workload": "ml"},
+				Taints:        []karpenter.Taint{{Key: "ml-workload", Value: "true", Effect: "NoSchedule"}},
+				Gpu:           true,
+				Consolidation: karpenter.WhenEmpty,
+			},
 		},
+		NodeTags:                  cfg.Tags,
 		NvidiaDevicePluginVersion: r.str("nvidiaDevicePluginVersion"),
-		ClusterAutoscalerVersion:  r.str("clusterAutoscalerVersion"),
-		ClusterAutoscalerImageTag: r.optionalStr("clusterAutoscalerImageTag"),
 	}
 
 	monitoring := r.integer("dbMonitoringIntervalSeconds")
@@ -207,23 +232,22 @@ func networkKey(field string) string {
 	return field
 }
 
-// clusterKey maps cluster.ClusterArgs fields ("nodeGroups.ml.maxSize") to config keys ("mlMaxSize").
+// clusterKey maps cluster.ClusterArgs fields ("nodePools.ml.maxNodes") to config keys ("mlMaxNodes").
 func clusterKey(field string) string {
-	if rest, ok := strings.CutPrefix(field, "nodeGroups."); ok {
-		if group, f, ok := strings.Cut(rest, "."); ok {
-			switch f {
-			case "instanceTypes":
-				f = "instanceType"
-			case "perZone":
-				// A zonal group's zones (and the group names derived from them) come from here.
-				return "availabilityZones"
-			}
-			return group + upperFirst(f)
+	if rest, ok := strings.CutPrefix(field, "nodePools."); ok {
+		if pool, f, ok := strings.Cut(rest, "."); ok {
+			return pool + upperFirst(f)
 		}
 	}
 	switch field {
 	case "region":
 		return "aws:region"
+	case "addonVersions":
+		return "eksAddonVersions"
+	case "nodeTags":
+		return "costCenter"
+	case "chartVersion":
+		return "karpenterChartVersion"
 	case "kubernetesVersion", "nvidiaDevicePluginVersion":
 		return field
 	case "publicAccessCidrs", "adminRoleArns", "readOnlyRoleArns", "logRetentionDays", "endpointPublicAccess",
@@ -231,12 +255,6 @@ func clusterKey(field string) string {
 		return "cluster" + upperFirst(field)
 	}
 	return field
-}
-
-// perZone splits a node group into one group per availability zone.
-func perZone(ng cluster.NodeGroupArgs) cluster.NodeGroupArgs {
-	ng.PerZone = true
-	return ng
 }
 
 // databaseKey maps database.PostgresArgs fields to config keys.
@@ -516,19 +534,22 @@ func (r *reader) strings(key string) []string {
 	return list
 }
 
-func (r *reader) nodeGroup(name string, taints []cluster.Taint, gpu bool) cluster.NodeGroupArgs {
-	return cluster.NodeGroupArgs{
-		Name:          name,
-		InstanceTypes: []string{r.str(name + "InstanceType")},
-		AmiType:       r.str(name + "AmiType"),
-		MinSize:       r.integer(name + "MinSize"),
-		DesiredSize:   r.integer(name + "DesiredSize"),
-		MaxSize:       r.positive(name + "MaxSize"),
-		DiskSizeGb:    r.positive(name + "DiskSizeGb"),
-		Labels:        map[string]string{"workload": name},
-		Taints:        taints,
-		Gpu:           gpu,
+// addonVersions reads a list of "<add-on>=<version>" entries into a map; the cluster checks the
+// names and versions.
+func (r *reader) addonVersions(key string) map[string]string {
+	out := map[string]string{}
+	for _, entry := range r.strings(key) {
+		name, version, ok := strings.Cut(entry, "=")
+		if !ok || name == "" || version == "" {
+			r.fail(key, "entries must be \"<add-on>=<version>\" such as \"coredns=v1.14.3-eksbuild.3\", got %q", entry)
+			continue
+		}
+		if _, dup := out[name]; dup {
+			r.fail(key, "names %s twice", name)
+		}
+		out[name] = version
 	}
+	return out
 }
 
 // tagKeys are the config keys the default tags' values come from; the other tags are constants.

@@ -3,29 +3,34 @@ package cluster
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/novacron/platform/components/karpenter"
 	"github.com/novacron/platform/internal/awslimits"
 	"github.com/novacron/platform/internal/validate"
 )
 
-// Defaults for ClusterArgs and NodeGroupArgs.
+// Defaults for ClusterArgs.
 const (
 	// DefaultKubernetesVersion is in EKS standard support until 27 March 2027 (Amazon EKS
 	// Kubernetes release calendar; 1.35 was released on EKS on 28 January 2026).
-	DefaultKubernetesVersion   = "1.35"
-	DefaultAmiType             = "AL2023_x86_64_STANDARD"
-	DefaultDiskSizeGb          = 100
+	DefaultKubernetesVersion = "1.35"
+	// systemDiskSizeGb is each system node's root volume: add-on images only.
+	systemDiskSizeGb           = 50
 	DefaultLogRetentionDays    = 90
 	DefaultNvidiaPluginVersion = "0.18.2"
-	// DefaultClusterAutoscalerVersion is the kubernetes/autoscaler cluster-autoscaler chart of
-	// August 2026 (9.59.0); its image should match the cluster's Kubernetes minor version.
-	DefaultClusterAutoscalerVersion = "9.59.0"
-	nvidiaDevicePluginRepository    = "https://nvidia.github.io/k8s-device-plugin"
-	clusterAdminAccessPolicyArn     = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+	// DefaultSystemInstanceType and DefaultSystemNodeCount size the system node group: two
+	// m5.large (2 vCPUs, 8 GiB) hold Karpenter's two replicas, CoreDNS, metrics-server and the
+	// EBS CSI controller with room for a rolling update.
+	DefaultSystemInstanceType = "m5.large"
+	DefaultSystemNodeCount    = 2
+	// SystemTaint keeps everything but cluster-critical add-ons off the system node group; the
+	// add-ons that belong there tolerate it (Kubernetes' conventional CriticalAddonsOnly taint).
+	SystemTaintKey               = "CriticalAddonsOnly"
+	nvidiaDevicePluginRepository = "https://nvidia.github.io/k8s-device-plugin"
+	clusterAdminAccessPolicyArn  = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 	// readOnlyAccessPolicyArn reads every object, Secrets included (EKS User Guide, "Review
 	// access policy permissions"). AmazonEKSViewPolicy is not enough for a preview with refresh:
 	// it leaves out Secrets (where Helm keeps its releases), custom resources, StorageClasses
@@ -40,46 +45,6 @@ const MaxUnavailablePercent = 33
 
 // ControlPlaneLogTypes are all five EKS control-plane log types; every one is enabled.
 var ControlPlaneLogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
-
-// Taint is a Kubernetes taint on every node of a group.
-type Taint struct {
-	Key    string
-	Value  string
-	Effect string // NoSchedule, PreferNoSchedule or NoExecute
-}
-
-// NodeGroupArgs describes one managed node group.
-type NodeGroupArgs struct {
-	// Name identifies the group ("general", "ml"); it names the child resources. Required.
-	Name string
-	// InstanceTypes are the EC2 instance types, first preferred: catalogued types EC2 still
-	// offers (awslimits), NVIDIA GPU types exactly when Gpu is set. Required.
-	InstanceTypes []string
-	// AmiType is the EKS AMI type, an Amazon Linux 2023 one of the instance types' architecture:
-	// AL2023_x86_64_STANDARD or AL2023_ARM_64_STANDARD, and for GPU groups AL2023_x86_64_NVIDIA
-	// (AL2023_ARM_64_NVIDIA on g5g). Default: "AL2023_x86_64_STANDARD".
-	AmiType string
-	// MinSize, DesiredSize and MaxSize bound the group; the cluster autoscaler moves DesiredSize
-	// after creation and the program ignores that drift. MaxSize is 1 to 450 per managed node
-	// group (EKS's default quota). Default: 0, 0, and MaxSize is required.
-	MinSize, DesiredSize, MaxSize int
-	// DiskSizeGb is the size of each node's encrypted gp3 root volume. Default: 100.
-	DiskSizeGb int
-	// Labels are the Kubernetes node labels. Default: none.
-	Labels map[string]string
-	// Taints keep workloads that do not tolerate them off the group. Default: none.
-	Taints []Taint
-	// Gpu installs the NVIDIA device plugin on this group's nodes, tolerating its taints.
-	// Default: false.
-	Gpu bool
-	// PerZone builds one managed node group per availability zone (one private subnet each)
-	// instead of one group spanning every zone. MinSize, DesiredSize and MaxSize stay the totals
-	// and are divided among the zones: each zone gets total/zones, and the first total%zones
-	// zones one more, so the totals hold exactly (splitAcrossZones). Groups that run pods with
-	// zonal EBS volumes need it: the cluster autoscaler can only bring such a pod back by growing
-	// a group in the volume's zone. Default: false.
-	PerZone bool
-}
 
 // EgressRule lets the nodes open connections to Cidr on ports FromPort to ToPort.
 type EgressRule struct {
@@ -162,18 +127,34 @@ type ClusterArgs struct {
 	// is one protocol, a port range and an IPv4 CIDR; every port to 0.0.0.0/0 is refused.
 	// Default: none.
 	NodeEgressRules []EgressRule
-	// NodeGroups are the managed node groups; at least one. Required.
-	NodeGroups []NodeGroupArgs
-	// NvidiaDevicePluginVersion pins the nvidia-device-plugin chart for Gpu groups. Default: "0.18.2".
+	// SystemInstanceType is the instance type of the system node group, a managed node group
+	// tainted CriticalAddonsOnly=true:NoSchedule that runs the add-ons the rest of the cluster
+	// depends on: Karpenter, CoreDNS, metrics-server, the EBS CSI controller. A catalogued type
+	// without GPU. Default: "m5.large".
+	SystemInstanceType string
+	// SystemNodeCount is the system node group's fixed size, 2 to 10: Karpenter runs two
+	// replicas on different nodes. Default: 2.
+	SystemNodeCount int
+	// NodeAmiRelease pins the EKS Amazon Linux 2023 AMI release of every node: the system node
+	// group's releaseVersion and the Karpenter pools' alias (karpenter.AmiAlias). Required.
+	NodeAmiRelease string
+	// NodePools are the Karpenter pools; at least one without GPU. Required.
+	NodePools []karpenter.NodePoolArgs
+	// NodeTags go on every instance and volume Karpenter launches: the cost-allocation tags.
+	// Default: none.
+	NodeTags map[string]string
+	// MaintenanceWindowStart ("HH:MM" UTC) and MaintenanceWindowHours bound when Karpenter
+	// replaces drifted nodes. Default: "02:00" and 4.
+	MaintenanceWindowStart string
+	MaintenanceWindowHours int
+	// KarpenterChartVersion pins the karpenter and karpenter-crd charts. Default: "1.14.1".
+	KarpenterChartVersion string
+	// AddonVersions override the pinned EKS add-on versions of KubernetesVersion's row, by add-on
+	// name ("coredns": "v1.14.3-eksbuild.3"): the way a stack takes an add-on update before
+	// the others. Default: none.
+	AddonVersions map[string]string
+	// NvidiaDevicePluginVersion pins the nvidia-device-plugin chart for Gpu pools. Default: "0.18.2".
 	NvidiaDevicePluginVersion string
-	// ClusterAutoscalerVersion pins the cluster-autoscaler chart, which moves each node group's
-	// size between its bounds. Default: "9.59.0".
-	ClusterAutoscalerVersion string
-	// ClusterAutoscalerImageTag overrides the autoscaler image tag: a v<kubernetesVersion>.<patch>
-	// release, preferably the latest. Required when the chart's default image is of another
-	// Kubernetes minor, or not known (awslimits.AutoscalerChartImageTags). Default: "" (the
-	// chart's own).
-	ClusterAutoscalerImageTag string
 }
 
 func (a *ClusterArgs) withDefaults(name string) ClusterArgs {
@@ -190,22 +171,15 @@ func (a *ClusterArgs) withDefaults(name string) ClusterArgs {
 	if out.NvidiaDevicePluginVersion == "" {
 		out.NvidiaDevicePluginVersion = DefaultNvidiaPluginVersion
 	}
-	if out.ClusterAutoscalerVersion == "" {
-		out.ClusterAutoscalerVersion = DefaultClusterAutoscalerVersion
+	if out.SystemInstanceType == "" {
+		out.SystemInstanceType = DefaultSystemInstanceType
+	}
+	if out.SystemNodeCount == 0 {
+		out.SystemNodeCount = DefaultSystemNodeCount
 	}
 	out.NodeEgressRules = make([]EgressRule, len(a.NodeEgressRules))
 	for i, e := range a.NodeEgressRules {
 		out.NodeEgressRules[i] = e.withDefaults()
-	}
-	out.NodeGroups = make([]NodeGroupArgs, len(a.NodeGroups))
-	for i, ng := range a.NodeGroups {
-		if ng.AmiType == "" {
-			ng.AmiType = DefaultAmiType
-		}
-		if ng.DiskSizeGb == 0 {
-			ng.DiskSizeGb = DefaultDiskSizeGb
-		}
-		out.NodeGroups[i] = ng
 	}
 	return out
 }
@@ -298,110 +272,45 @@ func (a *ClusterArgs) Validate() validate.Problems {
 	}
 	p = append(p, validateEgressRules(args.NodeEgressRules)...)
 	awslimits.CheckLogRetention(&p, "logRetentionDays", args.LogRetentionDays)
-	for _, chart := range []struct{ field, version string }{
-		{"nvidiaDevicePluginVersion", args.NvidiaDevicePluginVersion},
-		{"clusterAutoscalerVersion", args.ClusterAutoscalerVersion},
-	} {
-		if !chartVersionPattern.MatchString(chart.version) {
-			p.Addf(chart.field, "must be an exact chart version such as 1.2.3, got %q", chart.version)
-		}
+	if !chartVersionPattern.MatchString(args.NvidiaDevicePluginVersion) {
+		p.Addf("nvidiaDevicePluginVersion", "must be an exact chart version such as 1.2.3, got %q", args.NvidiaDevicePluginVersion)
 	}
-	// The autoscaler supports the cluster's own Kubernetes minor: a pinned tag must be of it, and
-	// without one the chart's default image must be (awslimits.AutoscalerChartImageTags).
-	if chartVersionPattern.MatchString(args.ClusterAutoscalerVersion) {
-		awslimits.CheckAutoscalerImage(&p, "clusterAutoscalerImageTag", args.KubernetesVersion,
-			args.ClusterAutoscalerVersion, args.ClusterAutoscalerImageTag)
+	// The system node group: a managed node group of one catalogued type without GPU; its AMI
+	// type follows the type's architecture (systemAmiType).
+	if it, ok := awslimits.CheckInstanceType(&p, "systemInstanceType", args.SystemInstanceType); ok && it.HasGPU() {
+		p.Addf("systemInstanceType", "must be a type without GPU, got %s", it.Name)
 	}
-	if gpuOnly := len(args.NodeGroups) > 0; gpuOnly {
-		for _, ng := range args.NodeGroups {
-			gpuOnly = gpuOnly && ng.Gpu
-		}
-		if gpuOnly {
-			p.Addf("nodeGroups", "must include a group without a GPU for the cluster's own services")
-		}
-	}
-	if len(args.NodeGroups) == 0 {
-		p.Addf("nodeGroups", "must declare at least one node group")
-	}
-	seen := map[string]bool{}
-	for _, ng := range args.NodeGroups {
-		field := "nodeGroups." + ng.Name
-		if !namePattern.MatchString(ng.Name) {
-			p.Addf("nodeGroups", "names must be lowercase letters, digits and '-', got %q", ng.Name)
-		}
-		if seen[ng.Name] {
-			p.Addf("nodeGroups", "names must be unique, got %q twice", ng.Name)
-		}
-		seen[ng.Name] = true
-		groups := 1
-		if ng.PerZone {
-			groups = len(args.AvailabilityZones)
-		}
-		p = append(p, ng.validate(args.KubernetesVersion, groups).Prefixed(field)...)
-		if ng.PerZone {
-			p = append(p, ng.validateZones(args.ClusterName, args.Region, args.AvailabilityZones).Prefixed(field)...)
-		}
-	}
+	p.IntRange("systemNodeCount", args.SystemNodeCount, 2, 10)
+	p = append(p, checkAddonVersions(args.KubernetesVersion, args.AddonVersions)...)
+	// The pools, their AMI release, window and tags are Karpenter's to judge.
+	kargs := args.karpenterArgs(nil)
+	p = append(p, kargs.Validate()...)
 	return p
 }
 
-// maxNodeGroupNamePrefix leaves room for the unique suffix the provider appends to
-// nodeGroupNamePrefix (26 characters, terraform-plugin-sdk id.UniqueIDSuffixLength) within
-// EKS's 63-character node group names (EKS API reference, CreateNodegroup).
-const maxNodeGroupNamePrefix = 63 - 26
-
-// validateZones checks a PerZone group against the zones it is split across.
-func (ng NodeGroupArgs) validateZones(clusterName, region string, zones []string) validate.Problems {
-	var p validate.Problems
-	if len(zones) == 0 {
-		p.Addf("perZone", "needs availabilityZones, the zones of privateSubnetIds in order")
-		return p
+// systemAmiType is the EKS AMI type of the system node group: AL2023 of the type's architecture.
+func systemAmiType(it awslimits.InstanceType) string {
+	if it.Arch == awslimits.ArchARM {
+		return "AL2023_ARM_64_STANDARD"
 	}
-	// Each zone's group needs room for a node: EKS refuses a maxSize below 1, and a zone
-	// without one could never host a pod whose volume lives there.
-	if ng.MaxSize < len(zones) {
-		p.Addf("maxSize", "(%d) must be at least the number of zones (%d): the group is split into one group per zone, each with room for a node", ng.MaxSize, len(zones))
-	}
-	for _, az := range zones {
-		if prefix := nodeGroupNamePrefix(clusterName, ng.Name, zoneSuffix(region, az)); len(prefix) > maxNodeGroupNamePrefix {
-			p.Addf("perZone", "node group name prefix %q is longer than %d characters; shorten the cluster or group name", prefix, maxNodeGroupNamePrefix)
-			break
-		}
-	}
-	return p
+	return "AL2023_x86_64_STANDARD"
 }
 
-// validate checks a group for a cluster of kubernetesVersion, its sizes spread over groups
-// managed node groups (one per zone when PerZone).
-func (ng NodeGroupArgs) validate(kubernetesVersion string, groups int) validate.Problems {
-	var p validate.Problems
-	if len(ng.InstanceTypes) == 0 {
-		p.Addf("instanceTypes", "must name at least one EC2 instance type")
+// karpenterArgs are the Karpenter arguments of a defaulted ClusterArgs.
+func (a ClusterArgs) karpenterArgs(endpoint pulumi.StringInput) karpenter.Args {
+	return karpenter.Args{
+		ClusterName:            a.ClusterName,
+		Region:                 a.Region,
+		KubernetesVersion:      a.KubernetesVersion,
+		AvailabilityZones:      a.AvailabilityZones,
+		ClusterEndpoint:        endpoint,
+		NodeAmiRelease:         a.NodeAmiRelease,
+		NodePools:              a.NodePools,
+		NodeTags:               a.NodeTags,
+		MaintenanceWindowStart: a.MaintenanceWindowStart,
+		MaintenanceWindowHours: a.MaintenanceWindowHours,
+		ChartVersion:           a.KarpenterChartVersion,
 	}
-	// Instance types that exist and are still offered, an AMI type EKS publishes for this
-	// Kubernetes minor, and the two matching: architecture, and an NVIDIA GPU with the NVIDIA AMI
-	// exactly when the group is meant for GPUs (sources in awslimits).
-	types, typesOK := make([]awslimits.InstanceType, 0, len(ng.InstanceTypes)), true
-	for _, name := range ng.InstanceTypes {
-		it, ok := awslimits.CheckInstanceType(&p, "instanceTypes", name)
-		typesOK = typesOK && ok && it.Retired == ""
-		types = append(types, it)
-	}
-	amiOK := awslimits.CheckAMIType(&p, "amiType", ng.AmiType, kubernetesVersion)
-	if typesOK && amiOK && len(types) > 0 {
-		awslimits.CheckNodeGroupImage(&p, "instanceTypes", "amiType", types, ng.AmiType, ng.Gpu)
-	}
-	awslimits.CheckScaling(&p, "minSize", "desiredSize", "maxSize", ng.MinSize, ng.DesiredSize, ng.MaxSize, groups)
-	p.IntRange("diskSizeGb", ng.DiskSizeGb, 20, 16384)
-	for _, t := range ng.Taints {
-		if t.Key == "" {
-			p.Addf("taints", "must have a key")
-		}
-		if !slices.Contains(taintEffects, t.Effect) {
-			p.Addf("taints", "effect must be one of %v, got %q", taintEffects, t.Effect)
-		}
-	}
-	return p
 }
 
 // validateEgressRules checks NodeEgressRules (defaults applied). The checks mirror the policy

@@ -11,8 +11,10 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/novacron/platform/components/karpenter"
 	"github.com/novacron/platform/internal/irsa"
 	"github.com/novacron/platform/internal/kmspolicy"
+	"github.com/novacron/platform/internal/podidentity"
 )
 
 // Cluster is an EKS cluster with managed node groups, the add-ons the platform relies on, and a
@@ -32,11 +34,22 @@ type Cluster struct {
 
 	// Provider talks to this cluster; pass it to in-cluster components with pulumi.Providers.
 	Provider *kubernetes.Provider
-	// Ready holds what in-cluster workloads must wait for: the node groups without a GPU and
-	// the storage class. Provider already waits for them.
+	// Ready holds what in-cluster workloads must wait for: the system node group, the storage
+	// class, metrics-server and the Karpenter pools. Provider already waits for them.
 	Ready []pulumi.Resource
+	// Karpenter provisions every node outside the system node group.
+	Karpenter *karpenter.Karpenter
 	// StorageClassName is the encrypted gp3 class for persistent volumes ("fast-ssd").
 	StorageClassName string
+
+	clusterNameValue string
+}
+
+// PodIdentity returns the binding of a service account of this cluster, for podidentity.NewRole.
+func (c *Cluster) PodIdentity(namespace, serviceAccount string) podidentity.Binding {
+	return podidentity.Binding{
+		ClusterName: c.ClusterName, ClusterNameValue: c.clusterNameValue, Namespace: namespace, ServiceAccount: serviceAccount,
+	}
 }
 
 // IRSA returns what an IAM role needs to trust this cluster's service accounts.
@@ -57,7 +70,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	}
 	a := args.withDefaults(name)
 
-	c := &Cluster{StorageClassName: fastSsdStorageClassName}
+	c := &Cluster{StorageClassName: fastSsdStorageClassName, clusterNameValue: a.ClusterName}
 	if err := ctx.RegisterComponentResource("novacron:cluster:Cluster", name, c, opts...); err != nil {
 		return nil, err
 	}
@@ -171,21 +184,28 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	c.OidcProviderArn = oidc.Arn
 	c.OidcIssuer = oidc.Url
 
-	// Every add-on is pinned to the cluster's minor (addons.go). Networking comes before the
-	// nodes, which need it to become ready; on an upgrade the engine therefore updates the
-	// control plane, then vpc-cni and kube-proxy, then the node groups.
-	versions := addonVersions[a.KubernetesVersion]
-	cni, err := newAddon(ctx, c, name, addonSpec{
-		name: "vpc-cni", version: versions.VpcCni,
-		namespace: "kube-system", serviceAccount: "aws-node", policyArn: "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-		// Without the network policy agent every NetworkPolicy is silently a no-op on EKS.
-		configuration: `{"enableNetworkPolicy":"true"}`,
-	}, parent, nil)
+	// Every add-on is pinned to the cluster's minor (addons.go), or to the stack's override.
+	// Networking and the Pod Identity agent come before the nodes, which need them to become
+	// ready; on an upgrade the engine therefore updates the control plane, then those add-ons,
+	// then the system node group.
+	versions := resolvedAddonVersions(a.KubernetesVersion, a.AddonVersions)
+	// The agent is a host-network DaemonSet that tolerates every taint: it serves credentials to
+	// vpc-cni and every other Pod Identity workload on each node, the system nodes included.
+	podIdentityAgent, err := newAddon(ctx, c, name, addonSpec{name: addonPodIdentityAgent, version: versions[addonPodIdentityAgent]}, parent, nil)
 	if err != nil {
 		return nil, err
 	}
-	// kube-proxy calls no AWS API, so it has no IRSA role.
-	kubeProxy, err := newAddon(ctx, c, name, addonSpec{name: "kube-proxy", version: versions.KubeProxy}, parent, nil)
+	cni, err := newAddon(ctx, c, name, addonSpec{
+		name: addonVpcCni, version: versions[addonVpcCni],
+		namespace: "kube-system", serviceAccount: "aws-node", policyArn: "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+		// Without the network policy agent every NetworkPolicy is silently a no-op on EKS.
+		configuration: `{"enableNetworkPolicy":"true"}`,
+	}, parent, []pulumi.Resource{podIdentityAgent})
+	if err != nil {
+		return nil, err
+	}
+	// kube-proxy calls no AWS API, so it has no role.
+	kubeProxy, err := newAddon(ctx, c, name, addonSpec{name: addonKubeProxy, version: versions[addonKubeProxy]}, parent, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -194,33 +214,14 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
-	var groupNames pulumi.StringArray
-	// system are the groups without a GPU: cluster services run there, so they wait for those
-	// only, and a shortage of GPU capacity does not hold back the rest of the platform.
-	var system []pulumi.Resource
-	gpuGroups := map[string][]pulumi.Resource{}
-	for _, ng := range a.NodeGroups {
-		groups, err := newNodePool(ctx, name, a, ng, clusterName, nodeRole, sgs.nodes, parent,
-			pulumi.DependsOn([]pulumi.Resource{cni, kubeProxy}))
-		if err != nil {
-			return nil, err
-		}
-		for _, group := range groups {
-			groupNames = append(groupNames, group.NodeGroupName)
-			if ng.Gpu {
-				gpuGroups[ng.Name] = append(gpuGroups[ng.Name], group)
-			} else {
-				system = append(system, group)
-			}
-		}
+	systemGroup, err := newSystemNodeGroup(ctx, name, a, clusterName, nodeRole, sgs.nodes, parent,
+		pulumi.DependsOn([]pulumi.Resource{cni, kubeProxy, podIdentityAgent}))
+	if err != nil {
+		return nil, err
 	}
-	if len(system) == 0 {
-		return nil, fmt.Errorf("cluster %q: at least one node group without a GPU must run the cluster's own services", name)
-	}
+	system := []pulumi.Resource{systemGroup}
 
-	// Kubernetes objects wait for what they run on through their provider: a resource is not
-	// created before its provider is configured. The system provider waits for the node groups
-	// without a GPU; the workload provider, exported, also for the storage class.
+	// The system provider waits for the system node group: what it creates runs there.
 	systemProvider, err := kubernetes.NewProvider(ctx, name+"-k8s-system", &kubernetes.ProviderArgs{
 		Kubeconfig: cluster.KubeconfigJson,
 	}, parent, pulumi.DependsOn(system))
@@ -228,13 +229,29 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, err
 	}
 
-	// CoreDNS and the EBS CSI controller are Deployments: their add-ons only become active
-	// once nodes exist to run them.
-	if _, err := newAddon(ctx, c, name, addonSpec{name: "coredns", version: versions.CoreDNS}, parent, system); err != nil {
+	// CoreDNS, metrics-server and the EBS CSI controller are Deployments: their add-ons only
+	// become active once nodes exist to run them, and they tolerate the system taint so that
+	// they run before Karpenter has launched anything. Setting tolerations replaces the add-on's
+	// defaults, so CoreDNS's control-plane toleration is repeated.
+	if _, err := newAddon(ctx, c, name, addonSpec{
+		name: addonCoreDNS, version: versions[addonCoreDNS],
+		configuration: `{"tolerations":[{"key":"` + SystemTaintKey + `","operator":"Exists"},` +
+			`{"key":"node-role.kubernetes.io/control-plane","effect":"NoSchedule"}]}`,
+	}, parent, system); err != nil {
+		return nil, err
+	}
+	// metrics-server serves the resource metrics API that HorizontalPodAutoscalers and `kubectl
+	// top` read. EKS's build listens on 10251, which the control plane reaches through the
+	// node security group's 1025-65535 rule (EKS User Guide, "metrics-server").
+	metricsServer, err := newAddon(ctx, c, name, addonSpec{
+		name: addonMetricsServer, version: versions[addonMetricsServer],
+		configuration: `{"tolerations":[{"key":"` + SystemTaintKey + `","operator":"Exists"}]}`,
+	}, parent, system)
+	if err != nil {
 		return nil, err
 	}
 	ebs, err := newAddon(ctx, c, name, addonSpec{
-		name: "aws-ebs-csi-driver", version: versions.EbsCsiDriver,
+		name: addonEbsCsiDriver, version: versions[addonEbsCsiDriver],
 		namespace: "kube-system", serviceAccount: "ebs-csi-controller-sa",
 		policyArn: "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
 	}, parent, system)
@@ -245,7 +262,19 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
-	c.Ready = append(system, storageClass)
+
+	// Karpenter runs on the system nodes and launches every other node. The workload provider
+	// waits for its pools, so nothing is installed before pending pods can get a node.
+	kargs := a.karpenterArgs(cluster.Core.Endpoint())
+	karp, err := karpenter.New(ctx, name+"-karpenter", &kargs, karpenter.Inputs{
+		ClusterName: clusterName, Provider: systemProvider,
+		WaitFor: []pulumi.Resource{systemGroup, podIdentityAgent},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	c.Karpenter = karp
+	c.Ready = append(append([]pulumi.Resource{systemGroup, storageClass, metricsServer}, karp.Ready...))
 	c.Provider, err = kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{
 		Kubeconfig: cluster.KubeconfigJson,
 	}, parent, pulumi.DependsOn(c.Ready))
@@ -253,13 +282,10 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, err
 	}
 
-	if err := newClusterAutoscaler(ctx, c, name, a, parent, pulumi.Provider(systemProvider)); err != nil {
-		return nil, err
-	}
-	for _, ng := range a.NodeGroups {
-		if ng.Gpu {
-			if err := newNvidiaDevicePlugin(ctx, name, a.NvidiaDevicePluginVersion, ng, parent,
-				pulumi.Provider(systemProvider), pulumi.DependsOn(gpuGroups[ng.Name])); err != nil {
+	for _, np := range a.NodePools {
+		if np.Gpu {
+			if err := newNvidiaDevicePlugin(ctx, name, a.NvidiaDevicePluginVersion, np, parent,
+				pulumi.Provider(systemProvider), pulumi.DependsOn(karp.Ready)); err != nil {
 				return nil, err
 			}
 		}
@@ -269,7 +295,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	c.Kubeconfig = pulumi.ToSecret(cluster.KubeconfigJson).(pulumi.StringOutput)
 	c.NodeSecurityGroupId = sgs.nodes.ID().ToStringOutput()
 	c.NodeRoleArn = nodeRole.role.Arn
-	c.NodeGroupNames = groupNames.ToStringArrayOutput()
+	c.NodeGroupNames = pulumi.StringArray{systemGroup.NodeGroupName}.ToStringArrayOutput()
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"clusterName":         c.ClusterName,
 		"endpoint":            c.Endpoint,

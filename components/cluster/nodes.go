@@ -1,12 +1,10 @@
 package cluster
 
 import (
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -15,6 +13,9 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	storagev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/storage/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/novacron/platform/components/karpenter"
+	"github.com/novacron/platform/internal/awslimits"
 )
 
 type securityGroups struct {
@@ -38,6 +39,8 @@ func newSecurityGroups(ctx *pulumi.Context, name string, a ClusterArgs, parent p
 	}
 	nodes, err := ec2.NewSecurityGroup(ctx, name+"-nodes", &ec2.SecurityGroupArgs{
 		VpcId: vpcID, Description: pulumi.String("EKS nodes " + name),
+		// Karpenter's EC2NodeClasses select the group by this tag.
+		Tags: pulumi.StringMap{karpenter.DiscoveryTag: pulumi.String(a.ClusterName)},
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -170,93 +173,22 @@ func egressRuleSuffix(e EgressRule) string {
 	return e.Protocol + "-" + ports + "-" + sanitize(e.Cidr)
 }
 
-// taintEffect maps a Kubernetes taint effect to the EKS API's spelling.
-func taintEffect(effect string) string {
-	switch effect {
-	case "NoExecute":
-		return "NO_EXECUTE"
-	case "PreferNoSchedule":
-		return "PREFER_NO_SCHEDULE"
-	default:
-		return "NO_SCHEDULE"
-	}
-}
+// systemNodeGroupNamePrefix is the physical name prefix of the system node group; the provider
+// appends a unique suffix.
+func systemNodeGroupNamePrefix(clusterName string) string { return clusterName + "-system-" }
 
-// nodeGroupNamePrefix is the physical name prefix of a managed node group; zone is "" for a
-// group that spans every zone.
-func nodeGroupNamePrefix(clusterName, group, zone string) string {
-	if zone == "" {
-		return clusterName + "-" + group + "-"
-	}
-	return clusterName + "-" + group + "-" + zone + "-"
-}
-
-// zoneSuffix shortens a zone name to what follows its region ("us-east-1a" → "a"), which keeps
-// node group names within EKS's limit.
-func zoneSuffix(region, az string) string {
-	if s := strings.TrimLeft(strings.TrimPrefix(az, region), "-"); s != "" {
-		return s
-	}
-	return az
-}
-
-// splitAcrossZones divides a total among n zones: total/n each, and one more for each of the
-// first total%n zones. The parts add up to the total, and splitting min, desired and max the
-// same way keeps min <= desired <= max in every zone.
-func splitAcrossZones(total, n int) []int {
-	parts := make([]int, n)
-	for i := range parts {
-		parts[i] = total / n
-		if i < total%n {
-			parts[i]++
-		}
-	}
-	return parts
-}
-
-// nodeGroupSpec is one managed node group of a pool: the whole pool, or its share in one zone.
-type nodeGroupSpec struct {
-	resourceName, namePrefix string
-	subnets                  pulumi.StringArrayInput
-	min, desired, max        int
-}
-
-// poolGroups lists the managed node groups of a pool: one across every private subnet, or one
-// per zone (PerZone), each in its zone's subnet with its share of the sizes.
-func poolGroups(name string, a ClusterArgs, ng NodeGroupArgs) []nodeGroupSpec {
-	groupName := name + "-" + ng.Name
-	if !ng.PerZone {
-		return []nodeGroupSpec{{
-			resourceName: groupName, namePrefix: nodeGroupNamePrefix(a.ClusterName, ng.Name, ""),
-			subnets: a.PrivateSubnetIds, min: ng.MinSize, desired: ng.DesiredSize, max: ng.MaxSize,
-		}}
-	}
-	n := len(a.AvailabilityZones)
-	mins, desired, maxes := splitAcrossZones(ng.MinSize, n), splitAcrossZones(ng.DesiredSize, n), splitAcrossZones(ng.MaxSize, n)
-	subnets := a.PrivateSubnetIds.ToStringArrayOutput()
-	specs := make([]nodeGroupSpec, n)
-	for i, az := range a.AvailabilityZones {
-		specs[i] = nodeGroupSpec{
-			resourceName: groupName + "-" + az,
-			namePrefix:   nodeGroupNamePrefix(a.ClusterName, ng.Name, zoneSuffix(a.Region, az)),
-			subnets:      pulumi.StringArray{subnets.Index(pulumi.Int(i))},
-			min:          mins[i], desired: desired[i], max: maxes[i],
-		}
-	}
-	return specs
-}
-
-// newNodePool creates a pool's launch template and its managed node groups. The groups of a
-// PerZone pool share the launch template, so their nodes carry the same
-// eks.amazonaws.com/sourceLaunchTemplateId label and the autoscaler sees them as similar.
-func newNodePool(ctx *pulumi.Context, name string, a ClusterArgs, ng NodeGroupArgs, clusterName pulumi.StringOutput,
+// newSystemNodeGroup creates the system node group: a fixed number of nodes of one type, at the
+// pinned AMI release, tainted so that only cluster-critical add-ons run there, spread over the
+// private subnets. Its launch template enforces IMDSv2 with a hop limit of 1 and an encrypted gp3
+// root volume, like the Karpenter pools' EC2NodeClasses.
+func newSystemNodeGroup(ctx *pulumi.Context, name string, a ClusterArgs, clusterName pulumi.StringOutput,
 	nodeRole *nodeRole, nodeSG *ec2.SecurityGroup, parent pulumi.ResourceOption, deps pulumi.ResourceOption,
-) ([]*awseks.NodeGroup, error) {
-	groupName := name + "-" + ng.Name
+) (*awseks.NodeGroup, error) {
+	groupName := name + "-system"
 	lt, err := ec2.NewLaunchTemplate(ctx, groupName, &ec2.LaunchTemplateArgs{
-		Description: pulumi.Sprintf("Nodes of group %s in cluster %s", ng.Name, a.ClusterName),
+		Description: pulumi.Sprintf("System nodes of cluster %s", a.ClusterName),
 		// IMDSv2 only, and a hop limit of 1 so that pods cannot borrow the node role; every
-		// add-on here authenticates through IRSA instead.
+		// add-on here authenticates through EKS Pod Identity instead.
 		MetadataOptions: ec2.LaunchTemplateMetadataOptionsArgs{
 			HttpEndpoint:            pulumi.String("enabled"),
 			HttpTokens:              pulumi.String("required"),
@@ -265,7 +197,7 @@ func newNodePool(ctx *pulumi.Context, name string, a ClusterArgs, ng NodeGroupAr
 		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{ec2.LaunchTemplateBlockDeviceMappingArgs{
 			DeviceName: pulumi.String("/dev/xvda"), // the AL2023 root volume
 			Ebs: ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
-				VolumeSize:          pulumi.Int(ng.DiskSizeGb),
+				VolumeSize:          pulumi.Int(systemDiskSizeGb),
 				VolumeType:          pulumi.String("gp3"),
 				Encrypted:           pulumi.String("true"),
 				DeleteOnTermination: pulumi.String("true"),
@@ -275,101 +207,40 @@ func newNodePool(ctx *pulumi.Context, name string, a ClusterArgs, ng NodeGroupAr
 		UpdateDefaultVersion: pulumi.Bool(true),
 		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{ec2.LaunchTemplateTagSpecificationArgs{
 			ResourceType: pulumi.String("instance"),
-			Tags:         pulumi.StringMap{"Name": pulumi.String(groupName)},
+			Tags:         pulumi.StringMap{"Name": pulumi.String(a.ClusterName + "-system")},
 		}},
 	}, parent)
 	if err != nil {
 		return nil, err
 	}
-
-	var taints awseks.NodeGroupTaintArray
-	for _, t := range ng.Taints {
-		taints = append(taints, awseks.NodeGroupTaintArgs{
-			Key: pulumi.String(t.Key), Value: pulumi.String(t.Value), Effect: pulumi.String(taintEffect(t.Effect)),
-		})
-	}
-	var groups []*awseks.NodeGroup
-	for _, spec := range poolGroups(name, a, ng) {
-		group, err := awseks.NewNodeGroup(ctx, spec.resourceName, &awseks.NodeGroupArgs{
-			ClusterName:         clusterName,
-			NodeGroupNamePrefix: pulumi.String(spec.namePrefix),
-			NodeRoleArn:         nodeRole.role.Arn,
-			SubnetIds:           spec.subnets,
-			// The kubelet follows the control plane: without a version the provider never
-			// upgrades the group, and EKS refuses the next control-plane upgrade while managed
-			// nodes lag a minor behind (EKS User Guide, "Update existing cluster to new
-			// Kubernetes version"). The AMI comes from the version because the launch template
-			// names none.
-			Version:       pulumi.String(a.KubernetesVersion),
-			InstanceTypes: pulumi.ToStringArray(ng.InstanceTypes),
-			AmiType:       pulumi.String(ng.AmiType),
-			CapacityType:  pulumi.String("ON_DEMAND"),
-			ScalingConfig: awseks.NodeGroupScalingConfigArgs{
-				MinSize: pulumi.Int(spec.min), DesiredSize: pulumi.Int(spec.desired), MaxSize: pulumi.Int(spec.max),
-			},
-			Labels: pulumi.ToStringMap(ng.Labels),
-			Taints: taints,
-			LaunchTemplate: awseks.NodeGroupLaunchTemplateArgs{
-				Id:      lt.ID(),
-				Version: lt.LatestVersion.ApplyT(strconv.Itoa).(pulumi.StringOutput),
-			},
-			UpdateConfig: awseks.NodeGroupUpdateConfigArgs{MaxUnavailablePercentage: pulumi.Int(MaxUnavailablePercent)},
-		}, parent, deps, pulumi.DependsOn(nodeRole.attachments),
-			// The cluster autoscaler owns the desired size once the group exists.
-			pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}))
-		if err != nil {
-			return nil, err
-		}
-		if err := tagAutoscalingGroup(ctx, spec.resourceName, ng, group, parent); err != nil {
-			return nil, err
-		}
-		groups = append(groups, group)
-	}
-	return groups, nil
-}
-
-// tagAutoscalingGroup adds the cluster-autoscaler node-template tags to a group's Auto Scaling
-// group. EKS tags it for autoscaler discovery, but not with the labels and taints, which the
-// autoscaler needs to scale a group up from zero nodes. The zone label comes from the Auto
-// Scaling group's own zone (cluster-autoscaler AWS cloud provider, buildGenericLabels).
-func tagAutoscalingGroup(ctx *pulumi.Context, groupName string, ng NodeGroupArgs, group *awseks.NodeGroup, parent pulumi.ResourceOption) error {
-	asgName := group.Resources.ApplyT(func(rs []awseks.NodeGroupResource) (string, error) {
-		if len(rs) == 0 || len(rs[0].AutoscalingGroups) == 0 || rs[0].AutoscalingGroups[0].Name == nil {
-			return "", fmt.Errorf("node group %s: EKS reported no Auto Scaling group", groupName)
-		}
-		return *rs[0].AutoscalingGroups[0].Name, nil
-	}).(pulumi.StringOutput)
-	for _, tag := range nodeTemplateTags(ng) {
-		if _, err := autoscaling.NewTag(ctx, groupName+"-"+tag.id, &autoscaling.TagArgs{
-			AutoscalingGroupName: asgName,
-			Tag: autoscaling.TagTagArgs{
-				Key: pulumi.String(tag.key), Value: pulumi.String(tag.value), PropagateAtLaunch: pulumi.Bool(false),
-			},
-		}, parent); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-type asgTag struct{ id, key, value string }
-
-// nodeTemplateTags are the cluster-autoscaler node-template tags for a group's labels and taints,
-// in a stable order (cluster-autoscaler's AWS cloud provider README, "Scaling a node group to 0").
-func nodeTemplateTags(ng NodeGroupArgs) []asgTag {
-	var tags []asgTag
-	keys := make([]string, 0, len(ng.Labels))
-	for k := range ng.Labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		tags = append(tags, asgTag{"label-" + sanitize(k), "k8s.io/cluster-autoscaler/node-template/label/" + k, ng.Labels[k]})
-	}
-	for _, t := range ng.Taints {
-		tags = append(tags, asgTag{"taint-" + sanitize(t.Key), "k8s.io/cluster-autoscaler/node-template/taint/" + t.Key, t.Value + ":" + t.Effect})
-	}
-	return tags
+	it, _ := awslimits.LookupInstanceType(a.SystemInstanceType)
+	return awseks.NewNodeGroup(ctx, groupName, &awseks.NodeGroupArgs{
+		ClusterName:         clusterName,
+		NodeGroupNamePrefix: pulumi.String(systemNodeGroupNamePrefix(a.ClusterName)),
+		NodeRoleArn:         nodeRole.role.Arn,
+		SubnetIds:           a.PrivateSubnetIds,
+		// The kubelet follows the control plane: EKS refuses the next control-plane upgrade
+		// while managed nodes lag a minor behind (EKS User Guide, "Update existing cluster to new
+		// Kubernetes version"). The release pins the AMI build, as the Karpenter pools' alias
+		// does, so one config change patches every node.
+		Version:        pulumi.String(a.KubernetesVersion),
+		ReleaseVersion: pulumi.String(a.NodeAmiRelease),
+		InstanceTypes:  pulumi.ToStringArray([]string{a.SystemInstanceType}),
+		AmiType:        pulumi.String(systemAmiType(it)),
+		CapacityType:   pulumi.String("ON_DEMAND"),
+		ScalingConfig: awseks.NodeGroupScalingConfigArgs{
+			MinSize: pulumi.Int(a.SystemNodeCount), DesiredSize: pulumi.Int(a.SystemNodeCount), MaxSize: pulumi.Int(a.SystemNodeCount),
+		},
+		Labels: pulumi.StringMap{"workload": pulumi.String("system")},
+		Taints: awseks.NodeGroupTaintArray{awseks.NodeGroupTaintArgs{
+			Key: pulumi.String(SystemTaintKey), Value: pulumi.String("true"), Effect: pulumi.String("NO_SCHEDULE"),
+		}},
+		LaunchTemplate: awseks.NodeGroupLaunchTemplateArgs{
+			Id:      lt.ID(),
+			Version: lt.LatestVersion.ApplyT(strconv.Itoa).(pulumi.StringOutput),
+		},
+		UpdateConfig: awseks.NodeGroupUpdateConfigArgs{MaxUnavailablePercentage: pulumi.Int(MaxUnavailablePercent)},
+	}, parent, deps, pulumi.DependsOn(nodeRole.attachments))
 }
 
 func sanitize(s string) string {
@@ -416,11 +287,11 @@ func newStorageClass(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOp
 	}, opts...)
 }
 
-// newNvidiaDevicePlugin advertises nvidia.com/gpu on a GPU group's nodes. The AL2023 NVIDIA AMI
+// newNvidiaDevicePlugin advertises nvidia.com/gpu on a GPU pool's nodes. The AL2023 NVIDIA AMI
 // ships the driver and container toolkit but not the device plugin. The chart's default
-// affinity expects node-feature-discovery labels, so it is replaced by the group's own labels,
-// and the group's taints are tolerated.
-func newNvidiaDevicePlugin(ctx *pulumi.Context, name, version string, ng NodeGroupArgs, opts ...pulumi.ResourceOption) error {
+// affinity expects node-feature-discovery labels, so it is replaced by the pool's own labels,
+// and the pool's taints are tolerated.
+func newNvidiaDevicePlugin(ctx *pulumi.Context, name, version string, ng karpenter.NodePoolArgs, opts ...pulumi.ResourceOption) error {
 	tolerations := pulumi.Array{pulumi.Map{
 		"key": pulumi.String("nvidia.com/gpu"), "operator": pulumi.String("Exists"), "effect": pulumi.String("NoSchedule"),
 	}}

@@ -47,6 +47,10 @@ type VpcArgs struct {
 	// "Encrypt log data in CloudWatch Logs using AWS Key Management Service"). CloudWatch Logs
 	// encrypts with a service key when it is nil. Default: nil.
 	FlowLogKmsKeyArn pulumi.StringInput
+	// PrivateSubnetTags are extra tags of the private subnets, such as the discovery tag by
+	// which Karpenter finds where to launch nodes ("karpenter.sh/discovery": the cluster name).
+	// Default: none.
+	PrivateSubnetTags map[string]string
 }
 
 func (a *VpcArgs) withDefaults() VpcArgs {
@@ -218,7 +222,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		}
 		endpointRouteTables = append(endpointRouteTables, privateRoutes.ID())
 		private, err := newSubnet(ctx, name, "private", az, layout.Private[i], vpc, privateRoutes, parent,
-			pulumi.StringMap{"kubernetes.io/role/internal-elb": pulumi.String("1")})
+			privateSubnetTags(a.PrivateSubnetTags))
 		if err != nil {
 			return nil, err
 		}
@@ -343,3 +347,13 @@ func newFlowLogs(ctx *pulumi.Context, name string, a VpcArgs, vpc *ec2.Vpc, pare
 // flowLogsTrustPolicy lets only the VPC Flow Logs service assume the delivery role.
 const flowLogsTrustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",` +
 	`"Principal":{"Service":"vpc-flow-logs.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+// privateSubnetTags are the private subnets' own tags: the internal load-balancer role, which the
+// AWS Load Balancer Controller discovers them by, and the extra tags.
+func privateSubnetTags(extra map[string]string) pulumi.StringMap {
+	tags := pulumi.StringMap{"kubernetes.io/role/internal-elb": pulumi.String("1")}
+	for k, v := range extra {
+		tags[k] = pulumi.String(v)
+	}
+	return tags
+}
