@@ -39,11 +39,18 @@ type Config struct {
 	// and Pulumi protect on databases, buckets, repositories and their keys.
 	ProtectData bool
 
-	Network  network.VpcArgs
-	Cluster  cluster.ClusterArgs
+	Network network.VpcArgs
+	Cluster cluster.ClusterArgs
+	// Baseline is the services' declared steady load, for preflight's capacity check.
+	Baseline Baseline
 	Database database.PostgresArgs
 	Services Services
 	Secrets  Secrets
+}
+
+// Baseline is the NovaCron services' declared steady resource requests per pool.
+type Baseline struct {
+	GeneralVcpus, GeneralMemoryGib, MlGpus int
 }
 
 // Source looks up config values by full key ("novacron-platform:vpcCidr", "aws:region").
@@ -157,6 +164,20 @@ func Load(stack string, src Source) (*Config, error) {
 		},
 		NodeTags:                  cfg.Tags,
 		NvidiaDevicePluginVersion: r.str("nvidiaDevicePluginVersion"),
+	}
+
+	cfg.Baseline = Baseline{
+		GeneralVcpus:     r.integer("generalBaselineVcpus"),
+		GeneralMemoryGib: r.integer("generalBaselineMemoryGib"),
+		MlGpus:           r.integer("mlBaselineGpus"),
+	}
+	for _, b := range []struct {
+		key string
+		v   int
+	}{{"generalBaselineVcpus", cfg.Baseline.GeneralVcpus}, {"generalBaselineMemoryGib", cfg.Baseline.GeneralMemoryGib}, {"mlBaselineGpus", cfg.Baseline.MlGpus}} {
+		if b.v < 0 {
+			r.fail(b.key, "must not be negative, got %d", b.v)
+		}
 	}
 
 	monitoring := r.integer("dbMonitoringIntervalSeconds")
