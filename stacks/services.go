@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/novacron/platform/components/backup"
+	"github.com/novacron/platform/components/cluster"
 	"github.com/novacron/platform/components/falco"
 	"github.com/novacron/platform/components/falcotalon"
 	"github.com/novacron/platform/components/gatekeeper"
@@ -46,8 +47,12 @@ type Services struct {
 	Backup     backup.PlanArgs
 }
 
-// mlTaint is the taint of the GPU pool; node-level agents tolerate it.
-var mlTaint = struct{ key, value, effect string }{"ml-workload", "true", "NoSchedule"}
+// mlTaint is the taint of the GPU pool, and systemTaint the system node group's; node-level
+// agents (metrics, logs, Falco) tolerate both, so every node is watched.
+var (
+	mlTaint     = struct{ key, value, effect string }{"ml-workload", "true", "NoSchedule"}
+	systemTaint = struct{ key, value, effect string }{cluster.SystemTaintKey, "true", "NoSchedule"}
+)
 
 // wired stands in, during validation, for an input the composition connects later (a key ARN,
 // a role ARN, the cluster's OIDC provider): config does not provide them, so they are not
@@ -98,7 +103,10 @@ func (r *reader) services(cfg *Config) Services {
 		StorageClassName:           "fast-ssd",
 		GrafanaStorageSize:         r.str("grafanaStorageSize"),
 		ProbeURLs:                  r.strings("probeUrls"),
-		NodeTolerations:            []monitoring.Toleration{{Key: mlTaint.key, Value: mlTaint.value, Effect: mlTaint.effect}},
+		NodeTolerations: []monitoring.Toleration{
+			{Key: mlTaint.key, Value: mlTaint.value, Effect: mlTaint.effect},
+			{Key: systemTaint.key, Value: systemTaint.value, Effect: systemTaint.effect},
+		},
 		APINamespaces:              appNamespaces,
 		SlackChannel:               r.str("slackChannel"),
 		WebhookURL:                 r.optionalStr("alertWebhookUrl"),
@@ -125,7 +133,10 @@ func (r *reader) services(cfg *Config) Services {
 		TracesRetentionDays:      r.positive("tempoRetentionDays"),
 		SlowTraceThresholdMillis: r.positive("slowTraceThresholdMillis"),
 		TraceSamplePercent:       float64(r.positive("traceSamplePercent")),
-		NodeTolerations:          []telemetry.Toleration{{Key: mlTaint.key, Value: mlTaint.value, Effect: mlTaint.effect}},
+		NodeTolerations: []telemetry.Toleration{
+			{Key: mlTaint.key, Value: mlTaint.value, Effect: mlTaint.effect},
+			{Key: systemTaint.key, Value: systemTaint.value, Effect: systemTaint.effect},
+		},
 		ForceDestroy:             !cfg.ProtectData,
 	}
 	s.Falco = falco.FalcoArgs{

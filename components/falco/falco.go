@@ -266,11 +266,13 @@ func helmValues(a *FalcoArgs) (map[string]any, error) {
 		// no kernel headers; the AL2023 node kernels have BTF.
 		"driver": map[string]any{"kind": "modern_ebpf"},
 		// Setting tolerations replaces the chart's list, so its two control-plane tolerations are
-		// repeated; the ml-workload one lets Falco watch the GPU nodes (DESIGN.md §7).
+		// repeated; the ml-workload one lets Falco watch the GPU nodes (DESIGN.md §7), and the
+		// CriticalAddonsOnly one the system nodes, where Karpenter and CoreDNS run.
 		"tolerations": []any{
 			map[string]any{"effect": "NoSchedule", "key": "node-role.kubernetes.io/master"},
 			map[string]any{"effect": "NoSchedule", "key": "node-role.kubernetes.io/control-plane"},
 			map[string]any{"effect": "NoSchedule", "key": "ml-workload", "operator": "Equal", "value": "true"},
+			map[string]any{"effect": "NoSchedule", "key": "CriticalAddonsOnly", "operator": "Exists"},
 		},
 		// A security agent should be the last pod evicted under node pressure.
 		"podPriorityClassName": "system-node-critical",
