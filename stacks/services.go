@@ -137,7 +137,7 @@ func (r *reader) services(cfg *Config) Services {
 			{Key: mlTaint.key, Value: mlTaint.value, Effect: mlTaint.effect},
 			{Key: systemTaint.key, Value: systemTaint.value, Effect: systemTaint.effect},
 		},
-		ForceDestroy:             !cfg.ProtectData,
+		ForceDestroy: !cfg.ProtectData,
 	}
 	s.Falco = falco.FalcoArgs{
 		ChartVersion:          r.str("falcoChartVersion"),
