@@ -187,13 +187,11 @@ func (a *ClusterArgs) withDefaults(name string) ClusterArgs {
 var (
 	versionPattern      = regexp.MustCompile(`^1\.[0-9]{2}$`)
 	clusterNamePattern  = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$`)
-	namePattern         = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
 	chartVersionPattern = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
 	roleArnPattern      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$`)
 	// EC2 resource ids: the prefix and 8 (older) or 17 hexadecimal digits (EC2 User Guide,
 	// "Resource IDs").
 	securityGroupIDPattern = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
-	taintEffects           = []string{"NoSchedule", "PreferNoSchedule", "NoExecute"}
 )
 
 // Validate reports every problem with the plain arguments, after defaults are applied.
@@ -281,12 +279,20 @@ func (a *ClusterArgs) Validate() validate.Problems {
 		p.Addf("systemInstanceType", "must be a type without GPU, got %s", it.Name)
 	}
 	p.IntRange("systemNodeCount", args.SystemNodeCount, 2, 10)
+	if prefix := systemNodeGroupNamePrefix(args.ClusterName); len(prefix) > maxNodeGroupNamePrefix {
+		p.Addf("clusterName", "makes the system node group's name prefix %q longer than %d characters", prefix, maxNodeGroupNamePrefix)
+	}
 	p = append(p, checkAddonVersions(args.KubernetesVersion, args.AddonVersions)...)
 	// The pools, their AMI release, window and tags are Karpenter's to judge.
 	kargs := args.karpenterArgs(nil)
 	p = append(p, kargs.Validate()...)
 	return p
 }
+
+// maxNodeGroupNamePrefix leaves room for the unique suffix the provider appends to a node group
+// name prefix (26 characters, terraform-plugin-sdk id.UniqueIDSuffixLength) within EKS's
+// 63-character node group names (EKS API reference, CreateNodegroup).
+const maxNodeGroupNamePrefix = 63 - 26
 
 // systemAmiType is the EKS AMI type of the system node group: AL2023 of the type's architecture.
 func systemAmiType(it awslimits.InstanceType) string {
