@@ -17,19 +17,15 @@
 //     CheckInstanceType). A typo is refused with the nearest real type; a retired type (P3) is
 //     refused with its retirement. A real type outside the catalogued families is refused too:
 //     add its family here, with the source, to use it.
-//   - EKS AMI types: the CreateNodegroup amiType enum (AMITypes), which of them this program's
-//     launch template supports, Amazon Linux 2 not published for Kubernetes 1.33 and later, and
-//     the match between instance architecture, GPU and AMI variant (CheckNodeGroupImage).
-//   - Managed node group sizes: EKS's CreateNodegroup scaling rules and the default quota of
-//     nodes per managed node group (CheckScaling).
 //   - Tags: the length and character rules of AWS tags, and the reserved aws: prefix
 //     (CheckTag).
 //   - IPv4 ranges: a VPC range in the private ranges AWS recommends and clear of the ranges EKS
 //     warns about (CheckVPCCIDR); public-endpoint CIDR lists that are canonical, public, within
 //     EKS's count, and that do not together cover the whole internet (CheckPublicAccessCIDRs,
 //     CoversAllIPv4).
-//   - The cluster-autoscaler image: its minor version must be the cluster's, whether the tag is
-//     set or taken from the chart's default (AutoscalerChartImageTags, CheckAutoscalerImage).
+//
+// Node images and pool sizes are not judged here: the AMI release and the Karpenter pools are
+// checked by components/karpenter, the system node group's fixed size by components/cluster.
 //
 // The backup copy's region (another region than the stack's) is checked by components/backup,
 // which parses the vault ARN itself.
