@@ -31,13 +31,18 @@ help: ## List the targets.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
 
 .PHONY: test
-test: ## Run every test: go test ./..., then the collector configurations (otelcheck).
+test: ## Run every test: go test ./..., then the collector configurations (otelcheck) and the Karpenter objects (karpentercheck).
 	$(GO) test ./...
 	$(MAKE) otelcheck
+	$(MAKE) karpentercheck
 
 .PHONY: otelcheck
 otelcheck: ## Check the OpenTelemetry Collector configurations with the collector's own parser (nested module).
 	cd internal/otelcheck && $(GO) vet ./... && $(GO) test ./...
+
+.PHONY: karpentercheck
+karpentercheck: ## Decode the Karpenter NodePools and EC2NodeClasses strictly into Karpenter's own API types (nested module).
+	cd internal/karpentercheck && $(GO) vet ./... && $(GO) test ./...
 
 .PHONY: test-short
 test-short: ## Every test but those that start etcd and kube-apiserver: go test -short ./...
