@@ -218,6 +218,12 @@ func (a *Args) Validate() validate.Problems {
 	p.IntRange("maintenanceWindowHours", args.MaintenanceWindowHours, 1, 23)
 	for k, v := range args.NodeTags {
 		awslimits.CheckTag(&p, "nodeTags", k, v)
+		// Karpenter sets these itself and the EC2NodeClass CRD refuses them
+		// (awsv1.RestrictedTagPatterns, pkg/apis/v1/ec2nodeclass.go at v1.14.1).
+		if k == "eks:eks-cluster-name" || strings.HasPrefix(k, "kubernetes.io/cluster") || k == "karpenter.sh/nodepool" ||
+			k == "karpenter.sh/nodeclaim" || k == "karpenter.k8s.aws/ec2nodeclass" {
+			p.Addf("nodeTags", "must not set %q: Karpenter sets it on every node itself", k)
+		}
 	}
 	if len(args.NodePools) == 0 {
 		p.Addf("nodePools", "must declare at least one node pool")
@@ -294,7 +300,7 @@ func (np NodePoolArgs) validate() validate.Problems {
 		// lose its progress.
 		p.Addf("consolidation", "must be %q for a GPU pool, so a running job is never evicted to repack nodes, got %q", WhenEmpty, np.Consolidation)
 	}
-	checkDuration(&p, "consolidateAfter", np.ConsolidateAfter, false, 0)
+	checkDuration(&p, "consolidateAfter", np.ConsolidateAfter, true, 0)
 	checkDuration(&p, "expireAfter", np.ExpireAfter, true, time.Hour)
 	for _, t := range np.Taints {
 		if t.Key == "" {
@@ -308,11 +314,18 @@ func (np NodePoolArgs) validate() validate.Problems {
 		p.Addf("taints", "must keep pods that do not ask for a GPU off a GPU pool")
 	}
 	for k := range np.Labels {
-		// Karpenter refuses labels in its own and Kubernetes' reserved domains on a NodePool
-		// template (karpenter.sh/v1 NodePool CRD validation: restricted label domains).
-		for _, reserved := range []string{"karpenter.sh/", "karpenter.k8s.aws/", "kubernetes.io/", "k8s.io/"} {
-			if strings.HasPrefix(k, reserved) || strings.Contains(k, "."+reserved) {
+		// The NodePool CRD refuses labels of the karpenter.sh and karpenter.k8s.aws domains
+		// (and any domain ending in them) and kubernetes.io/hostname (karpenter.sh_nodepools.yaml
+		// at v1.14.1); the kubelet may not set kubernetes.io or k8s.io labels beyond a short
+		// list (Kubernetes NodeRestriction admission plugin), so those are refused too.
+		domain, _, hasDomain := strings.Cut(k, "/")
+		if !hasDomain {
+			continue
+		}
+		for _, reserved := range []string{"karpenter.sh", "karpenter.k8s.aws", "kubernetes.io", "k8s.io"} {
+			if strings.HasSuffix(domain, reserved) {
 				p.Addf("labels", "must not use the reserved label domain of %q", k)
+				break
 			}
 		}
 	}

@@ -146,10 +146,10 @@ func EC2NodeClass(a Args, np NodePoolArgs, nodeRoleName string) map[string]any {
 			},
 		}},
 	}
+	// No Name tag: Karpenter names each instance after its node when the tag is absent
+	// (provider pkg/controllers/nodeclaim/tagging at v1.14.1).
 	if len(a.NodeTags) > 0 {
-		tags := stringMap(a.NodeTags)
-		tags["Name"] = a.ClusterName + "-" + np.Name
-		spec["tags"] = tags
+		spec["tags"] = stringMap(a.NodeTags)
 	}
 	return map[string]any{
 		"apiVersion": EC2NodeClassAPIVersion,
@@ -179,7 +179,9 @@ func FloorDeployment(np NodePoolArgs) map[string]any {
 		"priorityClassName":             FloorPriorityClass,
 		"terminationGracePeriodSeconds": 0,
 		"automountServiceAccountToken":  false,
-		"nodeSelector":                  stringMap(np.Labels),
+		// Karpenter labels every node with its pool's name; the pool's own labels may be empty
+		// or shared with another pool.
+		"nodeSelector": map[string]any{"karpenter.sh/nodepool": np.Name},
 		"affinity": map[string]any{"podAntiAffinity": map[string]any{
 			"requiredDuringSchedulingIgnoredDuringExecution": []any{map[string]any{
 				"labelSelector": selector, "topologyKey": "kubernetes.io/hostname",

@@ -268,7 +268,7 @@ func TestEC2NodeClass(t *testing.T) {
 			"deviceName": "/dev/xvda", "rootVolume": true,
 			"ebs": map[string]any{"volumeSize": "100Gi", "volumeType": "gp3", "encrypted": true, "deleteOnTermination": true},
 		}},
-		"tags": map[string]any{"CostCenter": "platform", "Environment": "production", "Name": "novacron-production-ml"},
+		"tags": map[string]any{"CostCenter": "platform", "Environment": "production"},
 	}
 	assert.Equal(t, want, spec)
 }
@@ -310,7 +310,7 @@ func TestFloorDeployment(t *testing.T) {
 
 		pod := spec["template"].(map[string]any)["spec"].(map[string]any)
 		assert.Equal(t, FloorPriorityClass, pod["priorityClassName"])
-		assert.Equal(t, map[string]any{"workload": "general"}, pod["nodeSelector"])
+		assert.Equal(t, map[string]any{"karpenter.sh/nodepool": "general"}, pod["nodeSelector"])
 		// One placeholder per node: required anti-affinity on the host name against its own pods.
 		assert.Equal(t, map[string]any{"podAntiAffinity": map[string]any{
 			"requiredDuringSchedulingIgnoredDuringExecution": []any{map[string]any{
@@ -418,6 +418,25 @@ func TestValidate(t *testing.T) {
 		{name: "spot", mutate: func(a *Args) { *a = spotArgs() }},
 		{name: "expireAfter Never", mutate: general(func(np *NodePoolArgs) { np.ExpireAfter = "Never" })},
 		{name: "custom label domain", mutate: general(func(np *NodePoolArgs) { np.Labels = map[string]string{"novacron.io/team": "platform"} })},
+		{name: "consolidateAfter Never", mutate: general(func(np *NodePoolArgs) { np.ConsolidateAfter = "Never" })},
+		{
+			name:    "domain ending in karpenter.sh",
+			mutate:  general(func(np *NodePoolArgs) { np.Labels = map[string]string{"notkarpenter.sh/team": "a"} }),
+			fields:  []string{"nodePools.general.labels"},
+			message: "reserved label domain",
+		},
+		{
+			name:    "tag Karpenter sets itself",
+			mutate:  func(a *Args) { a.NodeTags = map[string]string{"karpenter.sh/nodepool": "x"} },
+			fields:  []string{"nodeTags"},
+			message: "Karpenter sets it on every node itself",
+		},
+		{
+			name:    "cluster ownership tag",
+			mutate:  func(a *Args) { a.NodeTags = map[string]string{"kubernetes.io/cluster/other": "owned"} },
+			fields:  []string{"nodeTags"},
+			message: "Karpenter sets it on every node itself",
+		},
 		{
 			name:   "nothing set",
 			mutate: func(a *Args) { *a = Args{} },
