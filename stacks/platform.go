@@ -125,8 +125,8 @@ func (p *Platform) deployData(ctx *pulumi.Context, cfg *Config, awsProvider *aws
 	sec := p.Secrets
 
 	if _, err := sec.InstallExternalSecrets(ctx, &secrets.ExternalSecretsArgs{
-		OidcProviderArn: p.Cluster.OidcProviderArn,
-		OidcIssuer:      p.Cluster.OidcIssuer,
+		ClusterName:      p.Cluster.ClusterName,
+		ClusterNameValue: cfg.Cluster.ClusterName,
 	}, pulumi.Providers(p.Cluster.Provider)); err != nil {
 		return err
 	}
@@ -185,8 +185,7 @@ func (p *Platform) deployInCluster(ctx *pulumi.Context, cfg *Config, awsProvider
 
 	telArgs := s.Telemetry
 	telArgs.LogsKmsKeyArn = p.Secrets.LogsKeyArn
-	telArgs.OidcProviderArn = p.Cluster.OidcProviderArn
-	telArgs.OidcIssuer = p.Cluster.OidcIssuer
+	telArgs.ClusterName, telArgs.ClusterNameValue = p.Cluster.ClusterName, cfg.Cluster.ClusterName
 	telArgs.AccessLogsBucket = p.Buckets["logs"].BucketName
 	// The charts' ServiceMonitors need the Prometheus Operator CRDs of kube-prometheus-stack.
 	telArgs.WaitFor = []pulumi.Resource{mon.KubePrometheusStack}
@@ -237,8 +236,7 @@ func (p *Platform) deployInCluster(ctx *pulumi.Context, cfg *Config, awsProvider
 	ingressArgs := s.Ingress
 	ingressArgs.ClusterName = p.Cluster.ClusterName
 	ingressArgs.VpcId = p.Network.VpcId
-	ingressArgs.OidcProviderArn = p.Cluster.OidcProviderArn
-	ingressArgs.OidcIssuer = p.Cluster.OidcIssuer
+	ingressArgs.ClusterNameValue = cfg.Cluster.ClusterName
 	p.Ingress, err = ingress.NewLoadBalancerController(ctx, "ingress", &ingressArgs,
 		pulumi.Providers(awsProvider, p.Cluster.Provider))
 	return err

@@ -284,7 +284,8 @@ func (r *reader) validateServices(s Services) {
 	tel := s.Telemetry
 	// The key ARN is checked for its shape when it is a plain string, so it stands in as an output.
 	tel.LogsKmsKeyArn = wired.ToStringOutput()
-	tel.OidcProviderArn, tel.OidcIssuer, tel.AccessLogsBucket = wired, wired, wired
+	tel.ClusterName, tel.AccessLogsBucket = wired, wired
+	tel.ClusterNameValue = string(wired)
 	r.component(tel.Validate(), keyMapper("", map[string]string{
 		"lokiChartVersion": "lokiChartVersion", "tempoChartVersion": "tempoChartVersion",
 		"collectorChartVersion": "otelCollectorChartVersion", "logsRetentionDays": "lokiRetentionDays",
@@ -310,7 +311,8 @@ func (r *reader) validateServices(s Services) {
 		}))
 	}
 	ing := s.Ingress
-	ing.ClusterName, ing.VpcId, ing.OidcProviderArn, ing.OidcIssuer = wired, wired, wired, wired
+	ing.ClusterName, ing.VpcId = wired, wired
+	ing.ClusterNameValue = string(wired)
 	r.component(ing.Validate(), keyMapper("", map[string]string{
 		"region": "aws:region", "chartVersion": "albControllerChartVersion",
 		"certificateDomain": "ingressCertificateDomain", "hostedZoneId": "ingressHostedZoneId",

@@ -14,7 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/novacron/platform/internal/helmvalues"
-	"github.com/novacron/platform/internal/irsa"
+	"github.com/novacron/platform/internal/podidentity"
 	"github.com/novacron/platform/internal/validate"
 )
 
@@ -37,7 +37,8 @@ const (
 
 	chartName = "aws-load-balancer-controller"
 	chartRepo = "https://aws.github.io/eks-charts"
-	// The controller runs as this service account; the IRSA trust policy names exactly it.
+	// The controller runs as this service account; the Pod Identity association and the role's
+	// trust policy name exactly it.
 	Namespace      = "kube-system"
 	ServiceAccount = "aws-load-balancer-controller"
 	releaseName    = "aws-load-balancer-controller"
@@ -48,17 +49,17 @@ const (
 
 // LoadBalancerControllerArgs configures the ingress component.
 type LoadBalancerControllerArgs struct {
-	// ClusterName is the EKS cluster's name; the controller tags what it creates with it. Required.
+	// ClusterName is the EKS cluster's name, as the cluster's output: the controller tags what it
+	// creates with it, and the Pod Identity association waits for the cluster. Required.
 	ClusterName pulumi.StringInput
+	// ClusterNameValue is the same name as a plain string; the role's trust policy pins it.
+	// Required.
+	ClusterNameValue string
 	// Region is the AWS region of the cluster, so the controller need not ask the instance
 	// metadata service (IMDSv2 with a hop limit of 1 hides it from pods). Required.
 	Region string
 	// VpcId is the cluster's VPC, for the same reason. Required.
 	VpcId pulumi.StringInput
-	// OidcProviderArn is the ARN of the cluster's IAM OIDC provider. Required.
-	OidcProviderArn pulumi.StringInput
-	// OidcIssuer is the cluster's OIDC issuer URL. Required.
-	OidcIssuer pulumi.StringInput
 	// ChartVersion pins the eks-charts aws-load-balancer-controller chart. Default: "3.5.0".
 	ChartVersion string
 	// ReplicaCount is the number of controller pods (leader election keeps one active; the
@@ -75,7 +76,7 @@ type LoadBalancerControllerArgs struct {
 	HostedZoneId pulumi.StringInput
 }
 
-// LoadBalancerController is the AWS Load Balancer Controller with its IRSA role and, optionally,
+// LoadBalancerController is the AWS Load Balancer Controller with its Pod Identity role and, optionally,
 // an ACM certificate.
 type LoadBalancerController struct {
 	pulumi.ResourceState
@@ -92,6 +93,9 @@ var (
 	regionRe       = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 	chartVersionRe = regexp.MustCompile(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$`)
 	domainRe       = regexp.MustCompile(`^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z][-a-z0-9]*[a-z0-9]$`)
+	// EKS cluster names: 1 to 100 letters, digits, '-' or '_', starting with a letter or digit
+	// (Amazon EKS API Reference, CreateCluster, name).
+	clusterNameRe = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
 )
 
 func (a *LoadBalancerControllerArgs) withDefaults() *LoadBalancerControllerArgs {
@@ -120,12 +124,13 @@ func (a *LoadBalancerControllerArgs) Validate() validate.Problems {
 	}{
 		{"clusterName", d.ClusterName != nil},
 		{"vpcId", d.VpcId != nil},
-		{"oidcProviderArn", d.OidcProviderArn != nil},
-		{"oidcIssuer", d.OidcIssuer != nil},
 	} {
 		if !in.set {
 			p.Addf(in.field, "must be set")
 		}
+	}
+	if !clusterNameRe.MatchString(d.ClusterNameValue) {
+		p.Addf("clusterNameValue", "must be an EKS cluster name (the role's trust policy pins it), got %q", d.ClusterNameValue)
 	}
 	if !regionRe.MatchString(d.Region) {
 		p.Addf("region", "must be an AWS region such as us-east-1, got %q", d.Region)
@@ -156,10 +161,11 @@ func (a *LoadBalancerControllerArgs) Validate() validate.Problems {
 	return p
 }
 
-// NewLoadBalancerController creates the controller's IAM role (trusted only by
-// kube-system:aws-load-balancer-controller through the cluster's OIDC provider) and policy, the
-// Helm release, and, when CertificateDomain is set, a DNS-validated ACM certificate. AWS
-// resources use the AWS provider and the release the Kubernetes provider passed in opts.
+// NewLoadBalancerController creates the controller's IAM role (assumable only through EKS Pod
+// Identity, for sessions of kube-system:aws-load-balancer-controller in this cluster), its
+// policy, the Pod Identity association, the Helm release, and, when CertificateDomain is set, a
+// DNS-validated ACM certificate. AWS resources use the AWS provider and the release the
+// Kubernetes provider passed in opts.
 func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalancerControllerArgs, opts ...pulumi.ResourceOption) (*LoadBalancerController, error) {
 	if err := args.Validate().Err("ingress", name); err != nil {
 		return nil, err
@@ -171,13 +177,16 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 		return nil, err
 	}
 
-	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
-		Description: pulumi.String("AWS Load Balancer Controller (IRSA " + Namespace + "/" + ServiceAccount + ")"),
-		AssumeRolePolicy: irsa.AssumeRolePolicy(irsa.Cluster{
-			OidcProviderArn: a.OidcProviderArn,
-			OidcIssuer:      a.OidcIssuer,
-		}, Namespace, ServiceAccount),
-	}, pulumi.Parent(c))
+	// The role keeps the name it had under IRSA, so an upgrade updates its trust policy in place
+	// and the policy attachment stays. The controller (aws-sdk-go-v2, Pod Identity supported
+	// since v2.7.0; installation guide of v3.5.0, "Option B: Recommended, Pod Identity") reads
+	// the credentials the EKS Pod Identity webhook points its pods at.
+	role, err := podidentity.NewRole(ctx, name+"-role", podidentity.Binding{
+		ClusterName:      a.ClusterName,
+		ClusterNameValue: a.ClusterNameValue,
+		Namespace:        Namespace,
+		ServiceAccount:   ServiceAccount,
+	}, nil, nil, pulumi.Parent(c))
 	if err != nil {
 		return nil, err
 	}
@@ -189,28 +198,31 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 		return nil, err
 	}
 	attachment, err := iam.NewRolePolicyAttachment(ctx, name+"-policy-attachment", &iam.RolePolicyAttachmentArgs{
-		Role:      role.Name,
+		Role:      role.Role.Name,
 		PolicyArn: policy.Arn,
 	}, pulumi.Parent(c))
 	if err != nil {
 		return nil, err
 	}
 
+	// A pod only gets credentials if the association exists when it is created (the webhook
+	// injects them at admission), and the controller needs its permissions from the start.
+	ready := append([]pulumi.Resource{attachment}, role.Ready...)
 	release, err := helmv3.NewRelease(ctx, name+"-release", &helmv3.ReleaseArgs{
 		Name:           pulumi.String(releaseName),
 		Chart:          pulumi.String(chartName),
 		Version:        pulumi.String(a.ChartVersion),
 		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(chartRepo)},
 		Namespace:      pulumi.String(Namespace),
-		Values:         helmvalues.ToInput(helmValues(a, role.Arn)).(pulumi.Map),
+		Values:         helmvalues.ToInput(helmValues(a)).(pulumi.Map),
 		Timeout:        pulumi.Int(releaseTimeoutSeconds),
 		CleanupOnFail:  pulumi.Bool(true),
-	}, pulumi.Parent(c), pulumi.DependsOn([]pulumi.Resource{attachment}))
+	}, pulumi.Parent(c), pulumi.DependsOn(ready))
 	if err != nil {
 		return nil, err
 	}
 
-	c.RoleArn = role.Arn
+	c.RoleArn = role.Role.Arn
 	c.ReleaseName = release.Name.Elem()
 	c.CertificateArn = pulumi.String("").ToStringOutput()
 	if a.CertificateDomain != "" {
@@ -229,19 +241,18 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 }
 
 // helmValues builds the chart values (value names from the chart's values.yaml in aws/eks-charts).
-// roleArn may be an output.
-func helmValues(a *LoadBalancerControllerArgs, roleArn any) map[string]any {
+func helmValues(a *LoadBalancerControllerArgs) map[string]any {
 	return map[string]any{
-		"clusterName":  a.ClusterName,
+		"clusterName": a.ClusterName,
+		// Region and VPC are given because the controller would otherwise ask the instance
+		// metadata service, which the nodes' hop limit of 1 keeps from pods.
 		"region":       a.Region,
 		"vpcId":        a.VpcId,
 		"replicaCount": a.ReplicaCount,
+		// No role annotation: the Pod Identity association names this service account.
 		"serviceAccount": map[string]any{
 			"create": true,
 			"name":   ServiceAccount,
-			"annotations": map[string]any{
-				"eks.amazonaws.com/role-arn": roleArn,
-			},
 		},
 		// Keeps one controller (and its admission webhook) up through node drains.
 		"podDisruptionBudget": map[string]any{"maxUnavailable": 1},

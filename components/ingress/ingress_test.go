@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,18 +27,12 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-const (
-	oidcArn    = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/NOVACRON"
-	oidcIssuer = "https://oidc.eks.us-east-1.amazonaws.com/id/NOVACRON"
-)
-
 func baseArgs() *LoadBalancerControllerArgs {
 	return &LoadBalancerControllerArgs{
-		ClusterName:     pulumi.String("novacron-production"),
-		Region:          "us-east-1",
-		VpcId:           pulumi.String("vpc-0abc"),
-		OidcProviderArn: pulumi.String(oidcArn),
-		OidcIssuer:      pulumi.String(oidcIssuer),
+		ClusterName:      pulumi.String("novacron-production"),
+		ClusterNameValue: "novacron-production",
+		Region:           "us-east-1",
+		VpcId:            pulumi.String("vpc-0abc"),
 	}
 }
 
@@ -65,8 +60,7 @@ func TestValidate(t *testing.T) {
 		{name: "empty", args: &LoadBalancerControllerArgs{ChartVersion: "v3", ReplicaCount: 20}, want: validate.Problems{
 			{Field: "clusterName", Message: "must be set"},
 			{Field: "vpcId", Message: "must be set"},
-			{Field: "oidcProviderArn", Message: "must be set"},
-			{Field: "oidcIssuer", Message: "must be set"},
+			{Field: "clusterNameValue", Message: `must be an EKS cluster name (the role's trust policy pins it), got ""`},
 			{Field: "region", Message: `must be an AWS region such as us-east-1, got ""`},
 			{Field: "chartVersion", Message: `must be a chart version such as 3.5.0, got "v3"`},
 			{Field: "replicaCount", Message: "must be between 1 and 10, got 20"},
@@ -75,6 +69,13 @@ func TestValidate(t *testing.T) {
 			{Field: "certificateDomain", Message: `must be a lowercase DNS name (optionally *.-prefixed), got "Novacron.Example.com"`},
 			{Field: "certificateAlternativeNames[1]", Message: `must be a lowercase DNS name (optionally *.-prefixed), got "bad_name.example.com"`},
 			{Field: "hostedZoneId", Message: "must be set when certificateDomain is set"},
+		}},
+		{name: "cluster name not a cluster name", args: func() *LoadBalancerControllerArgs {
+			a := baseArgs()
+			a.ClusterNameValue = "-novacron"
+			return a
+		}(), want: validate.Problems{
+			{Field: "clusterNameValue", Message: `must be an EKS cluster name (the role's trust policy pins it), got "-novacron"`},
 		}},
 		{name: "alternative names without domain", args: sansOnly, want: validate.Problems{
 			{Field: "certificateAlternativeNames", Message: "need certificateDomain"},
@@ -249,51 +250,101 @@ func TestControllerResources(t *testing.T) {
 	role := eng.Find("aws:iam/role:Role", "lbc-role")
 	policy := eng.Find("aws:iam/policy:Policy", "lbc-policy")
 	attachment := eng.Find("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "lbc-policy-attachment")
+	association := eng.Find("aws:eks/podIdentityAssociation:PodIdentityAssociation", "lbc-role")
 	release := eng.Find("kubernetes:helm.sh/v3:Release", "lbc-release")
-	for _, r := range []*mock.Resource{role, policy, attachment, release} {
+	for _, r := range []*mock.Resource{role, policy, attachment, association, release} {
 		require.NotNil(t, r)
 		assert.Equal(t, comp.URN, r.Parent, r.Name)
 	}
-	for _, r := range []*mock.Resource{role, policy, attachment} {
+	for _, r := range []*mock.Resource{role, policy, attachment, association} {
 		assert.Contains(t, r.Provider, "pulumi:providers:aws::aws", r.Name)
 	}
 	assert.Contains(t, release.Provider, "pulumi:providers:kubernetes::k8s")
+	assert.Empty(t, eng.ByType("aws:iam/rolePolicy:RolePolicy"), "the permissions are the managed policy, not an inline one")
 
-	// Trust: exactly the controller's service account, through the cluster's OIDC provider.
+	// Trust: EKS Pod Identity only, and only for sessions tagged with this cluster and the
+	// controller's service account.
 	var trust map[string]any
 	require.NoError(t, json.Unmarshal([]byte(mocktest.Value(t, role, "assumeRolePolicy").(string)), &trust))
+	require.Len(t, trust["Statement"], 1)
 	stmt := trust["Statement"].([]any)[0].(map[string]any)
-	assert.Equal(t, map[string]any{"Federated": oidcArn}, stmt["Principal"])
-	assert.Equal(t, "sts:AssumeRoleWithWebIdentity", stmt["Action"])
+	assert.Equal(t, "Allow", stmt["Effect"])
+	assert.Equal(t, map[string]any{"Service": "pods.eks.amazonaws.com"}, stmt["Principal"])
+	assert.ElementsMatch(t, []any{"sts:AssumeRole", "sts:TagSession"}, stmt["Action"])
 	assert.Equal(t, map[string]any{"StringEquals": map[string]any{
-		"oidc.eks.us-east-1.amazonaws.com/id/NOVACRON:sub": "system:serviceaccount:kube-system:aws-load-balancer-controller",
-		"oidc.eks.us-east-1.amazonaws.com/id/NOVACRON:aud": "sts.amazonaws.com",
+		"aws:RequestTag/eks-cluster-name":           "novacron-production",
+		"aws:RequestTag/kubernetes-namespace":       "kube-system",
+		"aws:RequestTag/kubernetes-service-account": "aws-load-balancer-controller",
 	}}, stmt["Condition"])
+	assert.NotContains(t, mocktest.Value(t, role, "assumeRolePolicy"), "AssumeRoleWithWebIdentity")
 
 	assert.JSONEq(t, ControllerPolicy, mocktest.Value(t, policy, "policy").(string))
 	assert.Contains(t, attachment.Dependencies, role.URN)
 	assert.Contains(t, attachment.Dependencies, policy.URN)
+
+	// The association binds the role to the service account the chart creates.
+	values := mocktest.Value(t, release, "values").(map[string]any)
+	sa := values["serviceAccount"].(map[string]any)
+	assert.Equal(t, "novacron-production", mocktest.Value(t, association, "clusterName"))
+	assert.Equal(t, mocktest.Value(t, release, "namespace"), mocktest.Value(t, association, "namespace"))
+	assert.Equal(t, sa["name"], mocktest.Value(t, association, "serviceAccount"))
+	assert.Equal(t, true, sa["create"])
+	assert.Equal(t, "arn:aws:iam:us-east-1:123456789012:lbc-role", mocktest.Value(t, association, "roleArn"),
+		"the role's ARN as the mock computes it")
+	assert.Contains(t, association.Dependencies, role.URN)
+
 	assert.Contains(t, release.Dependencies, attachment.URN, "the controller must start with its permissions attached")
+	assert.Contains(t, release.Dependencies, association.URN, "pods created before the association get no credentials")
 
 	assert.Equal(t, "aws-load-balancer-controller", mocktest.Value(t, release, "chart"))
 	assert.Equal(t, DefaultChartVersion, mocktest.Value(t, release, "version"))
 	assert.Equal(t, "kube-system", mocktest.Value(t, release, "namespace"))
 	assert.Equal(t, "https://aws.github.io/eks-charts", mocktest.Value(t, release, "repositoryOpts.repo"))
 
-	values := mocktest.Value(t, release, "values").(map[string]any)
 	assert.Equal(t, "novacron-production", values["clusterName"])
+	// Pods cannot reach the instance metadata service (hop limit 1): region and VPC are given.
 	assert.Equal(t, "us-east-1", values["region"])
 	assert.Equal(t, "vpc-0abc", values["vpcId"])
 	assert.EqualValues(t, 2, values["replicaCount"])
 	assert.Equal(t, false, values["enableServiceMutatorWebhook"],
 		"the Service mutator webhook (failurePolicy Fail) blocks other releases' Services while the controller starts")
-	sa := values["serviceAccount"].(map[string]any)
 	assert.Equal(t, "aws-load-balancer-controller", sa["name"])
-	assert.Equal(t, "arn:aws:iam:us-east-1:123456789012:lbc-role",
-		sa["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"], "the role's ARN as the mock computes it")
+	assert.NotContains(t, sa, "annotations")
+	assert.Empty(t, roleArnAnnotations(values, "values"), "Pod Identity needs no IRSA annotation")
 
 	assert.Empty(t, eng.ByType("aws:acm/certificate:Certificate"), "no certificate without a domain")
 	assert.Empty(t, eng.ByType("aws:route53/record:Record"))
+}
+
+// roleArnAnnotations lists where v holds the IRSA annotation key, at any depth.
+func roleArnAnnotations(v any, path string) []string {
+	var out []string
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if k == "eks.amazonaws.com/role-arn" {
+				out = append(out, path+"."+k)
+			}
+			out = append(out, roleArnAnnotations(e, path+"."+k)...)
+		}
+	case []any:
+		for i, e := range v {
+			out = append(out, roleArnAnnotations(e, fmt.Sprintf("%s[%d]", path, i))...)
+		}
+	case string:
+		if strings.Contains(v, "eks.amazonaws.com/role-arn") {
+			out = append(out, path)
+		}
+	}
+	return out
+}
+
+// The walk above must be able to fail.
+func TestRoleArnAnnotationsFinds(t *testing.T) {
+	assert.Equal(t, []string{"v.serviceAccount.annotations.eks.amazonaws.com/role-arn"}, roleArnAnnotations(map[string]any{
+		"serviceAccount": map[string]any{"annotations": map[string]any{"eks.amazonaws.com/role-arn": "arn"}},
+	}, "v"))
+	assert.Equal(t, []string{"v.extra[0]"}, roleArnAnnotations(map[string]any{"extra": []any{"eks.amazonaws.com/role-arn: x"}}, "v"))
 }
 
 func TestValuesGolden(t *testing.T) {

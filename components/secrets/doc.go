@@ -15,12 +15,35 @@
 //   - a secretsmanager.SecretRotation for each secret that names a rotation Lambda function;
 //   - with InstallExternalSecrets, called once the cluster exists, the External Secrets
 //     Operator (Helm chart external-secrets, pinned) in its own namespace (Pod Security
-//     "restricted"), an IRSA role that may only read the declared secrets (plus any extra ARNs
-//     given) and decrypt with the secrets key through Secrets Manager, a service account
-//     carrying that role, and a
-//     ClusterSecretStore (external-secrets.io/v1) for Secrets Manager in the region that
-//     authenticates with that service account's token (JWT auth). The operator's own pods run
-//     without AWS credentials; only the store's service account can assume the role.
+//     "restricted"); a role that may only read the declared secrets (plus any extra ARNs given)
+//     and decrypt with the secrets key through Secrets Manager, bound by an EKS Pod Identity
+//     association (internal/podidentity) to the controller's service account
+//     (ControllerServiceAccount), and trusted only for Pod Identity sessions tagged with this
+//     cluster, that namespace and that account; and a ClusterSecretStore
+//     (external-secrets.io/v1) for Secrets Manager in the region with no auth block, so that
+//     the controller's own credentials are used. The release waits for the association and
+//     the read policy, the store for the release.
+//
+// Why the controller holds the credentials: under IRSA the store exchanged the token of a
+// dedicated service account (auth.jwt.serviceAccountRef) and the controller ran without AWS
+// credentials. Pod Identity cannot serve that path: serviceAccountRef cannot be used with it,
+// since the provider looks for the account's role annotation and fails with "an IAM role must
+// be associated with service account" (docs/provider/aws-access.md, "EKS Pod Identity Setup",
+// which associates the controller's account and leaves auth out;
+// providers/v1/aws/auth/auth.go). The dedicated service account is therefore gone.
+//
+// What that means for tenants. The ClusterSecretStore is cluster-scoped: an ExternalSecret in
+// any namespace may reference it, as before. New is that the controller's credentials are also
+// what any namespaced SecretStore (or generator) without an auth block gets, so every namespace
+// that may create one reaches what the role reaches. The role's policy is therefore the
+// boundary, and it is narrow: GetSecretValue and DescribeSecret on the exact ARNs of this
+// stack's secrets (no wildcard, no name prefix), kms:Decrypt on this stack's secrets key only
+// through Secrets Manager of the region, and nothing else, sts:AssumeRole included. Another
+// stack's secrets have other ARNs and another key, so no store in this cluster can read them,
+// and a store's role field cannot chain into another stack's role (this role may not assume
+// roles, and that role trusts only Pod Identity sessions tagged with its own cluster). Within
+// the stack, the declared secrets are platform-wide by design; a secret that must be visible
+// to one namespace only does not belong in this component's list.
 //
 // Rotation: a secret rotates when a Lambda function can issue its next value (RotationLambdaArn,
 // every RotationDays). The database master password is not one of these secrets: RDS generates,
@@ -51,6 +74,8 @@
 // aliases, secret versions and rotations are not protected; they hold no data of their own.
 //
 // Invariants: no secret value appears in any input other than the SecretVersion's secretString,
-// which is a secret; key policies and the IRSA policy are built from Go values with
-// encoding/json; the ClusterSecretStore waits for the Helm release that installs its CRD.
+// which is a secret; key policies and the operator's role policy are built from Go values with
+// encoding/json; the operator's values and the store hold no eks.amazonaws.com/role-arn
+// annotation and no auth block; the ClusterSecretStore waits for the Helm release that installs
+// its CRD, and the release for the Pod Identity association.
 package secrets

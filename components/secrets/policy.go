@@ -154,7 +154,7 @@ func (k keyPolicy) document() (string, error) {
 	return string(b), err
 }
 
-// externalSecretsPolicy is the IRSA role policy of the External Secrets Operator: read the
+// externalSecretsPolicy is the role policy of the External Secrets Operator controller: read the
 // platform's secrets, decrypt them with the secrets key through Secrets Manager, nothing else.
 type externalSecretsPolicy struct {
 	Region        string

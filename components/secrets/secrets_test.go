@@ -25,14 +25,13 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 const (
-	adminRole    = "arn:aws:iam::123456789012:role/platform-admins"
-	nodeRole     = "arn:aws:iam::123456789012:role/novacron-nodes"
-	ciRole       = "arn:aws:iam::123456789012:role/novacron-ci"
-	apiRole      = "arn:aws:iam::123456789012:role/novacron-api"
-	rotationFn   = "arn:aws:lambda:us-east-1:123456789012:function:rotate-postgres"
-	oidcProvider = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
-	oidcIssuer   = "https://oidc.eks.us-east-1.amazonaws.com/id/ABC"
-	rdsSecret    = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-main"
+	adminRole   = "arn:aws:iam::123456789012:role/platform-admins"
+	nodeRole    = "arn:aws:iam::123456789012:role/novacron-nodes"
+	ciRole      = "arn:aws:iam::123456789012:role/novacron-ci"
+	apiRole     = "arn:aws:iam::123456789012:role/novacron-api"
+	rotationFn  = "arn:aws:lambda:us-east-1:123456789012:function:rotate-postgres"
+	clusterName = "novacron-production"
+	rdsSecret   = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-main"
 
 	// The secret values the tests feed in; neither may appear outside a secret.
 	configSecretValue = "grafana-admin-from-config-7f3a"
@@ -49,6 +48,7 @@ const (
 	typAccount   = "kubernetes:core/v1:ServiceAccount"
 	typRelease   = "kubernetes:helm.sh/v3:Release"
 	typStore     = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
+	typAssoc     = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
 )
 
 // assertGoldenJSON compares a rendered JSON document with testdata/<name>.
@@ -248,8 +248,8 @@ func TestKeysAndSecrets(t *testing.T) {
 		}
 	}
 
-	for _, typ := range []string{typRole, typPolicy, typNamespace, typAccount, typRelease, typStore} {
-		assert.Empty(t, r.eng.ByType(typ), "no operator without the cluster's OIDC provider: %s", typ)
+	for _, typ := range []string{typRole, typPolicy, typNamespace, typAccount, typRelease, typStore, typAssoc} {
+		assert.Empty(t, r.eng.ByType(typ), "no operator before the cluster exists: %s", typ)
 	}
 	assert.NotContains(t, r.outputs, "roleArn")
 	assert.Equal(t, "arn:aws:kms:us-east-1:123456789012:security-data", r.outputs["dataKeyArn"])
@@ -313,8 +313,8 @@ func TestKeyDefaultsWithoutPrincipals(t *testing.T) {
 func TestExternalSecretsOperator(t *testing.T) {
 	r, err := construct(t, true, fullArgs, func(*pulumi.Context) *ExternalSecretsArgs {
 		return &ExternalSecretsArgs{
-			OidcProviderArn:         pulumi.String(oidcProvider),
-			OidcIssuer:              pulumi.String(oidcIssuer),
+			ClusterName:             pulumi.String(clusterName),
+			ClusterNameValue:        clusterName,
 			ExtraReadableSecretArns: pulumi.StringArray{pulumi.String(rdsSecret)},
 		}
 	})
@@ -344,50 +344,81 @@ func TestExternalSecretsOperator(t *testing.T) {
 	}
 
 	role := mocktest.Find(t, r.eng, typRole, "security-external-secrets")
-	assertGoldenJSON(t, "external-secrets-trust-policy.json", mocktest.Input(t, role, "assumeRolePolicy").StringValue())
+	trust := mocktest.Input(t, role, "assumeRolePolicy").StringValue()
+	assertGoldenJSON(t, "external-secrets-trust-policy.json", trust)
+	// Independently of the golden file: Pod Identity only, for sessions carrying this cluster's
+	// name and the controller's namespace and service account as tags.
+	var trustDoc struct {
+		Statement []struct {
+			Effect    string
+			Principal map[string]any
+			Action    []string
+			Condition map[string]map[string]string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(trust), &trustDoc))
+	require.Len(t, trustDoc.Statement, 1)
+	assert.Equal(t, "Allow", trustDoc.Statement[0].Effect)
+	assert.Equal(t, map[string]any{"Service": "pods.eks.amazonaws.com"}, trustDoc.Statement[0].Principal)
+	assert.ElementsMatch(t, []string{"sts:AssumeRole", "sts:TagSession"}, trustDoc.Statement[0].Action)
+	assert.Equal(t, map[string]map[string]string{"StringEquals": {
+		"aws:RequestTag/eks-cluster-name":           clusterName,
+		"aws:RequestTag/kubernetes-namespace":       "external-secrets",
+		"aws:RequestTag/kubernetes-service-account": "external-secrets",
+	}}, trustDoc.Statement[0].Condition)
+
 	policy := mocktest.Find(t, r.eng, typPolicy, "security-external-secrets-read")
 	assert.Equal(t, "security-external-secrets", mocktest.Input(t, policy, "role").StringValue())
 	assertGoldenJSON(t, "external-secrets-policy.json", mocktest.Input(t, policy, "policy").StringValue())
 	roleArn := "arn:aws:iam:us-east-1:123456789012:security-external-secrets"
 	assert.Equal(t, roleArn, r.outputs["roleArn"])
+	assert.Len(t, r.eng.ByType(typPolicy), 1, "the read policy is the role's only policy")
 
 	ns := mocktest.Find(t, r.eng, typNamespace, "security-external-secrets")
 	assert.Equal(t, map[string]any{
 		"name":   "external-secrets",
 		"labels": map[string]any{"pod-security.kubernetes.io/enforce": "restricted"},
 	}, mocktest.Input(t, ns, "metadata").ObjectValue().Mappable())
-
-	sa := mocktest.Find(t, r.eng, typAccount, "security-secrets-manager-reader")
-	assert.Equal(t, map[string]any{
-		"name":        "secrets-manager-reader",
-		"namespace":   "external-secrets",
-		"annotations": map[string]any{"eks.amazonaws.com/role-arn": roleArn},
-	}, mocktest.Input(t, sa, "metadata").ObjectValue().Mappable())
-	assert.False(t, mocktest.Input(t, sa, "automountServiceAccountToken").BoolValue())
+	assert.Empty(t, r.eng.ByType(typAccount), "no service account of our own: the chart creates the controller's")
 
 	release := mocktest.Find(t, r.eng, typRelease, "security-external-secrets")
 	assert.Equal(t, "external-secrets", mocktest.Input(t, release, "chart").StringValue())
 	assert.Equal(t, "2.10.0", mocktest.Input(t, release, "version").StringValue())
 	assert.Equal(t, "https://charts.external-secrets.io", mocktest.Input(t, release, "repositoryOpts.repo").StringValue())
 	assert.Equal(t, "external-secrets", mocktest.Input(t, release, "namespace").StringValue())
+	values := mocktest.Input(t, release, "values").ObjectValue().Mappable()
 	assert.Equal(t, map[string]any{
 		"installCRDs":    true,
 		"serviceAccount": map[string]any{"create": true, "name": "external-secrets"},
-	}, mocktest.Input(t, release, "values").ObjectValue().Mappable(), "the controller's own account carries no role")
+	}, values, "the controller's account, named for the association, without a role annotation")
+
+	// The association binds the role to the controller's service account, in the release's
+	// namespace; the controller starts only once it and the read policy exist.
+	assoc := mocktest.Find(t, r.eng, typAssoc, "security-external-secrets")
+	assert.Equal(t, clusterName, mocktest.Input(t, assoc, "clusterName").StringValue())
+	assert.Equal(t, mocktest.Input(t, release, "namespace").StringValue(), mocktest.Input(t, assoc, "namespace").StringValue())
+	assert.Equal(t, values["serviceAccount"].(map[string]any)["name"], mocktest.Input(t, assoc, "serviceAccount").StringValue())
+	assert.Equal(t, roleArn, mocktest.Input(t, assoc, "roleArn").StringValue())
+	assert.Contains(t, release.Dependencies, assoc.URN, "pods created before the association get no credentials")
+	assert.Contains(t, release.Dependencies, policy.URN)
 
 	store := mocktest.Find(t, r.eng, typStore, "security-cluster-secret-store")
 	assert.Equal(t, "external-secrets.io/v1", mocktest.Input(t, store, "apiVersion").StringValue())
 	assert.Equal(t, "ClusterSecretStore", mocktest.Input(t, store, "kind").StringValue())
 	assert.Equal(t, "aws-secrets-manager", mocktest.Input(t, store, "metadata.name").StringValue())
+	// No auth block: the provider uses the controller's Pod Identity credentials.
 	assert.Equal(t, map[string]any{"provider": map[string]any{"aws": map[string]any{
 		"service": "SecretsManager",
 		"region":  "us-east-1",
-		"auth": map[string]any{"jwt": map[string]any{"serviceAccountRef": map[string]any{
-			"name": "secrets-manager-reader", "namespace": "external-secrets",
-		}}},
 	}}}, mocktest.Input(t, store, "spec").ObjectValue().Mappable())
-	assert.Contains(t, store.Dependencies, release.URN, "the store waits for the CRD")
-	assert.Contains(t, store.Dependencies, sa.URN)
+	assert.Contains(t, store.Dependencies, release.URN, "the store waits for the CRD and the controller")
+
+	for _, res := range r.eng.Resources() {
+		raw, err := json.Marshal(res.Inputs.Mappable())
+		require.NoError(t, err)
+		assert.NotContains(t, string(raw), "eks.amazonaws.com/role-arn", "%s %s: Pod Identity needs no IRSA annotation", res.Type, res.Name)
+		assert.NotContains(t, string(raw), "AssumeRoleWithWebIdentity", "%s %s", res.Type, res.Name)
+	}
 	assert.Equal(t, "aws-secrets-manager", r.outputs["storeName"])
 
 	for _, res := range r.eng.Resources() {
@@ -519,10 +550,12 @@ func TestInvalidExternalSecretsArgs(t *testing.T) {
 		args ExternalSecretsArgs
 		want string
 	}{
-		{"no provider", ExternalSecretsArgs{OidcIssuer: pulumi.String(oidcIssuer)},
-			`secrets "security": oidcProviderArn must be set: the operator's role trusts the cluster's OIDC provider`},
-		{"no issuer", ExternalSecretsArgs{OidcProviderArn: pulumi.String(oidcProvider)},
-			`secrets "security": oidcIssuer must be set: the operator's role is limited to one service account of the cluster's issuer`},
+		{"no cluster", ExternalSecretsArgs{ClusterNameValue: clusterName},
+			`secrets "security": clusterName must be set: the operator's role is associated with a service account of the cluster`},
+		{"no plain cluster name", ExternalSecretsArgs{ClusterName: pulumi.String(clusterName)},
+			`secrets "security": clusterNameValue must be an EKS cluster name (the role's trust policy pins it), got ""`},
+		{"bad cluster name", ExternalSecretsArgs{ClusterName: pulumi.String(clusterName), ClusterNameValue: "novacron/production"},
+			`secrets "security": clusterNameValue must be an EKS cluster name (the role's trust policy pins it), got "novacron/production"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -531,7 +564,7 @@ func TestInvalidExternalSecretsArgs(t *testing.T) {
 			r, err := construct(t, true, fullArgs, func(*pulumi.Context) *ExternalSecretsArgs { return &args })
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
-			for _, typ := range []string{typRole, typPolicy, typNamespace, typAccount, typRelease, typStore} {
+			for _, typ := range []string{typRole, typPolicy, typNamespace, typAccount, typRelease, typStore, typAssoc} {
 				assert.Empty(t, r.eng.ByType(typ), "nothing of the operator is registered: %s", typ)
 			}
 		})

@@ -68,8 +68,8 @@ var DefaultGrafanaPodLabels = map[string]string{"app.kubernetes.io/name": "grafa
 var DefaultPrometheusPodLabels = map[string]string{"app.kubernetes.io/name": "prometheus"}
 
 // DefaultHTTPSEgressCIDRs is where Loki, Tempo and the agents may open HTTPS connections: S3
-// and STS answer on public addresses (also behind an S3 gateway endpoint), and the API server
-// on the control plane's addresses in the VPC.
+// answers on public addresses (also behind an S3 gateway endpoint), and the API server on the
+// control plane's addresses in the VPC.
 var DefaultHTTPSEgressCIDRs = []string{"0.0.0.0/0"}
 
 // PipelinesArgs configures the log and trace pipelines. Zero values mean the documented default.
@@ -101,11 +101,12 @@ type PipelinesArgs struct {
 	// LogsKmsKeyArn is the stack's logs KMS key; it encrypts both buckets (SSE-KMS), so logs and
 	// traces at rest are under it. Required.
 	LogsKmsKeyArn pulumi.StringInput
-	// OidcProviderArn is the ARN of the cluster's IAM OIDC provider, trusted by the IRSA roles of
-	// Loki and Tempo. Required.
-	OidcProviderArn pulumi.StringInput
-	// OidcIssuer is the cluster's OIDC issuer URL. Required.
-	OidcIssuer pulumi.StringInput
+	// ClusterName is the EKS cluster's name, as the cluster's output: the Pod Identity
+	// associations of Loki and Tempo wait for the cluster. Required.
+	ClusterName pulumi.StringInput
+	// ClusterNameValue is the same name as a plain string; the stores' role trust policies pin
+	// it. Required.
+	ClusterNameValue string
 	// AccessLogsBucket receives the S3 server access logs of both buckets, like every other
 	// bucket of the stack. Required.
 	AccessLogsBucket pulumi.StringInput
@@ -144,8 +145,8 @@ type PipelinesArgs struct {
 	// PrometheusPodLabels select Prometheus's pods in MonitoringNamespace.
 	// Default: {"app.kubernetes.io/name": "prometheus"}.
 	PrometheusPodLabels map[string]string
-	// HTTPSEgressCIDRs are the networks Loki, Tempo and the agents may reach on 443 (S3, STS,
-	// the API server). Narrow them to the S3 and STS prefixes and the VPC where those are known.
+	// HTTPSEgressCIDRs are the networks Loki, Tempo and the agents may reach on 443 (S3, the API
+	// server). Narrow them to the S3 prefixes and the VPC where those are known.
 	// Default: ["0.0.0.0/0"].
 	HTTPSEgressCIDRs []string
 
@@ -162,10 +163,13 @@ var (
 	chartVersion = regexp.MustCompile(`^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$`)
 	regionRe     = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$`)
 	volumeSize   = regexp.MustCompile(`^([1-9][0-9]*)(Mi|Gi|Ti)$`)
-	kmsKeyArn    = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$`)
-	labelKeyRe   = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
-	labelValueRe = regexp.MustCompile(`^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$`)
-	taintEffects = []string{"NoSchedule", "PreferNoSchedule", "NoExecute"}
+	// EKS cluster names: 1 to 100 letters, digits, '-' or '_', starting with a letter or digit
+	// (Amazon EKS API Reference, CreateCluster, name).
+	clusterNameRe = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
+	kmsKeyArn     = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$`)
+	labelKeyRe    = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
+	labelValueRe  = regexp.MustCompile(`^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$`)
+	taintEffects  = []string{"NoSchedule", "PreferNoSchedule", "NoExecute"}
 )
 
 func (a *PipelinesArgs) withDefaults() *PipelinesArgs {
@@ -254,11 +258,11 @@ func (a *PipelinesArgs) Validate() validate.Problems {
 			p.Addf("logsKmsKeyArn", "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got %q", string(k))
 		}
 	}
-	if d.OidcProviderArn == nil {
-		p.Addf("oidcProviderArn", "must be set: Loki and Tempo reach S3 through IRSA roles")
+	if d.ClusterName == nil {
+		p.Addf("clusterName", "must be set: Loki and Tempo reach S3 through Pod Identity associations of the cluster")
 	}
-	if d.OidcIssuer == nil {
-		p.Addf("oidcIssuer", "must be set: the IRSA trust names the cluster's issuer")
+	if !clusterNameRe.MatchString(d.ClusterNameValue) {
+		p.Addf("clusterNameValue", "must be an EKS cluster name (the stores' role trust policies pin it), got %q", d.ClusterNameValue)
 	}
 	if d.AccessLogsBucket == nil {
 		p.Addf("accessLogsBucket", "must be set: every bucket of the stack logs its access")

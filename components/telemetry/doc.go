@@ -10,9 +10,11 @@
 //   - For Loki and for Tempo: an S3 bucket (storage.NewBucket: SSE-KMS with the stack's logs key,
 //     public access blocked, TLS only, versioned, access-logged to AccessLogsBucket), whose
 //     lifecycle expires objects ObjectExpiryMarginDays after the store's retention and
-//     noncurrent versions after a day; and an IRSA role trusted by exactly the store's service
-//     account, allowed to list its bucket, read, write and delete its objects, and use the logs
-//     key only through S3 of the region and only for that bucket.
+//     noncurrent versions after a day; and a role, allowed to list its bucket, read, write and
+//     delete its objects, and use the logs key only through S3 of the region and only for that
+//     bucket, bound to the store's service account by an EKS Pod Identity association
+//     (internal/podidentity). The role trusts only the Pod Identity service, and only for
+//     sessions tagged with this cluster, the pipeline's namespace and that service account.
 //   - Helm release loki (grafana-community loki chart, Monolithic: one process): chunks and TSDB
 //     index in its bucket, single tenant, OTLP ingest at /otlp with service.name,
 //     k8s.namespace.name, k8s.pod.name and k8s.container.name as index labels and everything
@@ -43,7 +45,19 @@
 //     parser validated (internal/otelcheck) is what runs.
 //   - Every chart value path set is listed in testdata/<chart>-<version>.paths, checked against
 //     the chart's values.yaml at the pinned tag; the tests fail on any other path.
-//   - Values hold no secret: the stores authenticate to S3 with web identity (IRSA).
+//   - Values hold no secret and no role annotation: the stores authenticate to S3 with the
+//     credentials the EKS Pod Identity Agent serves them (Loki 3.7.6 through aws-sdk-go-v2's
+//     default chain, Tempo 2.10.8 through minio-go's, which reads the container credential
+//     variables since v7.0.70). Each store release waits for its association, since only pods
+//     created after it get credentials, and its NetworkPolicy admits the agent's address
+//     (PodIdentityAgentCIDR, TCP 80); no other pod of the namespace may reach it.
+//
+// # Why Pod Identity, not IRSA
+//
+// The roles' trust no longer names the cluster's OIDC issuer, so a replaced cluster needs no
+// trust policy edits, and the binding of role to service account is an EKS API object the
+// program owns, instead of an annotation any chart upgrade could drop. The role names did not
+// change: moving from IRSA updates each trust policy in place.
 //
 // # Why Loki and Tempo on S3, not CloudWatch Logs and X-Ray
 //

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// storeAccess is the IRSA role policy of one store (Loki or Tempo): its own bucket and the logs
+// storeAccess is the role policy of one store (Loki or Tempo): its own bucket and the logs
 // key, nothing else.
 type storeAccess struct {
 	BucketArn string

@@ -48,8 +48,18 @@ const (
 	// its own compactor and ring through them.
 	LokiGRPCPort       = 9095
 	LokiMemberlistPort = 7946
-	// HTTPSPort is S3, STS and the Kubernetes API server.
+	// HTTPSPort is S3 and the Kubernetes API server.
 	HTTPSPort = 443
+)
+
+// The EKS Pod Identity Agent serves credentials on a link-local address of every node, over
+// plain HTTP on port 80: the webhook sets AWS_CONTAINER_CREDENTIALS_FULL_URI to
+// http://169.254.170.23/v1/credentials (EKS User Guide, "Set up the Amazon EKS Pod Identity
+// Agent" and "Grant Pods access to AWS resources"). A pod's egress policy must admit it, or the
+// SDK's credential request times out.
+const (
+	PodIdentityAgentCIDR = "169.254.170.23/32"
+	PodIdentityAgentPort = 80
 )
 
 // InstanceLabel is the pod label every one of the four charts sets to the Helm release name

@@ -31,8 +31,9 @@ const (
 //   - gateway: OTLP from the agents; to Tempo (4317);
 //   - Loki: 3100 from the agents, Grafana and Prometheus; its own gRPC and memberlist ports from
 //     itself (the single binary reaches its compactor and ring through its Services); HTTPS to
-//     HTTPSEgressCIDRs (S3, STS);
+//     HTTPSEgressCIDRs (S3); the node's Pod Identity Agent for its credentials;
 //   - Tempo: OTLP from the gateway; 3200 from Grafana and Prometheus; HTTPS to HTTPSEgressCIDRs;
+//     the node's Pod Identity Agent;
 //   - Prometheus: the collectors' metrics port (8888).
 func NetworkPolicies(args *PipelinesArgs) ([]networkingv1.NetworkPolicy, error) {
 	if err := args.Validate().Err("telemetry", "NetworkPolicies"); err != nil {
@@ -58,6 +59,11 @@ func NetworkPolicies(args *PipelinesArgs) ([]networkingv1.NetworkPolicy, error) 
 	grafana, prometheus := monitoring(a.GrafanaPodLabels), monitoring(a.PrometheusPodLabels)
 	everyNamespace := networkingv1.NetworkPolicyPeer{NamespaceSelector: &k8smeta.LabelSelector{}}
 	https := networkingv1.NetworkPolicyEgressRule{To: netpolicy.IPBlocks(a.HTTPSEgressCIDRs), Ports: tcpPorts(HTTPSPort)}
+	// Only the stores hold AWS credentials; the VPC CNI's network policy agent filters traffic
+	// to the link-local agent like any other egress.
+	podIdentityAgent := networkingv1.NetworkPolicyEgressRule{
+		To: netpolicy.IPBlocks([]string{PodIdentityAgentCIDR}), Ports: tcpPorts(PodIdentityAgentPort),
+	}
 
 	return []networkingv1.NetworkPolicy{
 		netpolicy.New(ns, PolicyDenyAll, networkingv1.NetworkPolicySpec{
@@ -109,6 +115,7 @@ func NetworkPolicies(args *PipelinesArgs) ([]networkingv1.NetworkPolicy, error) 
 			Egress: []networkingv1.NetworkPolicyEgressRule{
 				{To: []networkingv1.NetworkPolicyPeer{local(LokiName)}, Ports: tcpPorts(LokiHTTPPort, LokiGRPCPort, LokiMemberlistPort)},
 				https,
+				podIdentityAgent,
 			},
 		}),
 		netpolicy.New(ns, PolicyTempo, networkingv1.NetworkPolicySpec{
@@ -118,7 +125,7 @@ func NetworkPolicies(args *PipelinesArgs) ([]networkingv1.NetworkPolicy, error) 
 				{From: []networkingv1.NetworkPolicyPeer{local(GatewayName)}, Ports: tcpPorts(OTLPGRPCPort)},
 				{From: []networkingv1.NetworkPolicyPeer{grafana, prometheus}, Ports: tcpPorts(TempoQueryPort)},
 			},
-			Egress: []networkingv1.NetworkPolicyEgressRule{https},
+			Egress: []networkingv1.NetworkPolicyEgressRule{https, podIdentityAgent},
 		}),
 	}, nil
 }

@@ -40,6 +40,9 @@ var (
 	stranger   = pod("stranger", "telemetry", map[string]string{"app": "debug"}, "10.0.10.99")
 	s3         = netpolicy.Endpoint{Name: "s3", IP: netip.MustParseAddr("52.216.1.10")}
 	apiServer  = netpolicy.Endpoint{Name: "api-server", IP: netip.MustParseAddr("10.0.1.20")}
+	// The EKS Pod Identity Agent, on the node's link-local address.
+	podIDAgent = netpolicy.Endpoint{Name: "eks-pod-identity-agent", IP: netip.MustParseAddr("169.254.170.23")}
+	imds       = netpolicy.Endpoint{Name: "instance-metadata", IP: netip.MustParseAddr("169.254.169.254")}
 )
 
 type flow struct {
@@ -85,7 +88,17 @@ func TestWhoMayTalkToWhom(t *testing.T) {
 		{gatewayPod, lokiPod, tcp, LokiHTTPPort, false},
 		{gatewayPod, s3, tcp, 443, false},
 		{stranger, gatewayPod, tcp, OTLPGRPCPort, false},
-		// Loki and Tempo reach S3 (and STS) on 443 only.
+		// Loki and Tempo fetch their credentials from the node's Pod Identity Agent on 80, and
+		// nobody else of the namespace may; the instance metadata service stays shut.
+		{lokiPod, podIDAgent, tcp, 80, true},
+		{tempoPod, podIDAgent, tcp, 80, true},
+		{lokiPod, podIDAgent, tcp, 2703, false},
+		{agent, podIDAgent, tcp, 80, false},
+		{gatewayPod, podIDAgent, tcp, 80, false},
+		{stranger, podIDAgent, tcp, 80, false},
+		{lokiPod, imds, tcp, 80, false},
+		{tempoPod, imds, tcp, 80, false},
+		// Loki and Tempo reach S3 on 443 only.
 		{lokiPod, s3, tcp, 443, true},
 		{tempoPod, s3, tcp, 443, true},
 		{lokiPod, s3, tcp, 80, false},

@@ -13,8 +13,8 @@ import (
 
 	"github.com/novacron/platform/components/storage"
 	"github.com/novacron/platform/internal/helmvalues"
-	"github.com/novacron/platform/internal/irsa"
 	"github.com/novacron/platform/internal/netpolicy"
+	"github.com/novacron/platform/internal/podidentity"
 )
 
 // releaseTimeoutSeconds covers pulling images on every node of a freshly scaled pool and binding
@@ -40,7 +40,7 @@ type Pipelines struct {
 	// LokiBucketName and TempoBucketName are the stores' buckets.
 	LokiBucketName  pulumi.StringOutput
 	TempoBucketName pulumi.StringOutput
-	// LokiRoleArn and TempoRoleArn are the stores' IRSA roles.
+	// LokiRoleArn and TempoRoleArn are the stores' Pod Identity roles.
 	LokiRoleArn  pulumi.StringOutput
 	TempoRoleArn pulumi.StringOutput
 }
@@ -48,12 +48,12 @@ type Pipelines struct {
 // store is one of Loki and Tempo with the AWS resources it needs.
 type store struct {
 	bucket *storage.Bucket
-	role   *iam.Role
+	role   *podidentity.Role
 	policy *iam.RolePolicy
 }
 
-// NewPipelines creates the namespace, the NetworkPolicies, the Loki and Tempo buckets and IRSA
-// roles, and the four Helm releases (Loki, Tempo, the collector agent and gateway). AWS
+// NewPipelines creates the namespace, the NetworkPolicies, the Loki and Tempo buckets, their Pod
+// Identity roles and associations, and the four Helm releases (Loki, Tempo, the collector agent and gateway). AWS
 // resources use the AWS provider and the in-cluster ones the Kubernetes provider passed in opts
 // (pulumi.Providers).
 func NewPipelines(ctx *pulumi.Context, name string, args *PipelinesArgs, opts ...pulumi.ResourceOption) (*Pipelines, error) {
@@ -123,14 +123,11 @@ func NewPipelines(ctx *pulumi.Context, name string, args *PipelinesArgs, opts ..
 		netpols = append(netpols, np)
 	}
 
-	cluster := irsa.Cluster{OidcProviderArn: a.OidcProviderArn, OidcIssuer: a.OidcIssuer}
-	loki, err := newStore(ctx, t, name+"-loki", a, cluster, lokiServiceAccount, a.LogsRetentionDays,
-		"Loki: its log bucket and the logs key through S3 (IRSA "+a.Namespace+"/"+lokiServiceAccount+")")
+	loki, err := newStore(ctx, t, name+"-loki", a, lokiServiceAccount, a.LogsRetentionDays)
 	if err != nil {
 		return nil, err
 	}
-	tempo, err := newStore(ctx, t, name+"-tempo", a, cluster, tempoServiceAccount, a.TracesRetentionDays,
-		"Tempo: its trace bucket and the logs key through S3 (IRSA "+a.Namespace+"/"+tempoServiceAccount+")")
+	tempo, err := newStore(ctx, t, name+"-tempo", a, tempoServiceAccount, a.TracesRetentionDays)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +148,7 @@ func NewPipelines(ctx *pulumi.Context, name string, args *PipelinesArgs, opts ..
 	}
 
 	lokiRelease, err := release("loki-release", LokiName, lokiChart, a.LokiChartRepository, a.LokiChartVersion,
-		lokiValues(a, loki.bucket.BucketName, loki.role.Arn), loki.dependencies())
+		lokiValues(a, loki.bucket.BucketName), loki.dependencies())
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +156,7 @@ func NewPipelines(ctx *pulumi.Context, name string, args *PipelinesArgs, opts ..
 		return tempoConfigYAML(a, bucket)
 	}).(pulumi.StringOutput)
 	tempoRelease, err := release("tempo-release", TempoName, tempoChart, a.TempoChartRepository, a.TempoChartVersion,
-		tempoValues(a, tempoConf, tempo.role.Arn), tempo.dependencies())
+		tempoValues(a, tempoConf), tempo.dependencies())
 	if err != nil {
 		return nil, err
 	}
@@ -182,8 +179,8 @@ func NewPipelines(ctx *pulumi.Context, name string, args *PipelinesArgs, opts ..
 	t.OtlpHttpEndpoint = pulumi.String(OtlpHTTPEndpoint(a.Namespace)).ToStringOutput()
 	t.LokiBucketName = loki.bucket.BucketName
 	t.TempoBucketName = tempo.bucket.BucketName
-	t.LokiRoleArn = loki.role.Arn
-	t.TempoRoleArn = tempo.role.Arn
+	t.LokiRoleArn = loki.role.Role.Arn
+	t.TempoRoleArn = tempo.role.Role.Arn
 	if err := ctx.RegisterResourceOutputs(t, pulumi.Map{
 		"namespace":        t.Namespace,
 		"lokiUrl":          t.LokiURL,
@@ -200,10 +197,14 @@ func NewPipelines(ctx *pulumi.Context, name string, args *PipelinesArgs, opts ..
 	return t, nil
 }
 
-// newStore creates a store's bucket and its IRSA role with the policy for that bucket and the
-// logs key.
-func newStore(ctx *pulumi.Context, t *Pipelines, name string, a *PipelinesArgs, cluster irsa.Cluster,
-	serviceAccount string, retentionDays int, description string) (*store, error) {
+// newStore creates a store's bucket, and its role with the policy for that bucket and the logs
+// key, associated through EKS Pod Identity with the store's service account. Loki 3.7.6
+// (aws-sdk-go-v2 default chain, pkg/storage/chunk/client/aws/s3_storage_client.go) and Tempo
+// 2.10.8 (minio-go v7.1.0, whose IAM provider reads AWS_CONTAINER_CREDENTIALS_FULL_URI and
+// AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, grafana/tempo#3899) both use the credentials the
+// Pod Identity webhook points their pods at.
+func newStore(ctx *pulumi.Context, t *Pipelines, name string, a *PipelinesArgs,
+	serviceAccount string, retentionDays int) (*store, error) {
 	parent := pulumi.Parent(t)
 	bucket, err := storage.NewBucket(ctx, name, &storage.BucketArgs{
 		KmsKeyArn:        a.LogsKmsKeyArn,
@@ -220,10 +221,14 @@ func newStore(ctx *pulumi.Context, t *Pipelines, name string, a *PipelinesArgs, 
 	if err != nil {
 		return nil, err
 	}
-	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
-		Description:      pulumi.String(description),
-		AssumeRolePolicy: irsa.AssumeRolePolicy(cluster, a.Namespace, serviceAccount),
-	}, parent)
+	// The role keeps its name, so the move from IRSA updates its trust policy in place; the
+	// inline policy is created here, under the name it has always had, rather than by NewRole.
+	role, err := podidentity.NewRole(ctx, name, podidentity.Binding{
+		ClusterName:      a.ClusterName,
+		ClusterNameValue: a.ClusterNameValue,
+		Namespace:        a.Namespace,
+		ServiceAccount:   serviceAccount,
+	}, nil, nil, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +236,7 @@ func newStore(ctx *pulumi.Context, t *Pipelines, name string, a *PipelinesArgs, 
 		return storeAccess{BucketArn: v[0].(string), KeyArn: v[1].(string), Region: a.Region}.document()
 	}).(pulumi.StringOutput)
 	policy, err := iam.NewRolePolicy(ctx, name+"-s3", &iam.RolePolicyArgs{
-		Role:   role.Name,
+		Role:   role.Role.Name,
 		Policy: document,
 	}, parent)
 	if err != nil {
@@ -240,14 +245,16 @@ func newStore(ctx *pulumi.Context, t *Pipelines, name string, a *PipelinesArgs, 
 	return &store{bucket: bucket, role: role, policy: policy}, nil
 }
 
-// dependencies are what a store's release waits for: its role policy, and every resource of its
-// bucket, the encryption configuration above all, so that no object is ever written under S3's
-// default key instead of the logs key. The bucket's resources are listed one by one:
-// pulumi.DependsOn on the component would only cover the children attached to it when the
-// release registers, and children attach asynchronously (sdk v3.274.1 go/pulumi/context.go,
-// getOpts; rpc.go, addDependency).
+// dependencies are what a store's release waits for: its role policy and Pod Identity
+// association (the webhook gives credentials only to pods created after the association
+// exists), and every resource of its bucket, the encryption configuration above all, so that no
+// object is ever written under S3's default key instead of the logs key. The bucket's resources
+// are listed one by one: pulumi.DependsOn on the component would only cover the children
+// attached to it when the release registers, and children attach asynchronously (sdk v3.274.1
+// go/pulumi/context.go, getOpts; rpc.go, addDependency).
 func (s *store) dependencies() []pulumi.Resource {
-	return append([]pulumi.Resource{s.policy}, s.bucket.Resources...)
+	deps := append([]pulumi.Resource{s.policy}, s.role.Ready...)
+	return append(deps, s.bucket.Resources...)
 }
 
 func millis(n int) time.Duration { return time.Duration(n) * time.Millisecond }

@@ -34,9 +34,10 @@ const (
 	typRole       = "aws:iam/role:Role"
 	typRolePolicy = "aws:iam/rolePolicy:RolePolicy"
 
-	logsKeyArn = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-logs"
-	oidcArn    = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/NOVACRON"
-	oidcIssuer = "https://oidc.eks.us-east-1.amazonaws.com/id/NOVACRON"
+	typAssociation = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+
+	logsKeyArn  = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-logs"
+	clusterName = "novacron-production"
 )
 
 func baseArgs() *PipelinesArgs {
@@ -44,8 +45,8 @@ func baseArgs() *PipelinesArgs {
 		Environment:      "production",
 		Region:           "us-east-1",
 		LogsKmsKeyArn:    pulumi.String(logsKeyArn),
-		OidcProviderArn:  pulumi.String(oidcArn),
-		OidcIssuer:       pulumi.String(oidcIssuer),
+		ClusterName:      pulumi.String(clusterName),
+		ClusterNameValue: clusterName,
 		AccessLogsBucket: pulumi.String("novacron-production-logs"),
 	}
 }
@@ -109,6 +110,7 @@ func TestValidate(t *testing.T) {
 	bad.VolumeSize = "10G"
 	bad.GrafanaPodLabels = map[string]string{"app.kubernetes.io/name": "graf ana"}
 	bad.HTTPSEgressCIDRs = []string{"10.0.0.1/16"}
+	bad.ClusterNameValue = "novacron production"
 
 	missing := &PipelinesArgs{Region: "us-east-1"}
 
@@ -130,8 +132,8 @@ func TestValidate(t *testing.T) {
 			want: validate.Problems{
 				{Field: "environment", Message: "must be set to the stack name"},
 				{Field: "logsKmsKeyArn", Message: "must be set: the logs key encrypts the log and trace buckets"},
-				{Field: "oidcProviderArn", Message: "must be set: Loki and Tempo reach S3 through IRSA roles"},
-				{Field: "oidcIssuer", Message: "must be set: the IRSA trust names the cluster's issuer"},
+				{Field: "clusterName", Message: "must be set: Loki and Tempo reach S3 through Pod Identity associations of the cluster"},
+				{Field: "clusterNameValue", Message: `must be an EKS cluster name (the stores' role trust policies pin it), got ""`},
 				{Field: "accessLogsBucket", Message: "must be set: every bucket of the stack logs its access"},
 			},
 		},
@@ -145,6 +147,7 @@ func TestValidate(t *testing.T) {
 				{Field: "tempoChartRepository", Message: `must be an https URL, got "http://charts.example.com"`},
 				{Field: "lokiChartVersion", Message: `must be an exact chart version such as 1.2.3, got "latest"`},
 				{Field: "logsKmsKeyArn", Message: `must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got "alias/logs"`},
+				{Field: "clusterNameValue", Message: `must be an EKS cluster name (the stores' role trust policies pin it), got "novacron production"`},
 				{Field: "logsRetentionDays", Message: "must be between 1 and 3653, got 4000"},
 				{Field: "tracesRetentionDays", Message: "must be between 1 and 3653, got -1"},
 				{Field: "slowTraceThresholdMillis", Message: "must be between 1 and 9999 (below the tail sampler's 10s decision wait), got 90000"},
@@ -189,13 +192,13 @@ func TestNewPipelinesRejectsBadArgsBeforeRegistering(t *testing.T) {
 	eng := mock.NewEngine("novacron-platform", "test", nil)
 	a := baseArgs()
 	a.TraceSamplePercent = -3
-	a.OidcIssuer = nil
+	a.ClusterName = nil
 	err := eng.Run(nil, nil, func(ctx *pulumi.Context) error {
 		_, err := NewPipelines(ctx, "telemetry", a)
 		return err
 	})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `telemetry "telemetry": oidcIssuer must be set`)
+	assert.Contains(t, err.Error(), `telemetry "telemetry": clusterName must be set`)
 	assert.Contains(t, err.Error(), `telemetry "telemetry": traceSamplePercent must be above 0 and at most 100, got -3`)
 	assert.Empty(t, eng.Resources(), "nothing may be registered when arguments are invalid")
 }
@@ -205,10 +208,11 @@ func TestChildren(t *testing.T) {
 	comp := mocktest.Find(t, eng, typComponent, "telemetry")
 
 	direct := map[string][]string{
-		typNamespace:  {"telemetry-ns"},
-		typBucketComp: {"telemetry-loki", "telemetry-tempo"},
-		typRole:       {"telemetry-loki", "telemetry-tempo"},
-		typRolePolicy: {"telemetry-loki-s3", "telemetry-tempo-s3"},
+		typNamespace:   {"telemetry-ns"},
+		typBucketComp:  {"telemetry-loki", "telemetry-tempo"},
+		typRole:        {"telemetry-loki", "telemetry-tempo"},
+		typRolePolicy:  {"telemetry-loki-s3", "telemetry-tempo-s3"},
+		typAssociation: {"telemetry-loki", "telemetry-tempo"},
 		typRelease: {"telemetry-loki-release", "telemetry-tempo-release",
 			"telemetry-otel-agent-release", "telemetry-otel-gateway-release"},
 		typNetpol: {"telemetry-deny-all-default", "telemetry-allow-dns-egress", "telemetry-allow-otel-agent",
@@ -273,8 +277,10 @@ func TestDependencies(t *testing.T) {
 		}
 		assert.GreaterOrEqual(t, children, 8, store)
 		assert.Contains(t, d, urn(typEncryption, "telemetry-"+store+"-encryption"), store)
-		assert.Contains(t, d, urn(typRole, "telemetry-"+store), store)
+		// The role through its association, which waits for it.
+		assert.Contains(t, mocktest.Find(t, eng, typAssociation, "telemetry-"+store).Dependencies, urn(typRole, "telemetry-"+store), store)
 		assert.Contains(t, d, urn(typRolePolicy, "telemetry-"+store+"-s3"), store)
+		assert.Contains(t, d, urn(typAssociation, "telemetry-"+store), "%s: pods created before the association get no credentials", store)
 		assert.Contains(t, d, urn(typNamespace, "telemetry-ns"), store)
 	}
 	for _, rel := range []string{"loki", "tempo", "otel-agent", "otel-gateway"} {
@@ -357,23 +363,43 @@ func TestForceDestroy(t *testing.T) {
 	}
 }
 
-// The roles trust exactly the stores' service accounts and allow their own bucket and the logs
-// key through S3, nothing else.
+// The roles can be assumed only through EKS Pod Identity, for sessions of exactly the stores'
+// service accounts in this cluster, and allow their own bucket and the logs key through S3,
+// nothing else.
 func TestRoles(t *testing.T) {
 	eng := run(t, baseArgs())
 	for _, store := range []string{"loki", "tempo"} {
 		role := mocktest.Find(t, eng, typRole, "telemetry-"+store)
 		var trust struct {
 			Statement []struct {
-				Principal map[string]string
+				Effect    string
+				Principal map[string]any
+				Action    []string
 				Condition map[string]map[string]string
 			}
 		}
 		require.NoError(t, json.Unmarshal([]byte(mocktest.Str(t, role, "assumeRolePolicy")), &trust))
 		require.Len(t, trust.Statement, 1)
-		assert.Equal(t, oidcArn, trust.Statement[0].Principal["Federated"])
-		assert.Equal(t, "system:serviceaccount:telemetry:"+store,
-			trust.Statement[0].Condition["StringEquals"]["oidc.eks.us-east-1.amazonaws.com/id/NOVACRON:sub"])
+		st := trust.Statement[0]
+		assert.Equal(t, "Allow", st.Effect)
+		assert.Equal(t, map[string]any{"Service": "pods.eks.amazonaws.com"}, st.Principal, store)
+		assert.ElementsMatch(t, []string{"sts:AssumeRole", "sts:TagSession"}, st.Action, store)
+		assert.Equal(t, map[string]map[string]string{"StringEquals": {
+			"aws:RequestTag/eks-cluster-name":           clusterName,
+			"aws:RequestTag/kubernetes-namespace":       "telemetry",
+			"aws:RequestTag/kubernetes-service-account": store,
+		}}, st.Condition, store)
+
+		// The association binds the role to the service account the store's chart creates, in
+		// the namespace its release installs into.
+		assoc := mocktest.Find(t, eng, typAssociation, "telemetry-"+store)
+		rel := mocktest.Find(t, eng, typRelease, "telemetry-"+store+"-release")
+		values := releaseValues(t, eng, "telemetry-"+store+"-release")
+		assert.Equal(t, clusterName, mocktest.Str(t, assoc, "clusterName"), store)
+		assert.Equal(t, mocktest.Str(t, rel, "namespace"), mocktest.Str(t, assoc, "namespace"), store)
+		assert.Equal(t, dig(t, values, "serviceAccount", "name"), mocktest.Str(t, assoc, "serviceAccount"), store)
+		assert.Equal(t, true, dig(t, values, "serviceAccount", "create"), store)
+		assert.Equal(t, "arn:aws:iam:us-east-1:123456789012:telemetry-"+store, mocktest.Str(t, assoc, "roleArn"), store)
 
 		policy := mocktest.Find(t, eng, typRolePolicy, "telemetry-"+store+"-s3")
 		// The mock names an auto-named bucket after its resource.

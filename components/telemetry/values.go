@@ -14,14 +14,11 @@ const (
 	tempoChart     = "tempo"
 	collectorChart = "opentelemetry-collector"
 
-	// Service accounts of the stores, named explicitly so that the IRSA trust policy can name
-	// them (the charts would derive the same names from fullnameOverride).
+	// Service accounts of the stores, named explicitly so that the Pod Identity associations
+	// and the roles' trust policies can name them (the charts would derive the same names from
+	// fullnameOverride). They carry no role annotation: the association names them instead.
 	lokiServiceAccount  = LokiName
 	tempoServiceAccount = TempoName
-
-	// roleArnAnnotation makes the EKS pod identity webhook give the pods web identity
-	// credentials for the role (EKS User Guide, "IAM roles for service accounts").
-	roleArnAnnotation = "eks.amazonaws.com/role-arn"
 
 	// monitorReleaseLabel: the monitoring component makes Prometheus select every
 	// ServiceMonitor (serviceMonitorSelectorNilUsesHelmValues false); the label also satisfies
@@ -55,9 +52,8 @@ func monitorLabels() map[string]any {
 // containers.
 var lokiIndexLabels = []string{"service.name", "k8s.namespace.name", "k8s.pod.name", "k8s.container.name"}
 
-// lokiValues renders the loki chart's values. bucket and roleArn may be outputs. a must be
-// defaulted.
-func lokiValues(a *PipelinesArgs, bucket, roleArn any) map[string]any {
+// lokiValues renders the loki chart's values. bucket may be an output. a must be defaulted.
+func lokiValues(a *PipelinesArgs, bucket any) map[string]any {
 	retention := fmt.Sprintf("%dh", a.LogsRetentionDays*24)
 	return map[string]any{
 		// The Service is then "loki" on LokiHTTPPort (templates/monolithic/service.yaml names it
@@ -104,9 +100,8 @@ func lokiValues(a *PipelinesArgs, bucket, roleArn any) map[string]any {
 		// (pkg/loki/config_wrapper.go).
 		"ruler": map[string]any{"enabled": false},
 		"serviceAccount": map[string]any{
-			"create":      true,
-			"name":        lokiServiceAccount,
-			"annotations": map[string]any{roleArnAnnotation: roleArn},
+			"create": true,
+			"name":   lokiServiceAccount,
 		},
 		"monitoring": map[string]any{"serviceMonitor": map[string]any{
 			"enabled": true,
@@ -120,7 +115,7 @@ func lokiValues(a *PipelinesArgs, bucket, roleArn any) map[string]any {
 				"type":        "s3",
 				"bucketNames": map[string]any{"chunks": bucket},
 				// The bucket encrypts with the logs key by default (SSE-KMS); credentials come
-				// from the IRSA role through the AWS SDK's default chain.
+				// from the Pod Identity role through the AWS SDK's default chain (no keys here).
 				"s3": map[string]any{"region": a.Region},
 			},
 			"schemaConfig": map[string]any{"configs": []any{map[string]any{
@@ -174,8 +169,9 @@ func tempoConfig(a *PipelinesArgs, bucket string) map[string]any {
 		}},
 		"storage": map[string]any{"trace": map[string]any{
 			"backend": "s3",
-			// Credentials: the IRSA role's web identity (minio-go's credential chain); the
-			// bucket encrypts with the logs key by default (SSE-KMS).
+			// Credentials: the Pod Identity role, through minio-go's credential chain (no
+			// access or secret key here); the bucket encrypts with the logs key by default
+			// (SSE-KMS).
 			"s3": map[string]any{
 				"bucket":   bucket,
 				"endpoint": fmt.Sprintf("s3.%s.amazonaws.com", a.Region),
@@ -199,9 +195,9 @@ func tempoConfigYAML(a *PipelinesArgs, bucket string) (string, error) {
 	return string(b), err
 }
 
-// tempoValues renders the tempo chart's values. config (tempoConfigYAML) and roleArn may be
-// outputs. a must be defaulted.
-func tempoValues(a *PipelinesArgs, config, roleArn any) map[string]any {
+// tempoValues renders the tempo chart's values. config (tempoConfigYAML) may be an output. a
+// must be defaulted.
+func tempoValues(a *PipelinesArgs, config any) map[string]any {
 	// tempo.receivers only shapes the Service's ports now (templates/_ports.tpl renders a port
 	// for each receiver endpoint that is not empty): empty endpoints leave the Jaeger and OTLP
 	// HTTP ports out. The template always adds Zipkin and the legacy OTLP ports; nothing listens
@@ -243,9 +239,8 @@ func tempoValues(a *PipelinesArgs, config, roleArn any) map[string]any {
 			"size":             a.VolumeSize,
 		},
 		"serviceAccount": map[string]any{
-			"create":      true,
-			"name":        tempoServiceAccount,
-			"annotations": map[string]any{roleArnAnnotation: roleArn},
+			"create": true,
+			"name":   tempoServiceAccount,
 		},
 		"serviceMonitor": map[string]any{
 			"enabled":          true,

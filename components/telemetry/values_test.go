@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -106,6 +107,43 @@ func readPaths(t *testing.T, name string) (exact, freeForm []string) {
 	return exact, freeForm
 }
 
+// Pod Identity replaced IRSA: no release may still carry the role annotation, whose webhook
+// would inject web identity credentials that minio-go prefers over Pod Identity's.
+func TestNoRoleArnAnnotation(t *testing.T) {
+	eng := run(t, baseArgs())
+	for _, d := range valueDocs {
+		assert.Empty(t, roleArnPaths(releaseValues(t, eng, d.resource), "values"), d.resource)
+	}
+	// The walk finds the key at any depth, and in rendered text.
+	assert.Equal(t, []string{"v.config", "v.serviceAccount.annotations.eks.amazonaws.com/role-arn"}, roleArnPaths(map[string]any{
+		"serviceAccount": map[string]any{"annotations": map[string]any{"eks.amazonaws.com/role-arn": "arn"}},
+		"config":         "a: {eks.amazonaws.com/role-arn: x}",
+	}, "v"))
+}
+
+func roleArnPaths(v any, path string) []string {
+	var out []string
+	switch v := v.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			if k == "eks.amazonaws.com/role-arn" {
+				out = append(out, path+"."+k)
+				continue
+			}
+			out = append(out, roleArnPaths(v[k], path+"."+k)...)
+		}
+	case []any:
+		for i, e := range v {
+			out = append(out, roleArnPaths(e, path+"["+strconv.Itoa(i)+"]")...)
+		}
+	case string:
+		if strings.Contains(v, "eks.amazonaws.com/role-arn") {
+			out = append(out, path)
+		}
+	}
+	return out
+}
+
 func TestLokiValues(t *testing.T) {
 	a := baseArgs()
 	a.LogsRetentionDays = 90
@@ -134,8 +172,7 @@ func TestLokiValues(t *testing.T) {
 	for _, zero := range []string{"write", "read", "backend"} {
 		assert.Equal(t, 0, dig(t, v, zero, "replicas"), zero)
 	}
-	assert.Equal(t, "arn:aws:iam:us-east-1:123456789012:telemetry-loki",
-		dig(t, v, "serviceAccount", "annotations", "eks.amazonaws.com/role-arn"))
+	assert.NotContains(t, v["serviceAccount"], "annotations", "Pod Identity needs no role annotation")
 	assert.Equal(t, "loki", dig(t, v, "serviceAccount", "name"))
 	assert.Equal(t, true, dig(t, v, "monitoring", "serviceMonitor", "enabled"))
 }
@@ -146,8 +183,7 @@ func TestTempoValues(t *testing.T) {
 	v := releaseValues(t, run(t, a), "telemetry-tempo-release")
 	assert.Equal(t, "tempo", v["fullnameOverride"])
 	assert.Equal(t, "tempo", dig(t, v, "serviceAccount", "name"))
-	assert.Equal(t, "arn:aws:iam:us-east-1:123456789012:telemetry-tempo",
-		dig(t, v, "serviceAccount", "annotations", "eks.amazonaws.com/role-arn"))
+	assert.NotContains(t, v["serviceAccount"], "annotations", "Pod Identity needs no role annotation")
 	assert.Equal(t, true, dig(t, v, "persistence", "enabled"))
 	assert.Equal(t, "fast-ssd", dig(t, v, "persistence", "storageClassName"))
 	// The Service renders a port per non-empty receiver endpoint: only OTLP gRPC stays.
