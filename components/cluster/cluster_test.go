@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -10,22 +11,42 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/klog/v2"
 
+	"github.com/novacron/platform/components/karpenter"
+	"github.com/novacron/platform/internal/awslimits"
 	"github.com/novacron/platform/internal/mock"
 	"github.com/novacron/platform/internal/mock/mocktest"
 )
 
+const (
+	addonType     = "aws:eks/addon:Addon"
+	nodeGroupType = "aws:eks/nodeGroup:NodeGroup"
+	roleType      = "aws:iam/role:Role"
+	releaseType   = "kubernetes:helm.sh/v3:Release"
+	nodePoolType  = "kubernetes:karpenter.sh/v1:NodePool"
+	// testAmiRelease is a documented release of 1.35 (amazon-eks-ami CHANGELOG, v20260714).
+	testAmiRelease = "1.35.6-20260714"
+)
+
+// baseArgs is production's shape: a general pool with a floor of three m5.xlarge nodes and up to
+// ten, and a tainted GPU pool of up to five g5.2xlarge that scales from zero.
 func baseArgs() ClusterArgs {
 	return ClusterArgs{
 		ClusterName:          "novacron-test",
 		Region:               "us-east-1",
 		AvailabilityZones:    []string{"us-east-1a", "us-east-1b", "us-east-1c"},
 		EndpointAllowedCidrs: []string{"10.0.0.0/16"},
-		NodeGroups: []NodeGroupArgs{
-			{Name: "general", InstanceTypes: []string{"m5.xlarge"}, MinSize: 3, DesiredSize: 5, MaxSize: 10,
-				Labels: map[string]string{"workload": "general"}, PerZone: true},
-			{Name: "ml", InstanceTypes: []string{"g5.2xlarge"}, AmiType: "AL2023_x86_64_NVIDIA", MinSize: 0, DesiredSize: 2, MaxSize: 5,
-				Labels: map[string]string{"workload": "ml"}, Taints: []Taint{{Key: "ml-workload", Value: "true", Effect: "NoSchedule"}}, Gpu: true},
+		NodeAmiRelease:       testAmiRelease,
+		NodePools: []karpenter.NodePoolArgs{
+			{Name: "general", InstanceTypes: []string{"m5.xlarge"}, MinNodes: 3, MaxNodes: 10,
+				Labels: map[string]string{"workload": "general"}},
+			{Name: "ml", InstanceTypes: []string{"g5.2xlarge"}, MaxNodes: 5, DiskSizeGb: 200,
+				Labels: map[string]string{"workload": "ml"},
+				Taints: []karpenter.Taint{{Key: "ml-workload", Value: "true", Effect: "NoSchedule"}},
+				Gpu:    true, Consolidation: karpenter.WhenEmpty},
 		},
 	}
 }
@@ -43,166 +64,466 @@ func run(t *testing.T, args ClusterArgs) (*mock.Engine, error) {
 	return eng, err
 }
 
-func TestClusterDefaults(t *testing.T) {
-	eng, err := run(t, baseArgs())
+func mustRun(t *testing.T, args ClusterArgs) *mock.Engine {
+	t.Helper()
+	eng, err := run(t, args)
 	require.NoError(t, err)
+	return eng
+}
 
-	comp := eng.Find("novacron:cluster:Cluster", "cluster")
-	require.NotNil(t, comp)
-	c := eng.Find("eks:index:Cluster", "cluster")
-	require.NotNil(t, c)
+// decode turns a recorded input into a Kubernetes API type, refusing fields the type lacks.
+func decode(t *testing.T, v any, into any) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(into), string(b))
+}
+
+// tolerates reports whether the tolerations admit a pod onto a node with taint.
+func tolerates(tolerations []corev1.Toleration, taint corev1.Taint) bool {
+	return slices.ContainsFunc(tolerations, func(tol corev1.Toleration) bool {
+		return tol.ToleratesTaint(klog.Background(), &taint, false)
+	})
+}
+
+var systemTaint = corev1.Taint{Key: SystemTaintKey, Value: "true", Effect: corev1.TaintEffectNoSchedule}
+
+func TestClusterDefaults(t *testing.T) {
+	eng := mustRun(t, baseArgs())
+
+	comp := mocktest.Find(t, eng, "novacron:cluster:Cluster", "cluster")
+	c := mocktest.Find(t, eng, "eks:index:Cluster", "cluster")
 	assert.Equal(t, comp.URN, c.Parent)
 	assert.True(t, c.Remote, "pulumi-eks Cluster is a remote component")
+	assert.Equal(t, "novacron-test", mocktest.Value(t, c, "name"))
 	assert.Equal(t, "1.35", mocktest.Value(t, c, "version"))
 	assert.Equal(t, true, mocktest.Value(t, c, "endpointPrivateAccess"))
 	assert.Equal(t, false, mocktest.Value(t, c, "endpointPublicAccess"))
 	assert.Equal(t, false, mocktest.Value(t, c, "createOidcProvider"))
 	assert.Equal(t, true, mocktest.Value(t, c, "useDefaultVpcCni"))
+	assert.Equal(t, true, mocktest.Value(t, c, "skipDefaultNodeGroup"))
+	assert.Equal(t, "API", mocktest.Value(t, c, "authenticationMode"))
 	assert.Equal(t, []any{"api", "audit", "authenticator", "controllerManager", "scheduler"}, mocktest.Value(t, c, "enabledClusterLogTypes"))
-	logs := eng.Find("aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane")
-	require.NotNil(t, logs)
+	logs := mocktest.Find(t, eng, "aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane")
 	assert.Equal(t, "/aws/eks/novacron-test/cluster", mocktest.Value(t, logs, "name"))
 	assert.Equal(t, 90.0, mocktest.Value(t, logs, "retentionInDays"))
 	assert.Contains(t, c.Dependencies, logs.URN, "the log group exists before EKS writes to it")
 
-	key := eng.Find("aws:kms/key:Key", "cluster-secrets")
-	require.NotNil(t, key)
+	key := mocktest.Find(t, eng, "aws:kms/key:Key", "cluster-secrets")
 	assert.Equal(t, true, mocktest.Value(t, key, "enableKeyRotation"))
 	assert.Contains(t, c.Dependencies, key.URN, "secrets are encrypted with the created key")
+	alias := mocktest.Find(t, eng, "aws:kms/alias:Alias", "cluster-secrets")
+	assert.Equal(t, "alias/novacron-test-secrets", mocktest.Str(t, alias, "name"))
 
-	oidc := eng.Find("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "cluster-oidc")
-	require.NotNil(t, oidc)
+	// IRSA stays for the components not yet on Pod Identity.
+	oidc := mocktest.Find(t, eng, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "cluster-oidc")
 	assert.Equal(t, "https://oidc.eks.us-east-1.amazonaws.com/id/NOVACRON-TEST", mocktest.Value(t, oidc, "url"))
 	assert.Equal(t, []any{"sts.amazonaws.com"}, mocktest.Value(t, oidc, "clientIdLists"))
 
-	// Node groups: launch template with IMDSv2 and encrypted volumes, scaling drift ignored,
-	// the kubelet pinned to the control plane's minor, after the networking add-ons so that
-	// nodes come up with working networking.
-	cni := eng.Find("aws:eks/addon:Addon", "cluster-vpc-cni")
-	require.NotNil(t, cni)
-	assert.JSONEq(t, `{"enableNetworkPolicy":"true"}`, mocktest.Value(t, cni, "configurationValues").(string))
-	kubeProxy := eng.Find("aws:eks/addon:Addon", "cluster-kube-proxy")
-	require.NotNil(t, kubeProxy)
-	groups := []string{"general-us-east-1a", "general-us-east-1b", "general-us-east-1c", "ml"}
-	for _, name := range groups {
-		ng := eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-"+name)
-		require.NotNil(t, ng, name)
-		assert.Contains(t, ng.Dependencies, cni.URN)
-		assert.Contains(t, ng.Dependencies, kubeProxy.URN)
-		assert.Contains(t, ng.Dependencies, c.URN, "node groups wait for the control plane")
-		assert.Equal(t, []string{"scalingConfig.desiredSize"}, ng.IgnoreChanges)
-		assert.Equal(t, "ON_DEMAND", mocktest.Value(t, ng, "capacityType"))
-		assert.Equal(t, "1.35", mocktest.Value(t, ng, "version"), "%s follows the control plane", name)
-	}
-	assert.Len(t, eng.ByType("aws:eks/nodeGroup:NodeGroup"), len(groups))
-	for _, pool := range []string{"general", "ml"} {
-		lt := eng.Find("aws:ec2/launchTemplate:LaunchTemplate", "cluster-"+pool)
-		require.NotNil(t, lt)
-		assert.Equal(t, "required", mocktest.Value(t, lt, "metadataOptions.httpTokens"))
-		assert.Equal(t, 1.0, mocktest.Value(t, lt, "metadataOptions.httpPutResponseHopLimit"))
-		ebs := mocktest.Value(t, lt, "blockDeviceMappings").([]any)[0].(map[string]any)["ebs"].(map[string]any)
-		assert.Equal(t, "true", ebs["encrypted"])
-		assert.Equal(t, "gp3", ebs["volumeType"])
-		assert.Equal(t, 100.0, ebs["volumeSize"])
-	}
-	assert.Len(t, eng.ByType("aws:ec2/launchTemplate:LaunchTemplate"), 2, "the zone groups of a pool share its launch template")
-	ml := eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-ml")
-	assert.Equal(t, []any{map[string]any{"key": "ml-workload", "value": "true", "effect": "NO_SCHEDULE"}}, mocktest.Value(t, ml, "taints"))
-	assert.Equal(t, "AL2023_x86_64_NVIDIA", mocktest.Value(t, ml, "amiType"))
-	assert.Equal(t, []any{"subnet-a", "subnet-b", "subnet-c"}, mocktest.Value(t, ml, "subnetIds"), "the GPU pool spans every zone")
+	// Karpenter finds the node security group by its discovery tag.
+	nodes := mocktest.Find(t, eng, "aws:ec2/securityGroup:SecurityGroup", "cluster-nodes")
+	assert.Equal(t, "novacron-test", mocktest.Str(t, nodes, "tags."+karpenter.DiscoveryTag))
+	controlPlane := mocktest.Find(t, eng, "aws:ec2/securityGroup:SecurityGroup", "cluster-control-plane")
+	_, tagged := controlPlane.Input("tags." + karpenter.DiscoveryTag)
+	assert.False(t, tagged, "Karpenter's nodes must not join the control-plane group")
 
-	tags := map[string]map[string]string{}
-	for _, tag := range eng.ByType("aws:autoscaling/tag:Tag") {
-		asg := mocktest.Value(t, tag, "autoscalingGroupName").(string)
-		if tags[asg] == nil {
-			tags[asg] = map[string]string{}
-		}
-		tags[asg][mocktest.Value(t, tag, "tag.key").(string)] = mocktest.Value(t, tag, "tag.value").(string)
-	}
-	general := map[string]string{"k8s.io/cluster-autoscaler/node-template/label/workload": "general"}
-	assert.Equal(t, map[string]map[string]string{
-		"eks-cluster-general-us-east-1a-asg": general,
-		"eks-cluster-general-us-east-1b-asg": general,
-		"eks-cluster-general-us-east-1c-asg": general,
-		"eks-cluster-ml-asg": {
-			"k8s.io/cluster-autoscaler/node-template/label/workload":    "ml",
-			"k8s.io/cluster-autoscaler/node-template/taint/ml-workload": "true:NoSchedule",
-		},
-	}, tags, "each group's own Auto Scaling group carries its labels and taints")
-
-	// IRSA: each add-on's role trusts only its own service account.
-	ebsAddon := eng.Find("aws:eks/addon:Addon", "cluster-aws-ebs-csi-driver")
-	require.NotNil(t, ebsAddon)
-	role := eng.Find("aws:iam/role:Role", "cluster-aws-ebs-csi-driver")
-	require.NotNil(t, role)
-	assert.Contains(t, mocktest.Value(t, role, "assumeRolePolicy"), "system:serviceaccount:kube-system:ebs-csi-controller-sa")
-	generalA := eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-general-us-east-1a")
-	generalC := eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-general-us-east-1c")
-	gpu := eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-ml")
-	assert.Subset(t, ebsAddon.Dependencies, []string{generalA.URN, generalC.URN}, "the EBS CSI controller needs nodes to run on")
-	assert.NotContains(t, ebsAddon.Dependencies, gpu.URN, "GPU capacity does not hold back cluster services")
-	system := eng.Find("pulumi:providers:kubernetes", "cluster-k8s-system")
-	require.NotNil(t, system)
-	assert.Contains(t, system.Dependencies, generalA.URN)
-	assert.NotContains(t, system.Dependencies, gpu.URN)
-	workloads := eng.Find("pulumi:providers:kubernetes", "cluster-k8s")
-	require.NotNil(t, workloads)
-	assert.Subset(t, workloads.Dependencies, []string{generalA.URN, generalC.URN, eng.Find("kubernetes:storage.k8s.io/v1:StorageClass", "cluster-fast-ssd").URN},
-		"workloads wait for the system nodes and the storage class")
-	assert.NotContains(t, workloads.Dependencies, gpu.URN)
-
-	sc := eng.Find("kubernetes:storage.k8s.io/v1:StorageClass", "cluster-fast-ssd")
-	require.NotNil(t, sc)
+	sc := mocktest.Find(t, eng, "kubernetes:storage.k8s.io/v1:StorageClass", "cluster-fast-ssd")
+	assert.Equal(t, "fast-ssd", mocktest.Str(t, sc, "metadata.name"))
 	assert.Equal(t, "ebs.csi.aws.com", mocktest.Value(t, sc, "provisioner"))
 	assert.Equal(t, "WaitForFirstConsumer", mocktest.Value(t, sc, "volumeBindingMode"))
-	assert.Contains(t, sc.Dependencies, ebsAddon.URN)
+	assert.Equal(t, map[string]any{"type": "gp3", "encrypted": "true"}, mocktest.Value(t, sc, "parameters"))
+	assert.Equal(t, true, mocktest.Value(t, sc, "allowVolumeExpansion"))
+	ebsAddon := mocktest.Find(t, eng, addonType, "cluster-aws-ebs-csi-driver")
+	assert.Contains(t, sc.Dependencies, ebsAddon.URN, "the class needs the driver")
+	systemProvider := mocktest.Find(t, eng, "pulumi:providers:kubernetes", "cluster-k8s-system")
+	assert.Equal(t, systemProvider.URN, sc.ProviderURN())
 
-	plugin := eng.Find("kubernetes:helm.sh/v3:Release", "cluster-ml-nvidia-device-plugin")
-	require.NotNil(t, plugin, "the device plugin goes on the GPU group")
-	assert.Len(t, eng.ByType("kubernetes:helm.sh/v3:Release"), 2, "device plugin and cluster autoscaler")
-	assert.Equal(t, "0.18.2", mocktest.Value(t, plugin, "version"))
-	assert.Contains(t, plugin.Dependencies, gpu.URN, "the device plugin waits for its own group")
-	terms := mocktest.Value(t, plugin, "values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms")
-	assert.Equal(t, []any{map[string]any{"matchExpressions": []any{
-		map[string]any{"key": "workload", "operator": "In", "values": []any{"ml"}},
-	}}}, terms)
-}
-
-func TestClusterAutoscaler(t *testing.T) {
-	eng, err := run(t, baseArgs())
-	require.NoError(t, err)
-	release := eng.Find("kubernetes:helm.sh/v3:Release", "cluster-cluster-autoscaler")
-	require.NotNil(t, release)
-	assert.Equal(t, "9.59.0", mocktest.Value(t, release, "version"))
-	assert.Equal(t, "novacron-test", mocktest.Value(t, release, "values.autoDiscovery.clusterName"))
-	assert.Equal(t, "us-east-1", mocktest.Value(t, release, "values.awsRegion"))
-	role := eng.Find("aws:iam/role:Role", "cluster-cluster-autoscaler")
-	require.NotNil(t, role)
-	assert.Contains(t, mocktest.Value(t, role, "assumeRolePolicy"), "system:serviceaccount:kube-system:cluster-autoscaler")
-	assert.Contains(t, release.Dependencies, eng.Find("aws:iam/rolePolicy:RolePolicy", "cluster-cluster-autoscaler").URN)
-
-	var doc struct {
-		Statement []struct {
-			Sid       string
-			Action    []string
-			Condition map[string]map[string]string
+	// What in-cluster workloads wait for: the system nodes, the storage class, metrics-server
+	// and every Karpenter pool, through the provider they are given.
+	system := mocktest.Find(t, eng, nodeGroupType, "cluster-system")
+	assert.Contains(t, systemProvider.Dependencies, system.URN)
+	workloads := mocktest.Find(t, eng, "pulumi:providers:kubernetes", "cluster-k8s")
+	ready := []string{system.URN, sc.URN, mocktest.Find(t, eng, addonType, "cluster-metrics-server").URN}
+	for _, kind := range []string{nodePoolType, "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "kubernetes:apps/v1:Deployment"} {
+		for _, r := range eng.ByType(kind) {
+			ready = append(ready, r.URN)
 		}
 	}
-	policy := eng.Find("aws:iam/rolePolicy:RolePolicy", "cluster-cluster-autoscaler")
-	require.NoError(t, json.Unmarshal([]byte(mocktest.Str(t, policy, "policy")), &doc))
-	require.Len(t, doc.Statement, 2)
-	resize := doc.Statement[1]
-	assert.Equal(t, []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"}, resize.Action)
-	assert.Equal(t, map[string]string{"aws:ResourceTag/k8s.io/cluster-autoscaler/novacron-test": "owned"},
-		resize.Condition["StringEquals"], "only this cluster's groups can be resized")
+	require.Len(t, ready, 3+2+2+1)
+	assert.Subset(t, workloads.Dependencies, ready)
+	assert.Len(t, eng.ByType("pulumi:providers:kubernetes"), 2)
 }
 
-func TestNodeTemplateTags(t *testing.T) {
-	ng := baseArgs().NodeGroups[1]
-	assert.Equal(t, []asgTag{
-		{"label-workload", "k8s.io/cluster-autoscaler/node-template/label/workload", "ml"},
-		{"taint-ml-workload", "k8s.io/cluster-autoscaler/node-template/taint/ml-workload", "true:NoSchedule"},
-	}, nodeTemplateTags(ng))
+// The system node group: a fixed number of untouchable nodes for the add-ons everything else
+// needs, on the pinned AMI release, behind a launch template with IMDSv2 and an encrypted root.
+func TestSystemNodeGroup(t *testing.T) {
+	eng := mustRun(t, baseArgs())
+	groups := eng.ByType(nodeGroupType)
+	require.Len(t, groups, 1, "Karpenter launches every other node")
+	ng := groups[0]
+	assert.Equal(t, "cluster-system", ng.Name)
+	assert.Equal(t, []string{"m5.large"}, mocktest.Strs(t, ng, "instanceTypes"))
+	assert.Equal(t, map[string]any{"minSize": 2.0, "desiredSize": 2.0, "maxSize": 2.0}, mocktest.Value(t, ng, "scalingConfig"), "fixed size")
+	assert.Empty(t, ng.IgnoreChanges, "nothing resizes the group behind the program's back")
+	assert.Equal(t, []any{map[string]any{"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}}, mocktest.Value(t, ng, "taints"))
+	assert.Equal(t, map[string]any{"workload": "system"}, mocktest.Value(t, ng, "labels"))
+	assert.Equal(t, testAmiRelease, mocktest.Str(t, ng, "releaseVersion"))
+	assert.Equal(t, "1.35", mocktest.Str(t, ng, "version"), "the kubelet follows the control plane")
+	assert.Equal(t, "AL2023_x86_64_STANDARD", mocktest.Str(t, ng, "amiType"))
+	assert.Equal(t, "ON_DEMAND", mocktest.Str(t, ng, "capacityType"))
+	assert.Equal(t, "novacron-test-system-", mocktest.Str(t, ng, "nodeGroupNamePrefix"))
+	assert.Equal(t, []string{"subnet-a", "subnet-b", "subnet-c"}, mocktest.Strs(t, ng, "subnetIds"), "the group spans every zone")
+	assert.Equal(t, float64(MaxUnavailablePercent), mocktest.Num(t, ng, "updateConfig.maxUnavailablePercentage"))
+
+	lt := mocktest.Find(t, eng, "aws:ec2/launchTemplate:LaunchTemplate", "cluster-system")
+	assert.Contains(t, ng.PropertyDependencies["launchTemplate"], lt.URN)
+	assert.Equal(t, "enabled", mocktest.Str(t, lt, "metadataOptions.httpEndpoint"))
+	assert.Equal(t, "required", mocktest.Str(t, lt, "metadataOptions.httpTokens"), "IMDSv2 only")
+	assert.Equal(t, 1.0, mocktest.Num(t, lt, "metadataOptions.httpPutResponseHopLimit"), "pods cannot reach the node role")
+	bdm := mocktest.Value(t, lt, "blockDeviceMappings").([]any)
+	require.Len(t, bdm, 1)
+	assert.Equal(t, map[string]any{
+		"deviceName": "/dev/xvda",
+		"ebs":        map[string]any{"volumeSize": 50.0, "volumeType": "gp3", "encrypted": "true", "deleteOnTermination": "true"},
+	}, bdm[0])
+	_, hasImage := lt.Input("imageId")
+	assert.False(t, hasImage, "the AMI comes from releaseVersion, not the launch template")
+	nodes := mocktest.Find(t, eng, "aws:ec2/securityGroup:SecurityGroup", "cluster-nodes")
+	assert.Contains(t, lt.PropertyDependencies["vpcSecurityGroupIds"], nodes.URN)
+
+	// The node role: no CNI policy (vpc-cni has its own role), SSM instead of SSH.
+	role := mocktest.Find(t, eng, roleType, "cluster-nodes")
+	assert.Contains(t, ng.PropertyDependencies["nodeRoleArn"], role.URN)
+	attached := []string{}
+	for _, att := range eng.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
+		if strings.HasPrefix(att.Name, "cluster-nodes-") {
+			attached = append(attached, mocktest.Str(t, att, "policyArn"))
+			assert.Contains(t, ng.Dependencies, att.URN, "the nodes wait for their permissions")
+		}
+	}
+	assert.ElementsMatch(t, []string{
+		"arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+		"arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+		"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+	}, attached)
+
+	// The nodes come up with networking and credentials: they wait for the networking add-ons
+	// and the Pod Identity agent, and for the control plane.
+	for _, name := range []string{"vpc-cni", "kube-proxy", "eks-pod-identity-agent"} {
+		assert.Contains(t, ng.Dependencies, mocktest.Find(t, eng, addonType, "cluster-"+name).URN, name)
+	}
+	assert.Contains(t, ng.Dependencies, mocktest.Find(t, eng, "eks:index:Cluster", "cluster").URN)
+}
+
+func TestSystemNodeGroupSizeAndArchitecture(t *testing.T) {
+	tests := []struct {
+		instanceType string
+		count        int
+		amiType      string
+	}{
+		{"m5.large", 3, "AL2023_x86_64_STANDARD"},
+		{"m6g.large", 2, "AL2023_ARM_64_STANDARD"},
+		{"t4g.xlarge", 10, "AL2023_ARM_64_STANDARD"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.instanceType, func(t *testing.T) {
+			args := baseArgs()
+			args.SystemInstanceType, args.SystemNodeCount = tt.instanceType, tt.count
+			ng := mocktest.Find(t, mustRun(t, args), nodeGroupType, "cluster-system")
+			assert.Equal(t, tt.amiType, mocktest.Str(t, ng, "amiType"), "the AMI follows the type's architecture")
+			n := float64(tt.count)
+			assert.Equal(t, map[string]any{"minSize": n, "desiredSize": n, "maxSize": n}, mocktest.Value(t, ng, "scalingConfig"))
+			assert.Equal(t, []string{tt.instanceType}, mocktest.Strs(t, ng, "instanceTypes"))
+		})
+	}
+}
+
+// addonVersionsOf returns every add-on's recorded version by add-on name.
+func addonVersionsOf(t *testing.T, eng *mock.Engine) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, addon := range eng.ByType(addonType) {
+		name := mocktest.Str(t, addon, "addonName")
+		assert.Equal(t, "cluster-"+name, addon.Name)
+		out[name] = mocktest.Str(t, addon, "addonVersion")
+		assert.Equal(t, "OVERWRITE", mocktest.Value(t, addon, "resolveConflictsOnCreate"), name)
+		assert.Equal(t, "OVERWRITE", mocktest.Value(t, addon, "resolveConflictsOnUpdate"), name)
+		assert.Equal(t, "novacron-test", mocktest.Str(t, addon, "clusterName"), name)
+	}
+	return out
+}
+
+func TestAddonsPinnedToKubernetesMinor(t *testing.T) {
+	releases := map[string]string{"1.35": testAmiRelease, "1.34": "1.34.9-20260714", "1.33": "1.33.13-20260714"}
+	for _, version := range []string{"1.35", "1.34", "1.33"} {
+		t.Run(version, func(t *testing.T) {
+			args := baseArgs()
+			args.KubernetesVersion = version
+			args.NodeAmiRelease = releases[version]
+			eng := mustRun(t, args)
+			want, ok := AddonVersionsFor(version)
+			require.True(t, ok)
+			assert.Equal(t, map[string]string{
+				"eks-pod-identity-agent": want.PodIdentityAgent, "vpc-cni": want.VpcCni, "kube-proxy": want.KubeProxy,
+				"coredns": want.CoreDNS, "metrics-server": want.MetricsServer, "aws-ebs-csi-driver": want.EbsCsiDriver,
+			}, addonVersionsOf(t, eng), "the six add-ons, each managed and pinned")
+			ng := mocktest.Find(t, eng, nodeGroupType, "cluster-system")
+			assert.Equal(t, version, mocktest.Value(t, ng, "version"))
+			assert.Equal(t, releases[version], mocktest.Value(t, ng, "releaseVersion"))
+			assert.Equal(t, version, mocktest.Value(t, mocktest.Find(t, eng, "eks:index:Cluster", "cluster"), "version"))
+		})
+	}
+}
+
+// A stack may take one add-on's update ahead of the table; the rest stay on the row.
+func TestAddonVersionOverride(t *testing.T) {
+	args := baseArgs()
+	args.AddonVersions = map[string]string{"coredns": "v1.14.3-eksbuild.9", "kube-proxy": "v1.35.3-eksbuild.20"}
+	row, ok := AddonVersionsFor("1.35")
+	require.True(t, ok)
+	assert.Equal(t, map[string]string{
+		"eks-pod-identity-agent": row.PodIdentityAgent, "vpc-cni": row.VpcCni, "kube-proxy": "v1.35.3-eksbuild.20",
+		"coredns": "v1.14.3-eksbuild.9", "metrics-server": row.MetricsServer, "aws-ebs-csi-driver": row.EbsCsiDriver,
+	}, addonVersionsOf(t, mustRun(t, args)))
+}
+
+// The order an upgrade follows: networking and the Pod Identity agent before the nodes, the
+// Deployment add-ons after them (they need nodes to become active).
+func TestAddonOrder(t *testing.T) {
+	eng := mustRun(t, baseArgs())
+	system := mocktest.Find(t, eng, nodeGroupType, "cluster-system")
+	agent := mocktest.Find(t, eng, addonType, "cluster-eks-pod-identity-agent")
+	cni := mocktest.Find(t, eng, addonType, "cluster-vpc-cni")
+	assert.Contains(t, cni.Dependencies, agent.URN, "vpc-cni's credentials come from the agent")
+	for _, name := range []string{"eks-pod-identity-agent", "vpc-cni", "kube-proxy"} {
+		assert.NotContains(t, mocktest.Find(t, eng, addonType, "cluster-"+name).Dependencies, system.URN, name)
+	}
+	for _, name := range []string{"coredns", "metrics-server", "aws-ebs-csi-driver"} {
+		assert.Contains(t, mocktest.Find(t, eng, addonType, "cluster-"+name).Dependencies, system.URN,
+			"%s runs on the system nodes: its add-on becomes active only once they exist", name)
+	}
+}
+
+// vpc-cni and the EBS CSI driver get their own roles through EKS Pod Identity, each trusted only
+// for its own service account; the other add-ons call no AWS API and have none.
+func TestAddonPodIdentity(t *testing.T) {
+	eng := mustRun(t, baseArgs())
+	tests := []struct {
+		addon, serviceAccount, policy string
+	}{
+		{"vpc-cni", "aws-node", "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"},
+		{"aws-ebs-csi-driver", "ebs-csi-controller-sa", "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addon, func(t *testing.T) {
+			addon := mocktest.Find(t, eng, addonType, "cluster-"+tt.addon)
+			role := mocktest.Find(t, eng, roleType, "cluster-"+tt.addon)
+			assocs := mocktest.Value(t, addon, "podIdentityAssociations").([]any)
+			require.Len(t, assocs, 1)
+			assoc := assocs[0].(map[string]any)
+			assert.Equal(t, tt.serviceAccount, assoc["serviceAccount"])
+			assert.Equal(t, "arn:aws:iam:us-east-1:123456789012:cluster-"+tt.addon, assoc["roleArn"], "the mock's ARN of the add-on's role")
+			assert.Contains(t, addon.PropertyDependencies["podIdentityAssociations"], role.URN)
+			_, irsa := addon.Input("serviceAccountRoleArn")
+			assert.False(t, irsa, "no IRSA role beside Pod Identity")
+
+			var trust struct {
+				Statement []struct {
+					Effect    string
+					Principal map[string]any
+					Action    []string
+					Condition map[string]map[string]string
+				}
+			}
+			require.NoError(t, json.Unmarshal([]byte(mocktest.Str(t, role, "assumeRolePolicy")), &trust))
+			require.Len(t, trust.Statement, 1)
+			st := trust.Statement[0]
+			assert.Equal(t, map[string]any{"Service": "pods.eks.amazonaws.com"}, st.Principal)
+			assert.ElementsMatch(t, []string{"sts:AssumeRole", "sts:TagSession"}, st.Action)
+			assert.Equal(t, map[string]map[string]string{"StringEquals": {
+				"aws:RequestTag/eks-cluster-name":           "novacron-test",
+				"aws:RequestTag/kubernetes-namespace":       "kube-system",
+				"aws:RequestTag/kubernetes-service-account": tt.serviceAccount,
+			}}, st.Condition, "only the add-on's own service account in this cluster")
+
+			att := mocktest.Find(t, eng, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "cluster-"+tt.addon)
+			assert.Equal(t, tt.policy, mocktest.Str(t, att, "policyArn"))
+			assert.Contains(t, att.PropertyDependencies["role"], role.URN)
+			assert.Contains(t, addon.Dependencies, att.URN, "the add-on starts with its permissions in place")
+		})
+	}
+	for _, name := range []string{"eks-pod-identity-agent", "kube-proxy", "coredns", "metrics-server"} {
+		addon := mocktest.Find(t, eng, addonType, "cluster-"+name)
+		_, hasAssoc := addon.Input("podIdentityAssociations")
+		_, hasRole := addon.Input("serviceAccountRoleArn")
+		assert.False(t, hasAssoc || hasRole, name)
+		assert.Nil(t, eng.Find(roleType, "cluster-"+name), name)
+	}
+	cni := mocktest.Find(t, eng, addonType, "cluster-vpc-cni")
+	assert.JSONEq(t, `{"enableNetworkPolicy":"true"}`, mocktest.Str(t, cni, "configurationValues"),
+		"without the network policy agent NetworkPolicies are silently not enforced")
+}
+
+// CoreDNS and metrics-server run on the tainted system nodes: their configuration must be valid
+// JSON of Kubernetes tolerations that admit the CriticalAddonsOnly taint.
+func TestAddonTolerations(t *testing.T) {
+	eng := mustRun(t, baseArgs())
+	for _, name := range []string{"coredns", "metrics-server"} {
+		t.Run(name, func(t *testing.T) {
+			var config struct {
+				Tolerations []corev1.Toleration `json:"tolerations"`
+			}
+			raw := mocktest.Str(t, mocktest.Find(t, eng, addonType, "cluster-"+name), "configurationValues")
+			decode(t, json.RawMessage(raw), &config)
+			require.NotEmpty(t, config.Tolerations)
+			assert.True(t, tolerates(config.Tolerations, systemTaint), "%s tolerates %s", name, systemTaint.ToString())
+			assert.False(t, tolerates(config.Tolerations, corev1.Taint{Key: "ml-workload", Value: "true", Effect: corev1.TaintEffectNoSchedule}),
+				"%s stays off the GPU nodes", name)
+		})
+	}
+	var coredns struct {
+		Tolerations []corev1.Toleration `json:"tolerations"`
+	}
+	decode(t, json.RawMessage(mocktest.Str(t, mocktest.Find(t, eng, addonType, "cluster-coredns"), "configurationValues")), &coredns)
+	assert.True(t, tolerates(coredns.Tolerations, corev1.Taint{Key: "node-role.kubernetes.io/control-plane", Effect: corev1.TaintEffectNoSchedule}),
+		"replacing the defaults keeps CoreDNS's control-plane toleration")
+}
+
+// The cluster-autoscaler is gone for good: Karpenter scales every pool.
+func TestNoClusterAutoscaler(t *testing.T) {
+	eng := mustRun(t, baseArgs())
+	for _, r := range eng.Resources() {
+		b, err := json.Marshal(r.Inputs.Mappable())
+		require.NoError(t, err)
+		for _, s := range []string{"cluster-autoscaler", "autoscaling:", "k8s.io/cluster-autoscaler"} {
+			assert.NotContains(t, string(b), s, "%s %s", r.Type, r.Name)
+		}
+		assert.NotContains(t, r.Name, "autoscaler")
+		assert.NotEqual(t, "aws:autoscaling/tag:Tag", r.Type, r.Name)
+	}
+	releases := []string{}
+	for _, r := range eng.ByType(releaseType) {
+		releases = append(releases, mocktest.Str(t, r, "chart"))
+	}
+	assert.ElementsMatch(t, []string{"oci://public.ecr.aws/karpenter/karpenter-crd", "oci://public.ecr.aws/karpenter/karpenter", "nvidia-device-plugin"}, releases)
+}
+
+// The cluster hands its pools, AMI release and settings to Karpenter, which runs on the system
+// nodes once the Pod Identity agent is there.
+func TestKarpenterWiring(t *testing.T) {
+	args := baseArgs()
+	args.NodeTags = map[string]string{"CostCenter": "platform"}
+	args.KarpenterChartVersion = "1.14.0"
+	eng := mustRun(t, args)
+	comp := mocktest.Find(t, eng, "novacron:karpenter:Karpenter", "cluster-karpenter")
+	assert.Equal(t, mocktest.Find(t, eng, "novacron:cluster:Cluster", "cluster").URN, comp.Parent)
+	systemProvider := mocktest.Find(t, eng, "pulumi:providers:kubernetes", "cluster-k8s-system")
+	crds := mocktest.Find(t, eng, releaseType, "cluster-karpenter-crd")
+	for _, r := range []*mock.Resource{crds, mocktest.Find(t, eng, releaseType, "cluster-karpenter")} {
+		assert.Equal(t, "1.14.0", mocktest.Str(t, r, "version"))
+		assert.Equal(t, systemProvider.URN, r.ProviderURN(), "Karpenter runs on the system nodes")
+	}
+	assert.Contains(t, crds.Dependencies, mocktest.Find(t, eng, nodeGroupType, "cluster-system").URN)
+	assert.Contains(t, crds.Dependencies, mocktest.Find(t, eng, addonType, "cluster-eks-pod-identity-agent").URN)
+	for _, name := range []string{"general", "ml"} {
+		nc := mocktest.Find(t, eng, "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "cluster-karpenter-ec2nodeclass-"+name)
+		assert.Equal(t, []any{map[string]any{"alias": "al2023@v20260714"}}, mocktest.Value(t, nc, "spec.amiSelectorTerms"),
+			"the pools follow the system group's AMI release")
+		assert.Equal(t, "platform", mocktest.Str(t, nc, "spec.tags.CostCenter"))
+		assert.Equal(t, "novacron-test-karpenter-node", mocktest.Str(t, nc, "spec.role"))
+		assert.Equal(t, []any{map[string]any{"tags": map[string]any{karpenter.DiscoveryTag: "novacron-test"}}},
+			mocktest.Value(t, nc, "spec.securityGroupSelectorTerms"), "the tag the node security group carries")
+	}
+	// The ml pool's disk size reaches its EC2NodeClass.
+	ml := mocktest.Find(t, eng, "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "cluster-karpenter-ec2nodeclass-ml")
+	assert.Equal(t, "200Gi", mocktest.Value(t, ml, "spec.blockDeviceMappings").([]any)[0].(map[string]any)["ebs"].(map[string]any)["volumeSize"])
+}
+
+// nodePool returns a pool's recorded NodePool.
+func nodePool(t *testing.T, eng *mock.Engine, name string) *mock.Resource {
+	t.Helper()
+	return mocktest.Find(t, eng, nodePoolType, "cluster-karpenter-nodepool-"+name)
+}
+
+// The mission's pools: ml is tainted ml-workload=true:NoSchedule, labelled workload=ml, runs
+// only NVIDIA GPU types and is limited to the GPUs of five g5.2xlarge; general is labelled
+// workload=general and keeps a floor of three nodes.
+func TestSeedPoolInvariants(t *testing.T) {
+	eng := mustRun(t, baseArgs())
+
+	ml := nodePool(t, eng, "ml")
+	var taints []corev1.Taint
+	decode(t, mocktest.Value(t, ml, "spec.template.spec.taints"), &taints)
+	assert.Equal(t, []corev1.Taint{{Key: "ml-workload", Value: "true", Effect: corev1.TaintEffectNoSchedule}}, taints)
+	assert.Equal(t, map[string]any{"workload": "ml"}, mocktest.Value(t, ml, "spec.template.metadata.labels"))
+	var requirements []corev1.NodeSelectorRequirement
+	decode(t, mocktest.Value(t, ml, "spec.template.spec.requirements"), &requirements)
+	var types []string
+	for _, r := range requirements {
+		if r.Key == corev1.LabelInstanceTypeStable {
+			assert.Equal(t, corev1.NodeSelectorOpIn, r.Operator)
+			types = append(types, r.Values...)
+		}
+	}
+	require.Equal(t, []string{"g5.2xlarge"}, types)
+	gpus := 0
+	for _, name := range types {
+		it, ok := awslimits.LookupInstanceType(name)
+		require.True(t, ok, name)
+		assert.True(t, it.HasGPU(), "%s carries NVIDIA GPUs", name)
+		assert.NotEmpty(t, it.GPUModel, name)
+		gpus = max(gpus, it.GPUs)
+	}
+	assert.Equal(t, 1, gpus, "a g5.2xlarge has one A10G")
+	assert.Equal(t, "5", mocktest.Str(t, ml, "spec.limits.nvidia.com/gpu"), "five g5.2xlarge, one GPU each")
+	assert.Equal(t, "WhenEmpty", mocktest.Str(t, ml, "spec.disruption.consolidationPolicy"), "a running job is never repacked")
+	assert.Nil(t, eng.Find("kubernetes:apps/v1:Deployment", "cluster-karpenter-deployment-capacity-floor-ml"), "the GPU pool scales from zero")
+
+	general := nodePool(t, eng, "general")
+	assert.Equal(t, map[string]any{"workload": "general"}, mocktest.Value(t, general, "spec.template.metadata.labels"))
+	_, generalTainted := general.Input("spec.template.spec.taints")
+	assert.False(t, generalTainted, "the general pool takes any pod")
+	_, generalGPUs := general.Input("spec.limits.nvidia.com/gpu")
+	assert.False(t, generalGPUs)
+
+	floorRes := mocktest.Find(t, eng, "kubernetes:apps/v1:Deployment", "cluster-karpenter-deployment-capacity-floor-general")
+	var floor appsv1.DeploymentSpec
+	decode(t, mocktest.Value(t, floorRes, "spec"), &floor)
+	require.NotNil(t, floor.Replicas)
+	assert.Equal(t, int32(3), *floor.Replicas, "the floor holds three general nodes")
+	assert.Equal(t, map[string]string{"karpenter.sh/nodepool": "general"}, floor.Template.Spec.NodeSelector,
+		"on the general pool's nodes, which Karpenter labels with the pool's name")
+	assert.Equal(t, karpenter.FloorPriorityClass, floor.Template.Spec.PriorityClassName, "any real pod preempts a placeholder")
+}
+
+// The NVIDIA device plugin must reach the GPU nodes: tolerate their taints and select them.
+func TestNvidiaDevicePlugin(t *testing.T) {
+	eng := mustRun(t, baseArgs())
+	plugin := mocktest.Find(t, eng, releaseType, "cluster-ml-nvidia-device-plugin")
+	assert.Equal(t, DefaultNvidiaPluginVersion, mocktest.Str(t, plugin, "version"))
+	assert.Equal(t, "https://nvidia.github.io/k8s-device-plugin", mocktest.Str(t, plugin, "repositoryOpts.repo"))
+	assert.Equal(t, "kube-system", mocktest.Str(t, plugin, "namespace"))
+
+	var tolerations []corev1.Toleration
+	decode(t, mocktest.Value(t, plugin, "values.tolerations"), &tolerations)
+	assert.True(t, tolerates(tolerations, corev1.Taint{Key: "ml-workload", Value: "true", Effect: corev1.TaintEffectNoSchedule}))
+	assert.True(t, tolerates(tolerations, corev1.Taint{Key: "nvidia.com/gpu", Value: "present", Effect: corev1.TaintEffectNoSchedule}))
+	assert.False(t, tolerates(tolerations, systemTaint), "no reason to run on the system nodes")
+
+	var affinity corev1.Affinity
+	decode(t, mocktest.Value(t, plugin, "values.affinity"), &affinity)
+	require.NotNil(t, affinity.NodeAffinity)
+	require.NotNil(t, affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution)
+	assert.Equal(t, []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{
+		{Key: "workload", Operator: corev1.NodeSelectorOpIn, Values: []string{"ml"}},
+	}}}, affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms)
+
+	assert.Len(t, eng.ByType(releaseType), 3, "the device plugin and Karpenter's two charts")
+	systemProvider := mocktest.Find(t, eng, "pulumi:providers:kubernetes", "cluster-k8s-system")
+	assert.Equal(t, systemProvider.URN, plugin.ProviderURN())
+	assert.Contains(t, plugin.Dependencies, nodePool(t, eng, "ml").URN, "the plugin waits for the pool its pods land on")
 }
 
 func TestClusterOverrides(t *testing.T) {
@@ -212,14 +533,12 @@ func TestClusterOverrides(t *testing.T) {
 	args.AdminRoleArns = []string{"arn:aws:iam::123456789012:role/platform-admins"}
 	args.SecretsKmsKeyArn = pulumi.String("arn:aws:kms:us-east-1:123456789012:key/byo")
 	args.KubernetesVersion = "1.34"
-	// Chart 9.59.0 installs v1.35.0 by default; a 1.34 cluster needs a 1.34 autoscaler.
-	args.ClusterAutoscalerImageTag = "v1.34.2"
-	args.NodeGroups = args.NodeGroups[:1]
-	eng, err := run(t, args)
-	require.NoError(t, err)
+	args.NodeAmiRelease = "1.34.9-20260714"
+	args.LogRetentionDays = 365
+	args.NodePools = args.NodePools[:1]
+	eng := mustRun(t, args)
 
-	c := eng.Find("eks:index:Cluster", "cluster")
-	require.NotNil(t, c)
+	c := mocktest.Find(t, eng, "eks:index:Cluster", "cluster")
 	assert.Equal(t, true, mocktest.Value(t, c, "endpointPublicAccess"))
 	assert.Equal(t, []any{"203.0.114.0/24"}, mocktest.Value(t, c, "publicAccessCidrs"))
 	assert.Equal(t, "1.34", mocktest.Value(t, c, "version"))
@@ -227,179 +546,165 @@ func TestClusterOverrides(t *testing.T) {
 	assert.Equal(t, "arn:aws:iam::123456789012:role/platform-admins", mocktest.Value(t, c, "accessEntries.admin-0.principalArn"))
 	assert.Equal(t, clusterAdminAccessPolicyArn, mocktest.Value(t, c, "accessEntries.admin-0.accessPolicies.cluster-admin.policyArn"))
 	assert.Nil(t, eng.Find("aws:kms/key:Key", "cluster-secrets"), "no key is created when one is brought")
-	assert.Nil(t, eng.Find("kubernetes:helm.sh/v3:Release", "cluster-ml-nvidia-device-plugin"), "no GPU group, no device plugin")
+	assert.Equal(t, 365.0, mocktest.Num(t, mocktest.Find(t, eng, "aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane"), "retentionInDays"))
+	assert.Nil(t, eng.Find(releaseType, "cluster-ml-nvidia-device-plugin"), "no GPU pool, no device plugin")
+	assert.Nil(t, eng.Find(nodePoolType, "cluster-karpenter-nodepool-ml"))
+	assert.Equal(t, "1.34.9-20260714", mocktest.Str(t, mocktest.Find(t, eng, nodeGroupType, "cluster-system"), "releaseVersion"))
 }
 
 func TestClusterInvalidArgs(t *testing.T) {
+	gpuPool := func(a *ClusterArgs) *karpenter.NodePoolArgs { return &a.NodePools[1] }
+	generalPool := func(a *ClusterArgs) *karpenter.NodePoolArgs { return &a.NodePools[0] }
 	tests := []struct {
-		name string
-		edit func(*ClusterArgs)
-		want string
+		name  string
+		edit  func(*ClusterArgs)
+		field string // the key the problem names
+		want  string // the start of "field message"
 	}{
-		{"no node groups", func(a *ClusterArgs) { a.NodeGroups = nil }, "nodeGroups must declare at least one node group"},
+		// The system node group.
+		{"GPU system nodes", func(a *ClusterArgs) { a.SystemInstanceType = "g5.xlarge" },
+			"systemInstanceType", "systemInstanceType must be a type without GPU, got g5.xlarge"},
+		{"unknown system type", func(a *ClusterArgs) { a.SystemInstanceType = "m5.lage" },
+			"systemInstanceType", `systemInstanceType must be an EC2 instance type, got "m5.lage" (did you mean "m5.large"?)`},
+		{"one system node", func(a *ClusterArgs) { a.SystemNodeCount = 1 },
+			"systemNodeCount", "systemNodeCount must be between 2 and 10, got 1"},
+		{"eleven system nodes", func(a *ClusterArgs) { a.SystemNodeCount = 11 },
+			"systemNodeCount", "systemNodeCount must be between 2 and 10, got 11"},
+		// Add-on overrides (config eksAddonVersions).
+		{"override of an add-on not installed", func(a *ClusterArgs) { a.AddonVersions = map[string]string{"cluster-autoscaler": "v1.35.0-eksbuild.1"} },
+			"addonVersions", `addonVersions names an add-on the cluster does not install, "cluster-autoscaler"`},
+		{"override not an EKS version", func(a *ClusterArgs) { a.AddonVersions = map[string]string{"coredns": "1.14.3"} },
+			"addonVersions", `addonVersions coredns must be an EKS add-on version such as v1.2.3-eksbuild.4, got "1.14.3"`},
+		{"kube-proxy of another minor", func(a *ClusterArgs) { a.AddonVersions = map[string]string{"kube-proxy": "v1.34.6-eksbuild.13"} },
+			"addonVersions", `addonVersions kube-proxy must be of the cluster's minor 1.35, got "v1.34.6-eksbuild.13"`},
+		// The AMI release.
+		{"AMI release of another minor", func(a *ClusterArgs) { a.NodeAmiRelease = "1.34.9-20260714" },
+			"nodeAmiRelease", `nodeAmiRelease must be a release for Kubernetes 1.35 (the cluster's kubernetesVersion), got "1.34.9-20260714"`},
+		{"no AMI release", func(a *ClusterArgs) { a.NodeAmiRelease = "" },
+			"nodeAmiRelease", "nodeAmiRelease must pin an EKS Amazon Linux 2023 AMI release"},
+		{"AMI release as a date", func(a *ClusterArgs) { a.NodeAmiRelease = "v20260714" },
+			"nodeAmiRelease", `nodeAmiRelease must be an EKS AMI release version "<kubernetes patch>-<YYYYMMDD>"`},
+		// The pools.
+		{"only GPU pools", func(a *ClusterArgs) { a.NodePools = a.NodePools[1:] },
+			"nodePools", "nodePools must include a pool without a GPU for the platform's own services"},
+		{"no pools", func(a *ClusterArgs) { a.NodePools = nil }, "nodePools", "nodePools must declare at least one node pool"},
+		{"duplicate pool", func(a *ClusterArgs) { gpuPool(a).Name = "general" }, "nodePools", `nodePools names must be unique, got "general" twice`},
+		{"no instance type", func(a *ClusterArgs) { generalPool(a).InstanceTypes = nil },
+			"nodePools.general.instanceTypes", "nodePools.general.instanceTypes must name at least one EC2 instance type"},
+		{"misspelt instance type", func(a *ClusterArgs) { generalPool(a).InstanceTypes = []string{"m5.xlage"} },
+			"nodePools.general.instanceTypes", `nodePools.general.instanceTypes must be an EC2 instance type, got "m5.xlage" (did you mean "m5.xlarge"?)`},
+		{"retired GPU type", func(a *ClusterArgs) { gpuPool(a).InstanceTypes = []string{"p3.2xlarge"} },
+			"nodePools.ml.instanceTypes", `nodePools.ml.instanceTypes "p3.2xlarge" is retired by AWS`},
+		{"GPU pool on CPU nodes", func(a *ClusterArgs) { gpuPool(a).InstanceTypes = []string{"m5.xlarge"} },
+			"nodePools.ml.instanceTypes", "nodePools.ml.instanceTypes must be NVIDIA GPU types for a GPU pool, got m5.xlarge (m5 family has no GPU)"},
+		{"GPU type in the general pool", func(a *ClusterArgs) { generalPool(a).InstanceTypes = []string{"m5.xlarge", "g6.xlarge"} },
+			"nodePools.general.instanceTypes", "nodePools.general.instanceTypes must not be GPU types in a pool without GPU, got g6.xlarge"},
+		{"two architectures in a pool", func(a *ClusterArgs) { generalPool(a).InstanceTypes = []string{"m5.xlarge", "m6g.xlarge"} },
+			"nodePools.general.instanceTypes", "nodePools.general.instanceTypes must share one architecture"},
+		{"bad taint effect", func(a *ClusterArgs) { gpuPool(a).Taints[0].Effect = "NO_SCHEDULE" },
+			"nodePools.ml.taints", `nodePools.ml.taints effect must be one of [NoSchedule PreferNoSchedule NoExecute], got "NO_SCHEDULE"`},
+		{"GPU pool without taint", func(a *ClusterArgs) { gpuPool(a).Taints = nil },
+			"nodePools.ml.taints", "nodePools.ml.taints must keep pods that do not ask for a GPU off a GPU pool"},
+		{"GPU pool with a floor", func(a *ClusterArgs) { gpuPool(a).MinNodes = 1 },
+			"nodePools.ml.minNodes", "nodePools.ml.minNodes must be 0 for a GPU pool"},
+		{"floor above the ceiling", func(a *ClusterArgs) { generalPool(a).MinNodes = 11 },
+			"nodePools.general.minNodes", "nodePools.general.minNodes (11) must not exceed maxNodes (10)"},
+		{"no zones", func(a *ClusterArgs) { a.AvailabilityZones = nil },
+			"availabilityZones", "availabilityZones must name the zones nodes may launch in"},
+		{"maintenance window", func(a *ClusterArgs) { a.MaintenanceWindowStart = "2am" },
+			"maintenanceWindowStart", `maintenanceWindowStart must be a UTC time "HH:MM", got "2am"`},
+		{"Karpenter chart range", func(a *ClusterArgs) { a.KarpenterChartVersion = "^1.14" },
+			"chartVersion", `chartVersion must be an exact chart version such as 1.2.3, got "^1.14"`},
+		{"device plugin chart range", func(a *ClusterArgs) { a.NvidiaDevicePluginVersion = "0.18" },
+			"nvidiaDevicePluginVersion", `nvidiaDevicePluginVersion must be an exact chart version such as 1.2.3, got "0.18"`},
+		// The control plane and its endpoint.
 		{"public without CIDRs", func(a *ClusterArgs) { a.EndpointPublicAccess = true },
-			"publicAccessCidrs must list the CIDRs allowed to reach the public endpoint"},
+			"publicAccessCidrs", "publicAccessCidrs must list the CIDRs allowed to reach the public endpoint"},
 		{"public to the world", func(a *ClusterArgs) {
 			a.EndpointPublicAccess, a.PublicAccessCidrs = true, []string{"0.0.0.0/0"}
-		}, `publicAccessCidrs must not open the API server to the whole internet, got "0.0.0.0/0"`},
-		{"version", func(a *ClusterArgs) { a.KubernetesVersion = "1.35.2" }, `kubernetesVersion must be a Kubernetes minor version such as "1.35", got "1.35.2"`},
-		{"min above max", func(a *ClusterArgs) { a.NodeGroups[1].MinSize = 6 }, "nodeGroups.ml.maxSize (5) must not be below minSize (6)"},
-		{"desired above max", func(a *ClusterArgs) { a.NodeGroups[0].DesiredSize = 11 },
-			"nodeGroups.general.desiredSize (11) must be between minSize (3) and maxSize (10)"},
-		{"no instance type", func(a *ClusterArgs) { a.NodeGroups[0].InstanceTypes = nil }, "nodeGroups.general.instanceTypes must name at least one EC2 instance type"},
-		{"bad instance type", func(a *ClusterArgs) { a.NodeGroups[0].InstanceTypes = []string{"large"} },
-			`nodeGroups.general.instanceTypes must be an EC2 instance type of a catalogued family (general purpose t3, t3a, t4g, m5 to m7;`},
-		{"misspelt instance type", func(a *ClusterArgs) { a.NodeGroups[0].InstanceTypes = []string{"m5.xlage"} },
-			`nodeGroups.general.instanceTypes must be an EC2 instance type, got "m5.xlage" (did you mean "m5.xlarge"?)`},
-		{"abbreviated GPU type", func(a *ClusterArgs) { a.NodeGroups[1].InstanceTypes = []string{"p3.2xl"} },
-			`nodeGroups.ml.instanceTypes must be an EC2 instance type, got "p3.2xl" (did you mean "p3.2xlarge", which is retired by AWS`},
-		{"retired GPU type", func(a *ClusterArgs) { a.NodeGroups[1].InstanceTypes = []string{"p3.2xlarge"} },
-			`nodeGroups.ml.instanceTypes "p3.2xlarge" is retired by AWS: P3 instances are no longer offered`},
-		{"GPU pool on CPU nodes", func(a *ClusterArgs) { a.NodeGroups[1].InstanceTypes = []string{"m5.xlarge"} },
-			`nodeGroups.ml.instanceTypes must be an NVIDIA GPU instance type for a GPU group`},
-		{"GPU pool with the standard AMI", func(a *ClusterArgs) { a.NodeGroups[1].AmiType = "AL2023_x86_64_STANDARD" },
-			`nodeGroups.ml.amiType must be an NVIDIA AMI type (AL2023_x86_64_NVIDIA, or AL2023_ARM_64_NVIDIA for g5g) for a GPU group`},
-		{"GPU type in the general pool", func(a *ClusterArgs) { a.NodeGroups[0].InstanceTypes = []string{"g6.xlarge"} },
-			`nodeGroups.general.instanceTypes must not be a GPU instance type in a group without GPU support: g6.xlarge (1 L4)`},
-		{"Graviton type on an x86 AMI", func(a *ClusterArgs) { a.NodeGroups[0].InstanceTypes = []string{"m7g.xlarge"} },
-			`nodeGroups.general.amiType must match the arm64 architecture of m7g.xlarge, got "AL2023_x86_64_STANDARD"`},
-		{"Amazon Linux 2 AMI", func(a *ClusterArgs) { a.NodeGroups[1].AmiType = "AL2_x86_64_GPU" },
-			`nodeGroups.ml.amiType must be an Amazon Linux 2023 type (one of [AL2023_x86_64_STANDARD AL2023_ARM_64_STANDARD AL2023_x86_64_NVIDIA AL2023_ARM_64_NVIDIA]): EKS publishes no Amazon Linux 2 AMI for Kubernetes 1.33 and later, got "AL2_x86_64_GPU"`},
-		{"unknown AMI type", func(a *ClusterArgs) { a.NodeGroups[1].AmiType = "AL2023_NVIDIA" },
-			`nodeGroups.ml.amiType must be an EKS AMI type such as AL2023_x86_64_STANDARD`},
-		{"more nodes than EKS's quota", func(a *ClusterArgs) { a.NodeGroups[1].MaxSize = 451 },
-			`nodeGroups.ml.maxSize must be at most 450, EKS's quota of nodes per managed node group, got 451`},
-		{"log retention CloudWatch lacks", func(a *ClusterArgs) { a.LogRetentionDays = 100 },
-			`logRetentionDays must be a CloudWatch Logs retention, one of [1 3 5 7`},
+		}, "publicAccessCidrs", `publicAccessCidrs must not open the API server to the whole internet, got "0.0.0.0/0"`},
 		{"public to the world in halves", func(a *ClusterArgs) {
 			a.EndpointPublicAccess, a.PublicAccessCidrs = true, []string{"0.0.0.0/1", "128.0.0.0/1"}
-		}, `publicAccessCidrs must not open the API server to the whole internet: together 0.0.0.0/1, 128.0.0.0/1 cover every public IPv4 address`},
+		}, "publicAccessCidrs", `publicAccessCidrs must not open the API server to the whole internet: together 0.0.0.0/1, 128.0.0.0/1 cover every public IPv4 address`},
 		{"private range on the public endpoint", func(a *ClusterArgs) {
 			a.EndpointPublicAccess, a.PublicAccessCidrs = true, []string{"10.0.0.0/8"}
-		}, `publicAccessCidrs must be public address ranges: "10.0.0.0/8" is RFC 1918 private`},
+		}, "publicAccessCidrs", `publicAccessCidrs must be public address ranges: "10.0.0.0/8" is RFC 1918 private`},
 		{"public CIDR with host bits", func(a *ClusterArgs) {
 			a.EndpointPublicAccess, a.PublicAccessCidrs = true, []string{"203.0.114.9/24"}
-		}, `publicAccessCidrs must be a network address (203.0.114.0/24), got "203.0.114.9/24"`},
-		{"autoscaler image of another minor", func(a *ClusterArgs) { a.ClusterAutoscalerImageTag = "v1.34.2" },
-			`clusterAutoscalerImageTag must be a v1.35.x release to match kubernetesVersion 1.35, got "v1.34.2"`},
-		{"chart default image of another minor", func(a *ClusterArgs) { a.KubernetesVersion = "1.34" },
-			`clusterAutoscalerImageTag must be set to a v1.34.x release: cluster-autoscaler chart 9.59.0 installs v1.35.0, which does not match kubernetesVersion 1.34`},
-		{"chart whose default image is unknown", func(a *ClusterArgs) { a.ClusterAutoscalerVersion = "9.99.0" },
-			`clusterAutoscalerImageTag must be set (a v1.35.x release): the default image of cluster-autoscaler chart 9.99.0 is not known here`},
-		{"bad taint effect", func(a *ClusterArgs) { a.NodeGroups[1].Taints[0].Effect = "NO_SCHEDULE" }, `nodeGroups.ml.taints effect must be one of [NoSchedule PreferNoSchedule NoExecute], got "NO_SCHEDULE"`},
-		{"duplicate group", func(a *ClusterArgs) { a.NodeGroups[1].Name = "general" }, `nodeGroups names must be unique, got "general" twice`},
-		{"admin not a role", func(a *ClusterArgs) { a.AdminRoleArns = []string{"arn:aws:iam::123456789012:user/bob"} }, `adminRoleArns must be IAM role ARNs`},
-		{"no region", func(a *ClusterArgs) { a.Region = "" }, "region must not be empty"},
-		{"only GPU groups", func(a *ClusterArgs) { a.NodeGroups = a.NodeGroups[1:] },
-			"nodeGroups must include a group without a GPU for the cluster's own services"},
-		{"autoscaler chart range", func(a *ClusterArgs) { a.ClusterAutoscalerVersion = "^9" },
-			`clusterAutoscalerVersion must be an exact chart version such as 1.2.3, got "^9"`},
-		{"private endpoint nobody can reach", func(a *ClusterArgs) { a.EndpointAllowedCidrs = nil },
-			"endpointAllowedCidrs must list the networks of the runners, bastions or VPNs that deploy"},
-		{"deployers from anywhere", func(a *ClusterArgs) { a.EndpointAllowedCidrs = []string{"0.0.0.0/0"} },
-			`endpointAllowedCidrs must name the deployers' networks, not every address, got "0.0.0.0/0"`},
-		{"deployer CIDR not a network", func(a *ClusterArgs) { a.EndpointAllowedCidrs = []string{"10.0.0.1/16"} },
-			`endpointAllowedCidrs must be a network address (10.0.0.0/16), got "10.0.0.1/16"`},
-		{"deployer group not an id", func(a *ClusterArgs) { a.EndpointAllowedSecurityGroupIds = []string{"runners"} },
-			`endpointAllowedSecurityGroupIds must be security group ids (sg- and 8 or 17 hex digits), got "runners"`},
-		{"deployer CIDR twice", func(a *ClusterArgs) { a.EndpointAllowedCidrs = []string{"10.8.0.0/16", "10.8.0.0/16"} },
-			`endpointAllowedCidrs lists "10.8.0.0/16" twice`},
-		{"deployer group twice", func(a *ClusterArgs) {
-			a.EndpointAllowedSecurityGroupIds = []string{"sg-0123456789abcdef0", "sg-0123456789abcdef0"}
-		}, `endpointAllowedSecurityGroupIds lists "sg-0123456789abcdef0" twice`},
+		}, "publicAccessCidrs", `publicAccessCidrs must be a network address (203.0.114.0/24), got "203.0.114.9/24"`},
+		{"version", func(a *ClusterArgs) { a.KubernetesVersion = "1.35.2" },
+			"kubernetesVersion", `kubernetesVersion must be a Kubernetes minor version such as "1.35", got "1.35.2"`},
+		{"version without pinned add-ons", func(a *ClusterArgs) { a.KubernetesVersion = "1.39" },
+			"kubernetesVersion", `kubernetesVersion must be one with pinned add-on versions [1.33 1.34 1.35], got "1.39"`},
+		{"log retention CloudWatch lacks", func(a *ClusterArgs) { a.LogRetentionDays = 100 },
+			"logRetentionDays", `logRetentionDays must be a CloudWatch Logs retention, one of [1 3 5 7`},
+		{"no region", func(a *ClusterArgs) { a.Region = "" }, "region", "region must not be empty"},
+		{"admin not a role", func(a *ClusterArgs) { a.AdminRoleArns = []string{"arn:aws:iam::123456789012:user/bob"} },
+			"adminRoleArns", `adminRoleArns must be IAM role ARNs`},
 		{"read-only not a role", func(a *ClusterArgs) { a.ReadOnlyRoleArns = []string{"arn:aws:iam::123456789012:user/ci"} },
-			`readOnlyRoleArns must be IAM role ARNs`},
+			"readOnlyRoleArns", `readOnlyRoleArns must be IAM role ARNs`},
 		{"role in both lists", func(a *ClusterArgs) {
 			a.AdminRoleArns = []string{"arn:aws:iam::123456789012:role/ci"}
 			a.ReadOnlyRoleArns = []string{"arn:aws:iam::123456789012:role/ci"}
-		}, `readOnlyRoleArns must not repeat a role already in adminRoleArns (EKS keeps one access entry per role), got "arn:aws:iam::123456789012:role/ci"`},
-		{"version without pinned add-ons", func(a *ClusterArgs) { a.KubernetesVersion = "1.39" },
-			`kubernetesVersion must be one with pinned add-on versions [1.33 1.34 1.35], got "1.39"`},
-		{"zone groups without room in every zone", func(a *ClusterArgs) {
-			a.NodeGroups[0].MinSize, a.NodeGroups[0].DesiredSize, a.NodeGroups[0].MaxSize = 1, 1, 2
-		}, "nodeGroups.general.maxSize (2) must be at least the number of zones (3)"},
+		}, "readOnlyRoleArns", `readOnlyRoleArns must not repeat a role already in adminRoleArns (EKS keeps one access entry per role), got "arn:aws:iam::123456789012:role/ci"`},
+		{"private endpoint nobody can reach", func(a *ClusterArgs) { a.EndpointAllowedCidrs = nil },
+			"endpointAllowedCidrs", "endpointAllowedCidrs must list the networks of the runners, bastions or VPNs that deploy"},
+		{"deployers from anywhere", func(a *ClusterArgs) { a.EndpointAllowedCidrs = []string{"0.0.0.0/0"} },
+			"endpointAllowedCidrs", `endpointAllowedCidrs must name the deployers' networks, not every address, got "0.0.0.0/0"`},
+		{"deployer CIDR not a network", func(a *ClusterArgs) { a.EndpointAllowedCidrs = []string{"10.0.0.1/16"} },
+			"endpointAllowedCidrs", `endpointAllowedCidrs must be a network address (10.0.0.0/16), got "10.0.0.1/16"`},
+		{"deployer group not an id", func(a *ClusterArgs) { a.EndpointAllowedSecurityGroupIds = []string{"runners"} },
+			"endpointAllowedSecurityGroupIds", `endpointAllowedSecurityGroupIds must be security group ids (sg- and 8 or 17 hex digits), got "runners"`},
+		{"deployer CIDR twice", func(a *ClusterArgs) { a.EndpointAllowedCidrs = []string{"10.8.0.0/16", "10.8.0.0/16"} },
+			"endpointAllowedCidrs", `endpointAllowedCidrs lists "10.8.0.0/16" twice`},
+		{"deployer group twice", func(a *ClusterArgs) {
+			a.EndpointAllowedSecurityGroupIds = []string{"sg-0123456789abcdef0", "sg-0123456789abcdef0"}
+		}, "endpointAllowedSecurityGroupIds", `endpointAllowedSecurityGroupIds lists "sg-0123456789abcdef0" twice`},
+		// Node egress.
 		{"VPC CIDR not a network", func(a *ClusterArgs) { a.VpcCidr = "10.0.0.1/16" },
-			`vpcCidr must be a network address (10.0.0.0/16), got "10.0.0.1/16"`},
-		{"VPC CIDR public", func(a *ClusterArgs) { a.VpcCidr = "8.8.0.0/16" },
-			`vpcCidr must lie in a private range`},
+			"vpcCidr", `vpcCidr must be a network address (10.0.0.0/16), got "10.0.0.1/16"`},
+		{"VPC CIDR public", func(a *ClusterArgs) { a.VpcCidr = "8.8.0.0/16" }, "vpcCidr", `vpcCidr must lie in a private range`},
 		{"egress every port to the internet", func(a *ClusterArgs) {
 			a.NodeEgressRules = []EgressRule{{Description: "everything", FromPort: 1, ToPort: 65535, Cidr: "0.0.0.0/0"}}
-		}, `nodeEgressRules[0] must not open every port to 0.0.0.0/0`},
+		}, "nodeEgressRules[0]", `nodeEgressRules[0] must not open every port to 0.0.0.0/0`},
 		{"egress without a description", func(a *ClusterArgs) {
 			a.NodeEgressRules = []EgressRule{{FromPort: 5671, Cidr: "203.0.113.0/24"}}
-		}, `nodeEgressRules[0] description must say what the traffic is for`},
+		}, "nodeEgressRules[0]", `nodeEgressRules[0] description must say what the traffic is for`},
 		{"egress protocol", func(a *ClusterArgs) {
 			a.NodeEgressRules = []EgressRule{{Description: "broker", Protocol: "-1", FromPort: 5671, Cidr: "203.0.113.0/24"}}
-		}, `nodeEgressRules[0] protocol must be tcp or udp, got "-1"`},
+		}, "nodeEgressRules[0]", `nodeEgressRules[0] protocol must be tcp or udp, got "-1"`},
 		{"egress port out of range", func(a *ClusterArgs) {
 			a.NodeEgressRules = []EgressRule{{Description: "broker", FromPort: 70000, Cidr: "203.0.113.0/24"}}
-		}, `nodeEgressRules[0] ports must be between 1 and 65535, got 70000`},
+		}, "nodeEgressRules[0]", `nodeEgressRules[0] ports must be between 1 and 65535, got 70000`},
 		{"egress ports reversed", func(a *ClusterArgs) {
 			a.NodeEgressRules = []EgressRule{{Description: "broker", FromPort: 5672, ToPort: 5671, Cidr: "203.0.113.0/24"}}
-		}, `nodeEgressRules[0] toPort (5671) must not be below fromPort (5672)`},
+		}, "nodeEgressRules[0]", `nodeEgressRules[0] toPort (5671) must not be below fromPort (5672)`},
 		{"egress CIDR with host bits", func(a *ClusterArgs) {
 			a.NodeEgressRules = []EgressRule{{Description: "broker", FromPort: 5671, Cidr: "203.0.113.7/24"}}
-		}, `nodeEgressRules[0].cidr must be a network address (203.0.113.0/24), got "203.0.113.7/24"`},
+		}, "nodeEgressRules[0].cidr", `nodeEgressRules[0].cidr must be a network address (203.0.113.0/24), got "203.0.113.7/24"`},
 		{"egress rule twice", func(a *ClusterArgs) {
 			r := EgressRule{Description: "broker", FromPort: 5671, Cidr: "203.0.113.0/24"}
 			a.NodeEgressRules = []EgressRule{r, r}
-		}, `nodeEgressRules lists tcp 5671-5671 to 203.0.113.0/24 twice`},
-		{"zone groups without zones", func(a *ClusterArgs) { a.AvailabilityZones = nil },
-			"nodeGroups.general.perZone needs availabilityZones, the zones of privateSubnetIds in order"},
-		{"zone group name too long", func(a *ClusterArgs) { a.ClusterName = "novacron-a-rather-long-cluster-name" },
-			`nodeGroups.general.perZone node group name prefix "novacron-a-rather-long-cluster-name-general-a-" is longer than 37 characters`},
+		}, "nodeEgressRules", `nodeEgressRules lists tcp 5671-5671 to 203.0.113.0/24 twice`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := baseArgs()
-			args.NodeGroups = append([]NodeGroupArgs(nil), args.NodeGroups...)
-			args.NodeGroups[1].Taints = append([]Taint(nil), args.NodeGroups[1].Taints...)
 			tt.edit(&args)
+			var named []string
+			for _, p := range args.Validate() {
+				if p.Field == tt.field && strings.HasPrefix(p.Field+" "+p.Message, tt.want) {
+					named = append(named, p.Message)
+				}
+			}
+			assert.NotEmpty(t, named, "Validate names %s: %v", tt.field, args.Validate())
 			eng, err := run(t, args)
 			require.ErrorContains(t, err, `cluster "cluster": `+tt.want)
 			assert.Empty(t, eng.Resources(), "nothing is registered when the arguments are invalid")
 		})
 	}
-}
-
-func TestAddonsPinnedToKubernetesMinor(t *testing.T) {
-	for _, version := range []string{"1.35", "1.34"} {
-		t.Run(version, func(t *testing.T) {
-			args := baseArgs()
-			args.KubernetesVersion = version
-			if version != DefaultKubernetesVersion {
-				args.ClusterAutoscalerImageTag = "v" + version + ".0" // the chart's default image is 1.35's
-			}
-			eng, err := run(t, args)
-			require.NoError(t, err)
-			want, ok := AddonVersionsFor(version)
-			require.True(t, ok)
-			addons := map[string]string{}
-			for _, addon := range eng.ByType("aws:eks/addon:Addon") {
-				addons[mocktest.Str(t, addon, "addonName")] = mocktest.Str(t, addon, "addonVersion")
-				assert.Equal(t, "OVERWRITE", mocktest.Value(t, addon, "resolveConflictsOnUpdate"))
-			}
-			assert.Equal(t, map[string]string{
-				"vpc-cni": want.VpcCni, "kube-proxy": want.KubeProxy, "coredns": want.CoreDNS, "aws-ebs-csi-driver": want.EbsCsiDriver,
-			}, addons, "every add-on is managed and pinned")
-			for _, ng := range eng.ByType("aws:eks/nodeGroup:NodeGroup") {
-				assert.Equal(t, version, mocktest.Value(t, ng, "version"), ng.Name)
-			}
-			assert.Equal(t, version, mocktest.Value(t, eng.Find("eks:index:Cluster", "cluster"), "version"))
-
-			// kube-proxy and CoreDNS call no AWS API: no IRSA role, and so no role to wait for.
-			for _, name := range []string{"kube-proxy", "coredns"} {
-				addon := eng.Find("aws:eks/addon:Addon", "cluster-"+name)
-				_, hasRole := addon.Input("serviceAccountRoleArn")
-				assert.False(t, hasRole, name)
-				assert.Nil(t, eng.Find("aws:iam/role:Role", "cluster-"+name))
-			}
-			coredns := eng.Find("aws:eks/addon:Addon", "cluster-coredns")
-			assert.Contains(t, coredns.Dependencies, eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-general-us-east-1b").URN,
-				"CoreDNS runs on nodes: its add-on becomes active only once they exist")
-			assert.NotContains(t, coredns.Dependencies, eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-ml").URN)
-		})
-	}
+	base := baseArgs()
+	assert.Empty(t, base.Validate(), "the base arguments are valid")
 }
 
 func TestAddonVersionTable(t *testing.T) {
@@ -408,82 +713,14 @@ func TestAddonVersionTable(t *testing.T) {
 		assert.Regexp(t, versionPattern, minor)
 		// kube-proxy must not be newer than the API server, and EKS builds one per minor.
 		assert.Truef(t, strings.HasPrefix(v.KubeProxy, "v"+minor+"."), "kube-proxy %s for %s", v.KubeProxy, minor)
-		for name, version := range map[string]string{"vpc-cni": v.VpcCni, "coredns": v.CoreDNS, "aws-ebs-csi-driver": v.EbsCsiDriver, "kube-proxy": v.KubeProxy} {
-			assert.Regexpf(t, `^v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+$`, version, "%s for %s", name, minor)
+		for _, name := range AddonNames {
+			version := v.byName(name)
+			assert.Regexpf(t, addonVersionPattern, version, "%s for %s", name, minor)
+			// A row is valid as a stack's override too.
+			assert.Empty(t, checkAddonVersions(minor, map[string]string{name: version}), fmt.Sprintf("%s for %s", name, minor))
 		}
 	}
-}
-
-func TestSplitAcrossZones(t *testing.T) {
-	tests := []struct {
-		total, zones int
-		want         []int
-	}{
-		{10, 3, []int{4, 3, 3}},
-		{5, 3, []int{2, 2, 1}},
-		{3, 3, []int{1, 1, 1}},
-		{2, 3, []int{1, 1, 0}},
-		{0, 3, []int{0, 0, 0}},
-		{7, 2, []int{4, 3}},
-	}
-	for _, tt := range tests {
-		got := splitAcrossZones(tt.total, tt.zones)
-		assert.Equal(t, tt.want, got, "%d over %d zones", tt.total, tt.zones)
-		sum := 0
-		for _, n := range got {
-			sum += n
-		}
-		assert.Equal(t, tt.total, sum, "the parts add up to the total")
-	}
-	// Splitting min, desired and max the same way keeps min <= desired <= max in each zone.
-	for lo := 0; lo <= 12; lo++ {
-		for hi := lo; hi <= 12; hi++ {
-			a, b := splitAcrossZones(lo, 3), splitAcrossZones(hi, 3)
-			for i := range a {
-				require.LessOrEqual(t, a[i], b[i], "%d and %d, zone %d", lo, hi, i)
-			}
-		}
-	}
-}
-
-// TestGeneralPoolOneGroupPerZone holds the zonal design: a pod whose EBS volume lives in one
-// zone can only come back if a group in that zone can grow, so the general pool is one group
-// per zone, each in its own subnet, balanced by the autoscaler.
-func TestGeneralPoolOneGroupPerZone(t *testing.T) {
-	eng, err := run(t, baseArgs())
-	require.NoError(t, err)
-	want := []struct {
-		zone, subnet, prefix string
-		min, desired, max    float64
-	}{
-		{"us-east-1a", "subnet-a", "novacron-test-general-a-", 1, 2, 4},
-		{"us-east-1b", "subnet-b", "novacron-test-general-b-", 1, 2, 3},
-		{"us-east-1c", "subnet-c", "novacron-test-general-c-", 1, 1, 3},
-	}
-	lt := eng.Find("aws:ec2/launchTemplate:LaunchTemplate", "cluster-general")
-	require.NotNil(t, lt)
-	for _, w := range want {
-		ng := eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-general-"+w.zone)
-		require.NotNil(t, ng, w.zone)
-		assert.Equal(t, []any{w.subnet}, mocktest.Value(t, ng, "subnetIds"), "one zone's subnet only")
-		assert.Equal(t, w.prefix, mocktest.Value(t, ng, "nodeGroupNamePrefix"))
-		assert.Equal(t, w.min, mocktest.Value(t, ng, "scalingConfig.minSize"))
-		assert.Equal(t, w.desired, mocktest.Value(t, ng, "scalingConfig.desiredSize"))
-		assert.Equal(t, w.max, mocktest.Value(t, ng, "scalingConfig.maxSize"))
-		assert.Equal(t, map[string]any{"workload": "general"}, mocktest.Value(t, ng, "labels"), "same labels: similar groups")
-		assert.Equal(t, float64(MaxUnavailablePercent), mocktest.Value(t, ng, "updateConfig.maxUnavailablePercentage"))
-		assert.Contains(t, ng.Dependencies, lt.URN, "the zone groups share the pool's launch template")
-	}
-	assert.Nil(t, eng.Find("aws:eks/nodeGroup:NodeGroup", "cluster-general"), "no group spans the zones")
-
-	release := eng.Find("kubernetes:helm.sh/v3:Release", "cluster-cluster-autoscaler")
-	require.NotNil(t, release)
-	assert.Equal(t, map[string]any{
-		"balance-similar-node-groups": true,
-		"balancing-ignore-label_1":    "eks.amazonaws.com/nodegroup-image",
-		"balancing-ignore-label_2":    "eks.amazonaws.com/sourceLaunchTemplateVersion",
-		"expander":                    "least-waste",
-	}, mocktest.Value(t, release, "values.extraArgs"))
+	assert.Len(t, AddonNames, 6)
 }
 
 func TestDeployersReachThePrivateEndpoint(t *testing.T) {

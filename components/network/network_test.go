@@ -226,3 +226,41 @@ func TestVpcInvalidArgs(t *testing.T) {
 		})
 	}
 }
+
+// PrivateSubnetTags reach the private subnets only: Karpenter launches nodes in the subnets its
+// discovery tag marks, which must never be the public or database ones.
+func TestPrivateSubnetTags(t *testing.T) {
+	eng, err := run(t, &VpcArgs{Region: "us-east-1", AvailabilityZones: zones,
+		PrivateSubnetTags: map[string]string{"karpenter.sh/discovery": "novacron-test"}})
+	require.NoError(t, err)
+	subnets := eng.ByType("aws:ec2/subnet:Subnet")
+	require.Len(t, subnets, 9)
+	tagged := 0
+	for _, s := range subnets {
+		tier, ok := s.Input("tags.novacron.io/tier")
+		require.True(t, ok, s.Name)
+		v, found := s.Input("tags.karpenter.sh/discovery")
+		if tier.StringValue() != "private" {
+			assert.False(t, found, "%s is not for nodes", s.Name)
+			continue
+		}
+		tagged++
+		require.True(t, found, "%s carries the discovery tag", s.Name)
+		assert.Equal(t, "novacron-test", v.StringValue())
+		elb, ok := s.Input("tags.kubernetes.io/role/internal-elb")
+		require.True(t, ok, "%s keeps the internal load-balancer tag", s.Name)
+		assert.Equal(t, "1", elb.StringValue())
+		name, ok := s.Input("tags.Name")
+		require.True(t, ok)
+		assert.Equal(t, s.Name, name.StringValue())
+	}
+	assert.Equal(t, len(zones), tagged, "one private subnet per zone")
+
+	// Without extra tags the private subnets keep only their own.
+	eng, err = run(t, &VpcArgs{Region: "us-east-1", AvailabilityZones: zones})
+	require.NoError(t, err)
+	for _, s := range eng.ByType("aws:ec2/subnet:Subnet") {
+		_, found := s.Input("tags.karpenter.sh/discovery")
+		assert.False(t, found, s.Name)
+	}
+}
