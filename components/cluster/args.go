@@ -285,7 +285,13 @@ func (a *ClusterArgs) Validate() validate.Problems {
 	p = append(p, checkAddonVersions(args.KubernetesVersion, args.AddonVersions)...)
 	// The pools, their AMI release, window and tags are Karpenter's to judge.
 	kargs := args.karpenterArgs(nil)
-	p = append(p, kargs.Validate()...)
+	for _, problem := range kargs.Validate() {
+		// The one Karpenter field named differently here.
+		if problem.Field == "chartVersion" {
+			problem.Field = "karpenterChartVersion"
+		}
+		p = append(p, problem)
+	}
 	return p
 }
 

@@ -274,7 +274,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, err
 	}
 	c.Karpenter = karp
-	c.Ready = append(append([]pulumi.Resource{systemGroup, storageClass, metricsServer}, karp.Ready...))
+	c.Ready = append([]pulumi.Resource{systemGroup, storageClass, metricsServer}, karp.Ready...)
 	c.Provider, err = kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{
 		Kubeconfig: cluster.KubeconfigJson,
 	}, parent, pulumi.DependsOn(c.Ready))

@@ -105,7 +105,8 @@ type Args struct {
 	KubernetesVersion string
 	// AvailabilityZones are the zones nodes may launch in (the private subnets' zones). Required.
 	AvailabilityZones []string
-	// ClusterEndpoint is the API server's URL, handed to the controller. Required.
+	// ClusterEndpoint is the API server's URL, handed to the controller (settings.clusterEndpoint) so it need
+	// not look it up. Default: nil (the controller calls eks:DescribeCluster).
 	ClusterEndpoint pulumi.StringInput
 	// NodeAmiRelease pins the EKS-optimized Amazon Linux 2023 AMI release of every node, as EKS
 	// managed node groups name it: "<kubernetes patch>-<YYYYMMDD>" ("1.35.3-20261120"). The
@@ -203,6 +204,15 @@ func (a *Args) Validate() validate.Problems {
 	args := a.withDefaults()
 	var p validate.Problems
 	p.NotEmpty("clusterName", args.ClusterName)
+	// Names derived from the cluster's: IAM role names have at most 64 characters, SQS queue
+	// names 80 (IAM User Guide, "IAM and AWS STS quotas"; SQS Developer Guide, "Quotas related
+	// to queues").
+	if n := len(nodeRoleName(args.ClusterName)); n > 64 {
+		p.Addf("clusterName", "makes the node role name %q %d characters long, over IAM's 64", nodeRoleName(args.ClusterName), n)
+	}
+	if n := len(queueName(args.ClusterName)); n > 80 {
+		p.Addf("clusterName", "makes the interruption queue name %q %d characters long, over SQS's 80", queueName(args.ClusterName), n)
+	}
 	p.NotEmpty("region", args.Region)
 	if len(args.AvailabilityZones) == 0 {
 		p.Addf("availabilityZones", "must name the zones nodes may launch in")

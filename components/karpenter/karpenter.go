@@ -174,6 +174,9 @@ func resourceSuffix(doc map[string]any) string {
 	return strings.ToLower(doc["kind"].(string)) + "-" + doc["metadata"].(map[string]any)["name"].(string)
 }
 
+// queueName is the interruption queue's name.
+func queueName(clusterName string) string { return clusterName + "-karpenter" }
+
 // nodeRoleName is the node role's physical name: the EC2NodeClasses name it, so it is fixed.
 func nodeRoleName(clusterName string) string { return clusterName + "-karpenter-node" }
 
@@ -215,7 +218,7 @@ func newNodeRole(ctx *pulumi.Context, name string, a Args, clusterName pulumi.St
 // gives two), so the queue keeps them no longer.
 func newInterruptionQueue(ctx *pulumi.Context, name string, a Args, parent pulumi.ResourceOption) (*sqs.Queue, error) {
 	queue, err := sqs.NewQueue(ctx, name+"-interruption", &sqs.QueueArgs{
-		Name:                    pulumi.String(a.ClusterName + "-karpenter"),
+		Name:                    pulumi.String(queueName(a.ClusterName)),
 		MessageRetentionSeconds: pulumi.Int(300),
 		SqsManagedSseEnabled:    pulumi.Bool(true),
 	}, parent)

@@ -546,7 +546,11 @@ func chartValues(t *testing.T, eng *mock.Engine) map[string]any {
 func TestChartValues(t *testing.T) {
 	eng := mustRun(t)
 	v := chartValues(t, eng)
-	assert.Equal(t, map[string]any{"clusterName": testClusterName, "interruptionQueue": testClusterName + "-karpenter"}, v["settings"])
+	settings := v["settings"].(map[string]any)
+	// The endpoint is handed over, so the controller need not call eks:DescribeCluster.
+	assert.Regexp(t, `^https://`, settings["clusterEndpoint"])
+	delete(settings, "clusterEndpoint")
+	assert.Equal(t, map[string]any{"clusterName": testClusterName, "interruptionQueue": testClusterName + "-karpenter"}, settings)
 	controller := v["controller"].(map[string]any)
 	assert.Equal(t, []any{map[string]any{"name": "AWS_REGION", "value": "us-east-1"}}, controller["env"],
 		"the region comes from the environment: instance metadata is out of a pod's reach")

@@ -418,6 +418,12 @@ func TestValidate(t *testing.T) {
 		{name: "spot", mutate: func(a *Args) { *a = spotArgs() }},
 		{name: "expireAfter Never", mutate: general(func(np *NodePoolArgs) { np.ExpireAfter = "Never" })},
 		{name: "custom label domain", mutate: general(func(np *NodePoolArgs) { np.Labels = map[string]string{"novacron.io/team": "platform"} })},
+		{
+			name:    "cluster name too long for the node role",
+			mutate:  func(a *Args) { a.ClusterName = strings.Repeat("c", 50) },
+			fields:  []string{"clusterName"},
+			message: "over IAM's 64",
+		},
 		{name: "consolidateAfter Never", mutate: general(func(np *NodePoolArgs) { np.ConsolidateAfter = "Never" })},
 		{
 			name:    "domain ending in karpenter.sh",

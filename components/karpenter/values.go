@@ -9,11 +9,16 @@ import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 // CriticalAddonsOnly and add a PodDisruptionBudget of maxUnavailable 1: together they place the
 // controller on the system node group and keep one replica through a drain.
 func helmValues(a Args, queueName pulumi.StringOutput) pulumi.Map {
+	settings := pulumi.Map{
+		"clusterName":       pulumi.String(a.ClusterName),
+		"interruptionQueue": queueName,
+	}
+	// Given the endpoint, the controller need not look it up with eks:DescribeCluster at start.
+	if a.ClusterEndpoint != nil {
+		settings["clusterEndpoint"] = a.ClusterEndpoint
+	}
 	return pulumi.Map{
-		"settings": pulumi.Map{
-			"clusterName":       pulumi.String(a.ClusterName),
-			"interruptionQueue": queueName,
-		},
+		"settings": settings,
 		// The controller resolves cluster DNS before CoreDNS may have a node: with the host's
 		// resolver it still reaches the AWS APIs (Karpenter docs, "Getting Started", dnsPolicy).
 		"dnsPolicy": pulumi.String("Default"),
