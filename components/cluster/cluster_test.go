@@ -614,7 +614,7 @@ func TestClusterInvalidArgs(t *testing.T) {
 		{"maintenance window", func(a *ClusterArgs) { a.MaintenanceWindowStart = "2am" },
 			"maintenanceWindowStart", `maintenanceWindowStart must be a UTC time "HH:MM", got "2am"`},
 		{"Karpenter chart range", func(a *ClusterArgs) { a.KarpenterChartVersion = "^1.14" },
-			"chartVersion", `chartVersion must be an exact chart version such as 1.2.3, got "^1.14"`},
+			"karpenterChartVersion", `karpenterChartVersion must be an exact chart version such as 1.2.3, got "^1.14"`},
 		{"device plugin chart range", func(a *ClusterArgs) { a.NvidiaDevicePluginVersion = "0.18" },
 			"nvidiaDevicePluginVersion", `nvidiaDevicePluginVersion must be an exact chart version such as 1.2.3, got "0.18"`},
 		// The control plane and its endpoint.
