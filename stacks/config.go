@@ -267,8 +267,6 @@ func clusterKey(field string) string {
 		return "eksAddonVersions"
 	case "nodeTags":
 		return "costCenter"
-	case "chartVersion":
-		return "karpenterChartVersion"
 	case "kubernetesVersion", "nvidiaDevicePluginVersion":
 		return field
 	case "publicAccessCidrs", "adminRoleArns", "readOnlyRoleArns", "logRetentionDays", "endpointPublicAccess",
