@@ -44,6 +44,16 @@ var ExternalSecretsCRDs = CRDSource{
 	Groups:  []string{"external-secrets.io"},
 }
 
+// KarpenterCRDs are the CRDs of the karpenter-crd chart 1.14.1 the cluster installs (NodePool,
+// NodeClaim, EC2NodeClass, with their OpenAPI schemas and CEL rules): the provider module
+// carries the same manifests at the release tag in pkg/apis/crds, which the chart copies.
+var KarpenterCRDs = CRDSource{
+	Module:  "github.com/aws/karpenter-provider-aws",
+	Version: "v1.14.1",
+	Dir:     "pkg/apis/crds",
+	Groups:  []string{"karpenter.sh", "karpenter.k8s.aws"},
+}
+
 // Load reads the source's CRD manifests.
 func (c CRDSource) Load(ctx context.Context) ([]Object, error) {
 	dir, err := moduleDir(ctx, c.Module, c.Version)

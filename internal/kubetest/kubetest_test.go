@@ -71,10 +71,14 @@ func TestPodFromTemplate(t *testing.T) {
 	assert.Equal(t, "Pod apps/api-template", pod.String())
 	assert.Equal(t, map[string]any{"app": "api"}, pod["metadata"].(map[string]any)["labels"])
 
-	cron := Object{"kind": "CronJob", "metadata": map[string]any{"name": "job", "namespace": "apps"},
+	cron := Object{"apiVersion": "batch/v1", "kind": "CronJob", "metadata": map[string]any{"name": "job", "namespace": "apps"},
 		"spec": map[string]any{"jobTemplate": map[string]any{"spec": deploy["spec"]}}}
 	require.NotNil(t, PodFromTemplate(cron))
 	assert.Nil(t, PodFromTemplate(Object{"kind": "ConfigMap", "metadata": map[string]any{"name": "x"}}))
+	// A custom resource's spec.template is not a pod template, whatever it holds.
+	nodePool := Object{"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": map[string]any{"name": "general"},
+		"spec": deploy["spec"]}
+	assert.Nil(t, PodFromTemplate(nodePool))
 }
 
 // TestServerJudgesObjects shows that the server refuses what the mock engine accepts: a

@@ -140,8 +140,11 @@ func (f Failure) String() string {
 // that Pod Security admission judges it at its namespace's level.
 func (s *Server) ApplyAll(ctx context.Context, objs []Recorded) []Failure {
 	var failures []Failure
+	// Stored for real, not as a dry run: what later objects are judged against. Admission
+	// resolves a pod's priorityClassName, so a PriorityClass must exist before its pods.
 	stored := func(o Object) bool {
-		return o.Kind() == "Namespace" || o.Kind() == "CustomResourceDefinition"
+		return o.Kind() == "Namespace" || o.Kind() == "CustomResourceDefinition" ||
+			o.Kind() == "PriorityClass" && o.APIVersion() == "scheduling.k8s.io/v1"
 	}
 	ordered := append([]Recorded(nil), objs...)
 	sort.SliceStable(ordered, func(i, j int) bool {
@@ -182,7 +185,7 @@ func rank(o Object) int {
 	switch {
 	case o.Kind() == "CustomResourceDefinition":
 		return 0
-	case o.Kind() == "Namespace":
+	case o.Kind() == "Namespace", o.Kind() == "PriorityClass":
 		return 1
 	case isConstraintTemplate(o):
 		return 2
@@ -215,9 +218,17 @@ func (s *Server) defaultNamespace(ctx context.Context, obj Object) error {
 	return nil
 }
 
+// workloadAPIs are the API versions of the built-in kinds that carry pod templates.
+var workloadAPIs = map[string]bool{"v1": true, "apps/v1": true, "batch/v1": true}
+
 // PodFromTemplate returns the Pod a workload's controller would create, or nil for an object
 // without a pod template. CronJobs nest theirs one level deeper.
 func PodFromTemplate(obj Object) Object {
+	// Only the built-in workloads' templates are pod templates; a custom resource's
+	// spec.template (a Karpenter NodePool's is a NodeClaim's) is not.
+	if !workloadAPIs[obj.APIVersion()] {
+		return nil
+	}
 	spec, _ := obj["spec"].(map[string]any)
 	if jt, ok := spec["jobTemplate"].(map[string]any); ok && obj.Kind() == "CronJob" {
 		spec, _ = jt["spec"].(map[string]any)
