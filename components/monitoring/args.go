@@ -22,6 +22,8 @@ const (
 	// DefaultRunbookBaseURL serves docs/runbooks of this repository; every alert NovaCron
 	// defines links to <base>/<AlertName>.md.
 	DefaultRunbookBaseURL = "https://github.com/novacron/platform/blob/main/docs/runbooks"
+	// DefaultKarpenterNamespace is where components/karpenter installs the controller.
+	DefaultKarpenterNamespace = "kube-system"
 )
 
 // GrafanaNetDashboard is a dashboard Grafana downloads from grafana.com at start-up.
@@ -160,6 +162,15 @@ type StackArgs struct {
 	// chart's ServiceMonitor; NovaCronFalcoTalonDown watches it. Default: "" (Talon is not
 	// deployed: no alert).
 	FalcoTalonNamespace string
+	// KarpenterNamespace is where the Karpenter controller's Service "karpenter" serves its
+	// metrics (port http-metrics); the karpenter scrape job, the Karpenter alerts and the
+	// capacity dashboard's Karpenter panels read it. Default: "kube-system" (components/karpenter
+	// installs the controller there).
+	KarpenterNamespace string
+	// DisableKarpenterMetrics leaves out the Karpenter scrape job, its alerts and panels, for a
+	// cluster whose nodes Karpenter does not provision. The pool capacity alert then measures
+	// every pool against its nodes' allocatable. Default: false.
+	DisableKarpenterMetrics bool
 	// LokiURL is the in-cluster query URL of Loki, provisioned as Grafana's logs data source.
 	// Default: "" (no logs data source).
 	LokiURL string
@@ -204,6 +215,7 @@ func (a *StackArgs) withDefaults() StackArgs {
 	setDefault(&d.WarningEscalationAfter, "2h")
 	setDefault(&d.CapacityForecastHorizon, "3d")
 	setDefault(&d.RunbookBaseURL, DefaultRunbookBaseURL)
+	setDefault(&d.KarpenterNamespace, DefaultKarpenterNamespace)
 	return d
 }
 
@@ -329,6 +341,9 @@ func (a *StackArgs) Validate() validate.Problems {
 	if d.FalcoTalonNamespace != "" && !dnsLabel.MatchString(d.FalcoTalonNamespace) {
 		p.Addf("falcoTalonNamespace", "must be a DNS label, got %q", d.FalcoTalonNamespace)
 	}
+	if !dnsLabel.MatchString(d.KarpenterNamespace) {
+		p.Addf("karpenterNamespace", "must be a DNS label, got %q", d.KarpenterNamespace)
+	}
 	for field, v := range map[string]string{"lokiUrl": d.LokiURL, "tempoUrl": d.TempoURL} {
 		if v != "" {
 			if err := checkURL(v, "http", "https"); err != nil {
@@ -375,6 +390,10 @@ func sortProblems(p validate.Problems) {
 
 // ruleSettings derives the rule objectives from defaulted arguments.
 func (a *StackArgs) ruleSettings() RuleSettings {
+	karpenterNamespace := a.KarpenterNamespace
+	if a.DisableKarpenterMetrics {
+		karpenterNamespace = ""
+	}
 	return RuleSettings{
 		APIJob:             a.APIServiceName,
 		AvailabilityTarget: a.AvailabilityTarget,
@@ -388,6 +407,7 @@ func (a *StackArgs) ruleSettings() RuleSettings {
 		CapacityForecastHorizon: parsedDuration(a.CapacityForecastHorizon),
 		TelemetryNamespace:      a.TelemetryNamespace,
 		FalcoTalonNamespace:     a.FalcoTalonNamespace,
+		KarpenterNamespace:      karpenterNamespace,
 	}
 }
 

@@ -10,8 +10,8 @@ import (
 // utilisationFitWindow is the history the utilisation forecasts fit: utilisation follows the
 // day, so a day of it, sampled every 10 minutes. Storage and requests forecasts use the capacity
 // alerts' windows (capacityLookback, requestsLookback in rules.go), so the dashboard draws what
-// the alerts extrapolate. The pool label, nodePoolLabel, is the alerts' too; kube-state-metrics
-// exports it because the chart values allow it (kubeStateMetricsValues).
+// the alerts extrapolate. Pools are the alerts' too: nodePoolRecord maps each node to its
+// Karpenter NodePool or managed node group, in label nodepool.
 const utilisationFitWindow = "1d:10m"
 
 // capacityBoard is the capacity planning dashboard: node, pod and volume utilisation per node
@@ -25,10 +25,10 @@ func capacityBoard(s DashboardSettings) *board {
 			percent(capacityUtilisationTarget), horizon), "capacity")
 	b.doc.Time = timeRange{From: "now-7d", To: "now"}
 	b.doc.Templating.List = []variable{
-		labelValuesVariable("pool", "Node pool", ksmNodeLabels, nodePoolLabel, true),
+		labelValuesVariable("pool", "Node pool", nodePoolRecord, nodePoolLabel, true),
 	}
 
-	pool := fmt.Sprintf(`* on (node) group_left (%s) %s{%s=~"$pool"}`, nodePoolLabel, ksmNodeLabels, nodePoolLabel)
+	pool := fmt.Sprintf(`* on (node) group_left (%s) %s{%s=~"$pool"}`, nodePoolLabel, nodePoolRecord, nodePoolLabel)
 	podNode := "* on (namespace, pod) group_left (node) " + podNodeRecord
 	active := fmt.Sprintf(`* on (namespace, pod) group_left () max by (namespace, pod) (%s{phase=~"Pending|Running"} == 1)`, ksmPodPhase)
 	byPool := func(expr string) string { return fmt.Sprintf("sum by (%s) (%s %s)", nodePoolLabel, expr, pool) }
@@ -55,26 +55,39 @@ func capacityBoard(s DashboardSettings) *board {
 			pair(expr, forecast(expr))...), 8, 8)
 	}
 	b.add(timeseriesPanel(viz{title: "Nodes per pool", unit: "short", minZero: true,
-		description: "The cluster autoscaler's work: nodes in each pool."},
-		promQuery(fmt.Sprintf(`count by (%s) (%s{%s=~"$pool"})`, nodePoolLabel, ksmNodeLabels, nodePoolLabel))), 8, 8)
+		description: "Nodes in each Karpenter NodePool and managed node group."},
+		promQuery(fmt.Sprintf(`count by (%s) (%s{%s=~"$pool"})`, nodePoolLabel, nodePoolRecord, nodePoolLabel))), 8, 8)
 
-	b.row("Requests against allocatable")
+	karpenter := s.Rules.KarpenterNamespace != ""
+	ceilingText := "the nodes' allocatable"
+	if karpenter {
+		ceilingText = "the pool's Karpenter limit (a fixed node group: its nodes' allocatable)"
+	}
+	b.row("Requests against the pool's ceiling")
 	for _, r := range []struct{ title, resource string }{
-		{"CPU requested / allocatable by pool", "cpu"},
-		{"Memory requested / allocatable by pool", "memory"},
+		{"CPU requested / ceiling by pool", "cpu"},
+		{"Memory requested / ceiling by pool", "memory"},
 	} {
 		sel := fmt.Sprintf(`{%s=~"$pool", resource=%q}`, nodePoolLabel, r.resource)
 		requested := poolRequestsRecord + sel
-		allocatable := poolAllocatableRecord + sel
-		b.add(timeseriesPanel(util(r.title, "What the scheduler sees: requests of pending and running pods over the nodes' allocatable.", poolName),
-			pair(requested+" / "+allocatable,
-				fmt.Sprintf("predict_linear(%s[%s], %s) / %s", requested, requestsLookback, horizonSeconds, allocatable))...), 8, 8)
+		ceiling := poolAllocatableRecord + sel
+		if karpenter {
+			ceiling = "(" + poolLimitRecord + sel + " or " + ceiling + ")"
+		}
+		b.add(timeseriesPanel(util(r.title, "Requests of pending and running pods over "+ceilingText+
+			", what the capacity alert extrapolates.", poolName),
+			pair(requested+" / "+ceiling,
+				fmt.Sprintf("predict_linear(%s[%s], %s) / %s", requested, requestsLookback, horizonSeconds, ceiling))...), 8, 8)
 	}
 	pods := fmt.Sprintf("%s / %s",
 		byPool(fmt.Sprintf(`%s{node!=""} %s`, ksmPodInfo, active)),
 		byPool(fmt.Sprintf(`%s{resource="pods"}`, ksmNodeAllocatable)))
 	b.add(timeseriesPanel(util("Pods / pod capacity by pool", "Pod slots in use; on EKS a node's pod capacity follows its network interfaces.", poolName),
 		pair(pods, forecast(pods))...), 8, 8)
+
+	if karpenter {
+		karpenterPanels(b, s.Rules.KarpenterNamespace)
+	}
 
 	b.row("Pods")
 	var podLinks []dashboardLink
@@ -113,4 +126,34 @@ func capacityBoard(s DashboardSettings) *board {
 	b.add(statPanel(viz{title: "Node disks full within " + horizon, unit: "short", thresholds: full},
 		promQuery(fmt.Sprintf("count(predict_linear(%s{%s}[%s], %s) < 0) or vector(0)", fsAvailable, disk, capacityLookback, horizonSeconds)).instant()), 3, 8)
 	return b
+}
+
+// karpenterPanels are the pools as Karpenter sees them: what their nodes provide against their
+// limits, nodes by capacity type, launches, failed launches and other disruptions, and the
+// pods it could not place. The metric names are karpenterRules' (rules.go).
+func karpenterPanels(b *board, namespace string) {
+	sel := karpenterSelector(namespace)
+	poolSel := fmt.Sprintf(`%s, %s=~"$pool"`, sel, nodePoolLabel)
+	b.row("Karpenter")
+	b.add(timeseriesPanel(viz{title: "Provisioned / limit by pool", unit: "percentunit", minZero: true, thresholdLine: true,
+		thresholds:  steps("green", step{karpenterPoolLimitAboveValue, "red"}),
+		description: "What the pool's nodes provide over its limit, per resource; at 100% Karpenter launches no further node for the pool."},
+		promQuery(fmt.Sprintf("max by (%[1]s, resource_type) (%[2]s{%[4]s})\n/\nmax by (%[1]s, resource_type) (%[3]s{%[4]s} > 0)",
+			nodePoolLabel, karpenterPoolUsage, karpenterPoolLimit, poolSel))), 8, 8)
+	b.add(timeseriesPanel(viz{title: "Karpenter nodes by capacity type", unit: "short", minZero: true,
+		description: "On-demand and Spot nodes per pool (label karpenter.sh/capacity-type)."},
+		promQuery(fmt.Sprintf(`count by (%[1]s, capacity_type) (max by (%[1]s, capacity_type, node_name) (%[2]s{%[3]s, managed="true"}))`,
+			nodePoolLabel, karpenterNodeLifetime, poolSel))), 8, 8)
+	b.add(timeseriesPanel(viz{title: "Pods Karpenter cannot place", unit: "short", minZero: true,
+		description: "Pending pods for which no pool offers a fitting node: at a limit, or no pool's requirements and taints allow them."},
+		promQuery(fmt.Sprintf("max by (controller) (%s{%s})", karpenterUnschedulablePods, sel))), 8, 8)
+	b.add(timeseriesPanel(viz{title: "Nodes launched per hour", unit: "short", minZero: true},
+		promQuery(fmt.Sprintf("sum by (%s) (increase(%s{%s}[1h]))", nodePoolLabel, karpenterNodeClaimsCreated, poolSel))), 8, 8)
+	b.add(timeseriesPanel(viz{title: "Node disruptions per hour by reason", unit: "short", minZero: true,
+		description: "launch_timeout, registration_timeout and nodeclass_not_ready are failed launches; insufficient_capacity a retried offering; " +
+			"underutilized, empty and drifted consolidation and AMI updates; expired the 30-day replacement."},
+		promQuery(fmt.Sprintf("sum by (%s, reason) (increase(%s{%s}[1h]))", nodePoolLabel, karpenterNodeClaimsDisrupted, poolSel))), 8, 8)
+	b.add(timeseriesPanel(viz{title: "Interruption messages per hour", unit: "short", minZero: true,
+		description: "Spot interruption warnings, rebalance recommendations, instance state changes and scheduled maintenance taken from the SQS queue."},
+		promQuery(fmt.Sprintf("sum by (message_type) (increase(%s{%s}[1h]))", karpenterInterruptionMessages, sel))), 8, 8)
 }

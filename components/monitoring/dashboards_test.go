@@ -216,6 +216,14 @@ var knownSeries = map[string]string{
 	// node-exporter's filesystem collector, as the chart's node-exporter alerts read it.
 	"node_filesystem_avail_bytes": "node-exporter",
 	"node_filesystem_size_bytes":  "node-exporter",
+	// Karpenter v1.14.1 (rules.go names the source file of each).
+	karpenterPoolUsage:            "Karpenter nodepool metrics",
+	karpenterPoolLimit:            "Karpenter nodepool metrics",
+	karpenterNodeClaimsCreated:    "Karpenter nodeclaim metrics",
+	karpenterNodeClaimsDisrupted:  "Karpenter nodeclaim metrics",
+	karpenterNodeLifetime:         "Karpenter node metrics",
+	karpenterUnschedulablePods:    "Karpenter scheduler metrics",
+	karpenterInterruptionMessages: "Karpenter interruption metrics",
 }
 
 // novacronSeries are the series of the metrics package, histograms with their _bucket and
@@ -641,11 +649,60 @@ func TestCapacityDashboardForecastsAgainstTheTarget(t *testing.T) {
 
 	var pools int
 	for _, q := range promQueries(t, d) {
-		if strings.Contains(q, `label_workload=~"$pool"`) || strings.HasPrefix(q, "kube_node_labels") {
+		if strings.Contains(q, `nodepool=~"$pool"`) || q == nodePoolRecord {
 			pools++
 		}
 	}
-	assert.GreaterOrEqual(t, pools, 10, "queries filter by the pool variable")
+	assert.GreaterOrEqual(t, pools, 13, "queries filter by the pool variable")
+}
+
+// The Karpenter panels read Karpenter's namespace and go with DisableKarpenterMetrics, and the
+// requests panels then measure against allocatable only.
+func TestCapacityDashboardKarpenterPanels(t *testing.T) {
+	titles := func(s DashboardSettings) (map[string]bool, map[string]string) {
+		out, queries := map[string]bool{}, promQueries(t, decodeDashboards(t, s)[CapacityDashboardUID])
+		for _, p := range decodeDashboards(t, s)[CapacityDashboardUID].Panels {
+			out[p.Title] = true
+		}
+		return out, queries
+	}
+	s := dashboardSettingsFor(true, true)
+	s.Rules.KarpenterNamespace = "karpenter"
+	on, queries := titles(s)
+	for _, title := range []string{"Karpenter", "Provisioned / limit by pool", "Karpenter nodes by capacity type",
+		"Pods Karpenter cannot place", "Nodes launched per hour", "Node disruptions per hour by reason", "Interruption messages per hour"} {
+		assert.True(t, on[title], title)
+	}
+	readsKarpenter := func(q string) (raw, limits bool) {
+		names, _ := seriesIn(t, q)
+		for _, n := range names {
+			raw = raw || strings.HasPrefix(n, "karpenter_")
+			limits = limits || n == poolLimitRecord
+		}
+		return raw, limits
+	}
+	var raw, limits int
+	for where, q := range queries {
+		r, l := readsKarpenter(q)
+		if r {
+			raw++
+			assert.Contains(t, q, `job="karpenter", namespace="karpenter"`, where)
+		}
+		if l {
+			limits++
+		}
+	}
+	assert.Equal(t, 6, raw, "one query per Karpenter panel")
+	assert.Equal(t, 4, limits, "the requests panels measure against the limits, actual and forecast")
+
+	s.Rules.KarpenterNamespace = ""
+	off, queries := titles(s)
+	assert.False(t, off["Karpenter"])
+	assert.False(t, off["Provisioned / limit by pool"])
+	for where, q := range queries {
+		r, l := readsKarpenter(q)
+		assert.False(t, r || l, where)
+	}
 }
 
 // The chart provisions the dashboards from one ConfigMap per provider, and a ConfigMap holds at

@@ -222,9 +222,12 @@ func TestPrometheusStoresExemplarsAndKubeStateMetricsExportsThePool(t *testing.T
 	spec := values["prometheus"].(map[string]any)["prometheusSpec"].(map[string]any)
 	assert.Equal(t, []any{"exemplar-storage"}, spec["enableFeatures"])
 	assert.Equal(t, map[string]any{"maxSize": 100000}, spec["exemplars"])
-	assert.Equal(t, []any{"nodes=[workload]"}, values["kube-state-metrics"].(map[string]any)["metricLabelsAllowlist"],
-		"kube_node_labels carries label_workload, which the capacity rules and dashboard group by")
-	assert.Equal(t, "label_workload", nodePoolLabel)
+	assert.Equal(t, []any{"nodes=[karpenter.sh/nodepool,eks.amazonaws.com/nodegroup,workload]"},
+		values["kube-state-metrics"].(map[string]any)["metricLabelsAllowlist"],
+		"kube_node_labels carries the pool labels, which the capacity rules and dashboard group by")
+	// kube-state-metrics turns every character outside [a-zA-Z0-9_] of a label name into "_".
+	assert.Equal(t, "label_karpenter_sh_nodepool", ksmKarpenterPoolLabel)
+	assert.Equal(t, "label_eks_amazonaws_com_nodegroup", ksmManagedGroupLabel)
 }
 
 // Through the component: the release registered for a stack with both stores carries the data

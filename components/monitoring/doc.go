@@ -50,9 +50,21 @@
 // (critical).
 //
 // Capacity: a PersistentVolume or a node filesystem more than 75% full whose 6-hour trend
-// reaches zero free space within Args.CapacityForecastHorizon (3d), and a node pool (node label
-// workload) whose CPU or memory requests are above 80% of its allocatable and whose 1-day trend
-// exceeds it within the horizon (warnings, predict_linear).
+// reaches zero free space within Args.CapacityForecastHorizon (3d), and a node pool whose CPU or
+// memory requests are above 80% of its ceiling and whose 1-day trend exceeds it within the
+// horizon (warnings, predict_linear). A node's pool is its karpenter.sh/nodepool label, else its
+// eks.amazonaws.com/nodegroup label (the fixed system group), exported by kube-state-metrics and
+// recorded as label nodepool; a Karpenter pool's ceiling is its limit
+// (karpenter_nodepools_limit), a fixed group's its nodes' allocatable.
+//
+// Karpenter (components/karpenter), unless Args.DisableKarpenterMetrics: no replica scraped for
+// 5 minutes (NovaCronKarpenterDown, critical); a pool's nodes above 90% of its limit for 15
+// minutes (NovaCronKarpenterNodePoolNearLimit); two or more NodeClaims of a pool given up within
+// the hour for launch_timeout, registration_timeout or nodeclass_not_ready
+// (NovaCronKarpenterNodeLaunchesFailing); the interruption controller failing to read its SQS
+// queue at least three times within the hour for 15 minutes
+// (NovaCronKarpenterInterruptionQueueErrors). Metric names are Karpenter v1.14.1's (rules.go
+// names each source file).
 //
 // The pipelines of components/telemetry, when Args.TelemetryNamespace is set: a collector, Loki
 // or Tempo target down, export failures, refused or dropped records, an exporter queue above 80%,
@@ -99,7 +111,10 @@
 // active users), NovaCron SLO (novacron-slo: 30-day error budget left and burn rates per
 // objective) and NovaCron capacity (novacron-capacity: node, pod-request and volume utilisation
 // per node pool, with predict_linear forecasts over Args.CapacityForecastHorizon and the 80%
-// utilisation target). kube-state-metrics exports the node label workload for the pool panels.
+// utilisation target; with Karpenter, each pool's nodes against its limit, nodes by capacity
+// type, launches, disruptions by reason, unplaceable pods and interruption messages).
+// kube-state-metrics exports the node labels karpenter.sh/nodepool, eks.amazonaws.com/nodegroup
+// and workload for the pool panels.
 //
 // # On EKS
 //
@@ -129,7 +144,11 @@
 // discovery; the component grants Prometheus read access to EndpointSlices), and skips the
 // API, which its ServiceMonitor already scrapes; blackbox-http probes Args.ProbeURLs through the
 // exporter's http_2xx module, which fails on plain HTTP; kube-scheduler and
-// kube-controller-manager read the EKS control-plane metrics (above).
+// kube-controller-manager read the EKS control-plane metrics (above); karpenter scrapes the
+// endpoints of Service karpenter, port http-metrics, in Args.KarpenterNamespace (kube-system).
+// The Karpenter chart's own ServiceMonitor stays off: its CRD arrives with this stack, after
+// Karpenter. No NetworkPolicy stands in the way: the platform has none in kube-system or in
+// this namespace, and the chart's prometheus.networkPolicy is left off (a test checks it).
 //
 // # Operating notes
 //

@@ -267,6 +267,9 @@ func alertScenarios() map[string]alertScenario {
 	for name, sc := range pipelineScenarios() {
 		scenarios[name] = sc
 	}
+	for name, sc := range karpenterScenarios() {
+		scenarios[name] = sc
+	}
 	// Three deny violations from minute 11 to 41, fixed at 42; the platform namespaces' dryrun
 	// violations stay throughout and must not keep the alert firing.
 	gk := func(action, values string) string {
@@ -315,6 +318,73 @@ func agentUp(values string) string {
 	return series("up", map[string]string{"namespace": "telemetry", "job": "otel-agent", "instance": "10.0.1.5:8888"}, values)
 }
 
+// karpenterTarget are the labels the karpenter scrape job gives the series of one replica.
+func karpenterTarget(pod string, extra map[string]string) map[string]string {
+	l := map[string]string{"job": karpenterJob, "namespace": "kube-system", "service": karpenterService,
+		"pod": pod, "instance": "10.0.1.9:8080"}
+	if pod != "karpenter-7d9f-a" {
+		l["instance"] = "10.0.2.9:8080"
+	}
+	for k, v := range extra {
+		l[k] = v
+	}
+	return l
+}
+
+// karpenterUp is the scrape health of one Karpenter replica.
+func karpenterUp(values string) string {
+	return series("up", karpenterTarget("karpenter-7d9f-a", nil), values)
+}
+
+// karpenterSeries is a series of the leading Karpenter replica.
+func karpenterSeries(name string, lbls map[string]string, values string) string {
+	return series(name, karpenterTarget("karpenter-7d9f-a", lbls), values)
+}
+
+// karpenterScenarios break the node provisioner for a while, with the series Karpenter writes.
+func karpenterScenarios() map[string]alertScenario {
+	cpu := map[string]string{"nodepool": "general", "resource_type": "cpu"}
+	memory := map[string]string{"nodepool": "general", "resource_type": "memory"}
+	// A launch timeout every 5 minutes from minute 10 to 40; the series appears with the first.
+	failures := "_x10"
+	for m, v := 10, 1; m <= 120; m++ {
+		if m > 10 && m <= 40 && m%5 == 0 {
+			v++
+		}
+		failures += " " + strconv.Itoa(v)
+	}
+	return map[string]alertScenario{
+		// Both replicas fail their scrape from minute 11 to 41.
+		AlertKarpenterDown: {
+			load: karpenterUp("1x10 0x30 1x40") +
+				series("up", karpenterTarget("karpenter-7d9f-b", nil), "1x10 0x30 1x40"),
+			firesBy: 16, stopsAt: 42, clearsBy: 43,
+		},
+		// Ten m5.xlarge of a ten-node limit from minute 11 to 41 (100%), nine otherwise (90%:
+		// not above). Memory stays below: the node's capacity is under the catalogue's 16 GiB.
+		AlertKarpenterNodePoolNearLimit: {
+			load: karpenterSeries(karpenterPoolUsage, cpu, "36x10 40x30 36x40") +
+				karpenterSeries(karpenterPoolLimit, cpu, "40x80") +
+				karpenterSeries(karpenterPoolUsage, memory, "150000000000x80") +
+				karpenterSeries(karpenterPoolLimit, memory, "171798691840x80"),
+			firesBy: 26, stopsAt: 42, clearsBy: 43,
+		},
+		// Once only one failure remains within the hour (minute 95), the alert clears.
+		AlertKarpenterNodeLaunchesFailing: {
+			load: karpenterSeries(karpenterNodeClaimsDisrupted,
+				map[string]string{"nodepool": "general", "reason": "launch_timeout", "capacity_type": "on-demand"}, failures),
+			firesBy: 21, stopsAt: 40, clearsBy: 96,
+		},
+		// The queue is unreadable from minute 10 to 40, a failed poll a minute; the counter is
+		// there from the start, at 0.
+		AlertKarpenterInterruptionQueueErrors: {
+			load: karpenterSeries(controllerReconcileErrors, map[string]string{"controller": "interruption"},
+				counter([2]int{10, 0}, [2]int{30, 1}, [2]int{80, 0})),
+			firesBy: 29, stopsAt: 40, clearsBy: 98,
+		},
+	}
+}
+
 // talonUp is the scrape health of Falco Talon's replica, with the labels its ServiceMonitor yields.
 func talonUp(values string) string {
 	return series("up", map[string]string{"namespace": "falco-talon", "job": falcoTalonJob, "instance": "10.0.1.7:2803"}, values)
@@ -338,10 +408,13 @@ func capacityScenarios() map[string]alertScenario {
 		}
 		return series(name, l, values)
 	}
-	// Two nodes of the general pool, 50 cores allocatable each. Requests sit at 70 cores, grow
-	// by 0.05 a minute for 5h (to 85, the pool would be full in a day at that pace), then stay.
-	nodes := pool("kube_node_labels", map[string]string{"label_workload": "general"}, "1x2000") +
-		series("kube_node_labels", map[string]string{"node": "ip-10-0-2-1", "label_workload": "general"}, "1x2000") +
+	// Two nodes of the fixed-size system node group, 50 cores allocatable each: its ceiling is its
+	// allocatable. Requests sit at 70 cores, grow by 0.05 a minute for 5h (to 85, the group would
+	// be full in a day at that pace), then stay.
+	group := map[string]string{"label_eks_amazonaws_com_nodegroup": "cluster-system-2026", "label_workload": "system"}
+	nodes := pool("kube_node_labels", group, "1x2000") +
+		series("kube_node_labels", map[string]string{"node": "ip-10-0-2-1",
+			"label_eks_amazonaws_com_nodegroup": "cluster-system-2026", "label_workload": "system"}, "1x2000") +
 		pool("kube_node_status_allocatable", map[string]string{"resource": "cpu", "unit": "core"}, "50x2000") +
 		series("kube_node_status_allocatable", map[string]string{"node": "ip-10-0-2-1", "resource": "cpu", "unit": "core"}, "50x2000")
 	pod := map[string]string{"namespace": "novacron", "pod": "api-1"}
@@ -684,11 +757,18 @@ func TestCapacityAlertsStayQuietWithoutACause(t *testing.T) {
 		l := map[string]string{"namespace": "monitoring", "persistentvolumeclaim": "prometheus-db"}
 		return series("kubelet_volume_stats_available_bytes", l, avail) + series("kubelet_volume_stats_capacity_bytes", l, "1000x600")
 	}
-	pool := func(requests string) string {
-		return series("kube_node_labels", map[string]string{"node": "n1", "label_workload": "general"}, "1x600") +
+	// One node with 100 bytes of allocatable memory, of a fixed node group or of a Karpenter pool
+	// whose limit is 120.
+	node := func(poolLabel, requests string) string {
+		return series("kube_node_labels", map[string]string{"node": "n1", poolLabel: "general"}, "1x600") +
 			series("kube_node_status_allocatable", map[string]string{"node": "n1", "resource": "memory"}, "100x600") +
 			series("kube_pod_container_resource_requests", map[string]string{"node": "n1", "namespace": "novacron", "pod": "p", "resource": "memory"}, requests) +
 			series("kube_pod_status_phase", map[string]string{"namespace": "novacron", "pod": "p", "phase": "Running"}, "1x600")
+	}
+	pool := func(requests string) string { return node(ksmManagedGroupLabel, requests) }
+	karpenterPool := func(requests string) string {
+		return node(ksmKarpenterPoolLabel, requests) +
+			karpenterSeries(karpenterPoolLimit, map[string]string{"nodepool": "general", "resource_type": "memory"}, "120x600")
 	}
 	// Full within 7h from a fifth free: what the alerts are for.
 	fillingFast := gauge(200, gaugeStep{600, -0.5})
@@ -709,6 +789,10 @@ func TestCapacityAlertsStayQuietWithoutACause(t *testing.T) {
 		{"a pool with requests growing past allocatable", pool(gauge(85, gaugeStep{600, 0.02})), AlertNodePoolRequestsFilling, true},
 		{"a pool at 70% with requests growing", pool(gauge(60, gaugeStep{600, 0.02})), AlertNodePoolRequestsFilling, false},
 		{"a busy but steady pool", pool("95x600"), AlertNodePoolRequestsFilling, false},
+		// Growing past its nodes but below 80% of its limit: Karpenter adds nodes, nothing to do.
+		{"a Karpenter pool growing past its nodes", karpenterPool(gauge(85, gaugeStep{600, 0.02})), AlertNodePoolRequestsFilling, false},
+		// Above 80% of its limit and growing past it within 3 days.
+		{"a Karpenter pool growing past its limit", karpenterPool(gauge(97, gaugeStep{600, 0.005})), AlertNodePoolRequestsFilling, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -723,4 +807,67 @@ func TestCapacityAlertsStayQuietWithoutACause(t *testing.T) {
 	firing, err := firingByMinute(t, PrometheusRuleGroups(d.ruleSettings()), volume(gauge(200, gaugeStep{600, -0.03})), 400)
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, firstFiring(firing, AlertVolumeFillingUp), 0)
+}
+
+// No Karpenter target is scraped for 30 minutes (the release gone, or the Service renamed),
+// then one is: the alert fires on the absence and clears with the target.
+func TestKarpenterDownWithoutATarget(t *testing.T) {
+	groups := PrometheusRuleGroups(defaultRuleSettings())
+	sc := alertScenario{load: karpenterUp("_x30 1x40"), firesBy: 6, stopsAt: 30, clearsBy: 31}
+	firing, err := firingByMinute(t, groups, sc.load, 70)
+	require.NoError(t, err)
+	assert.Empty(t, lifecycleProblem(firing, AlertKarpenterDown, sc))
+	assert.False(t, firing[4][AlertKarpenterDown], "not before its 5m")
+}
+
+func TestKarpenterAlertsStayQuietWithoutACause(t *testing.T) {
+	groups := PrometheusRuleGroups(defaultRuleSettings())
+	pool := func(resource, usage, limit string) string {
+		l := map[string]string{"nodepool": "general", "resource_type": resource}
+		out := karpenterSeries(karpenterPoolUsage, l, usage)
+		if limit != "" {
+			out += karpenterSeries(karpenterPoolLimit, l, limit)
+		}
+		return out
+	}
+	disrupted := func(reason, values string) string {
+		return karpenterSeries(karpenterNodeClaimsDisrupted,
+			map[string]string{"nodepool": "general", "reason": reason, "capacity_type": "spot"}, values)
+	}
+	errors := func(controller, values string) string {
+		return karpenterSeries(controllerReconcileErrors, map[string]string{"controller": controller}, values)
+	}
+	steady := karpenterUp("1x120")
+	tests := []struct {
+		name  string
+		load  string
+		alert string
+		want  bool
+	}{
+		{"one replica of two down", karpenterUp("1x120") + series("up", karpenterTarget("karpenter-7d9f-b", nil), "0x120"),
+			AlertKarpenterDown, false},
+		{"Karpenter up", "", AlertKarpenterDown, false},
+		{"a pool at 90% of its limit", pool("cpu", "36x120", "40x120"), AlertKarpenterNodePoolNearLimit, false},
+		{"a pool at its limit", pool("cpu", "40x120", "40x120"), AlertKarpenterNodePoolNearLimit, true},
+		{"usage of a resource without a limit", pool("pods", "580x120", ""), AlertKarpenterNodePoolNearLimit, false},
+		{"a limit of zero (a pool switched off)", pool("cpu", "0x120", "0x120"), AlertKarpenterNodePoolNearLimit, false},
+		{"one launch timeout", disrupted("launch_timeout", "0x30 1x90"), AlertKarpenterNodeLaunchesFailing, false},
+		{"launch timeouts every 5 minutes", disrupted("launch_timeout", "0x30 1x5 2x5 3x5 4x75"), AlertKarpenterNodeLaunchesFailing, true},
+		{"consolidation at work", disrupted("underutilized", "0+1x120"), AlertKarpenterNodeLaunchesFailing, false},
+		{"Spot capacity retried elsewhere", disrupted("insufficient_capacity", "0+1x120"), AlertKarpenterNodeLaunchesFailing, false},
+		{"two failed polls of the queue", errors("interruption", "0x30 2x90"), AlertKarpenterInterruptionQueueErrors, false},
+		{"another controller failing", errors("nodeclaim.lifecycle", "0+1x120"), AlertKarpenterInterruptionQueueErrors, false},
+		{"the queue failing with back-off", errors("interruption", "0x30 1 2 3 4 5 6x10 7x17 8x17 9x17 10x17"), AlertKarpenterInterruptionQueueErrors, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			load := tt.load
+			if tt.alert != AlertKarpenterDown || load == "" {
+				load += steady
+			}
+			firing, err := firingByMinute(t, groups, load, 120)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, firstFiring(firing, tt.alert) >= 0)
+		})
+	}
 }

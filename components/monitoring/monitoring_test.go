@@ -154,13 +154,14 @@ func TestStackRegistersThePlansProductionValues(t *testing.T) {
 	tolerations := mocktest.Value(t, kps, "values.prometheus-node-exporter.tolerations")
 	assert.Contains(t, tolerations, map[string]any{"key": "ml-workload", "operator": "Equal", "value": "true", "effect": "NoSchedule"})
 
-	// Scrape jobs: the annotation job, the blackbox job with the configured URLs and the
-	// control-plane jobs through the EKS API server.
+	// Scrape jobs: the annotation job, the blackbox job with the configured URLs, the
+	// control-plane jobs through the EKS API server and Karpenter.
 	jobs := mocktest.Value(t, kps, spec+"additionalScrapeConfigs").([]any)
-	require.Len(t, jobs, 4)
+	require.Len(t, jobs, 5)
 	assert.Equal(t, AnnotationScrapeJob, jobs[0].(map[string]any)["job_name"])
 	assert.Equal(t, SchedulerJob, jobs[2].(map[string]any)["job_name"])
 	assert.Equal(t, ControllerManagerJob, jobs[3].(map[string]any)["job_name"])
+	assert.Equal(t, karpenterJob, jobs[4].(map[string]any)["job_name"])
 
 	// The chart's control-plane scrapes are off: EKS does not expose those targets.
 	for _, c := range []string{"kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"} {
@@ -235,9 +236,10 @@ func TestDefaultsAndOverrides(t *testing.T) {
 			check: func(t *testing.T, run *stackRun) {
 				kps := run.find(t, releaseType, "monitoring-kube-prometheus-stack")
 				jobs := mocktest.Value(t, kps, "values.prometheus.prometheusSpec.additionalScrapeConfigs").([]any)
-				require.Len(t, jobs, 3)
+				require.Len(t, jobs, 4)
 				assert.Equal(t, AnnotationScrapeJob, jobs[0].(map[string]any)["job_name"])
 				assert.Equal(t, SchedulerJob, jobs[1].(map[string]any)["job_name"])
+				assert.Equal(t, karpenterJob, jobs[3].(map[string]any)["job_name"])
 				sm := run.find(t, monitorType, "monitoring-api-servicemonitor")
 				assert.True(t, mocktest.Bool(t, sm, "spec.namespaceSelector.any"))
 			},

@@ -52,6 +52,9 @@ type RuleSettings struct {
 	TelemetryNamespace string
 	// FalcoTalonNamespace is where Falco Talon runs; "" leaves its alert out.
 	FalcoTalonNamespace string
+	// KarpenterNamespace is where the karpenter scrape job finds the controller; "" leaves the
+	// Karpenter alerts out and measures every node pool against its allocatable.
+	KarpenterNamespace string
 }
 
 // Alert names: part of the contract with on-call runbooks and silences.
@@ -83,6 +86,11 @@ const (
 	AlertGatekeeperViolations = "NovaCronGatekeeperViolations"
 
 	AlertFalcoTalonDown = "NovaCronFalcoTalonDown"
+
+	AlertKarpenterDown                    = "NovaCronKarpenterDown"
+	AlertKarpenterNodePoolNearLimit       = "NovaCronKarpenterNodePoolNearLimit"
+	AlertKarpenterNodeLaunchesFailing     = "NovaCronKarpenterNodeLaunchesFailing"
+	AlertKarpenterInterruptionQueueErrors = "NovaCronKarpenterInterruptionQueueErrors"
 )
 
 // EscalatedAlertnameLabel carries the name of the warning NovaCronWarningEscalated pages for.
@@ -250,6 +258,9 @@ func PrometheusRuleGroups(s RuleSettings) []RuleGroup {
 	if s.FalcoTalonNamespace != "" {
 		groups = append(groups, RuleGroup{Name: "novacron-runtime-response", Rules: responseRules(s.FalcoTalonNamespace)})
 	}
+	if s.KarpenterNamespace != "" {
+		groups = append(groups, RuleGroup{Name: "novacron-karpenter", Rules: karpenterRules(s.KarpenterNamespace)})
+	}
 	// Last, so that it reads the ALERTS series the other groups wrote in the same round.
 	groups = append(groups, RuleGroup{Name: "novacron-escalation", Rules: []Rule{escalationRule(s.WarningEscalationAfter)}})
 	for _, g := range groups {
@@ -327,7 +338,7 @@ const (
 	// Between the kubernetes-mixin's KubePersistentVolumeFillingUp (15%) and the node-mixin's
 	// NodeFilesystemSpaceFillingUp warning (40%), which kube-prometheus-stack also ships.
 	capacityFreeBelow = "0.25"
-	// requestsAbove: node pools alert only with requests above this share of allocatable, the
+	// requestsAbove: node pools alert only with requests above this share of their ceiling, the
 	// plan's 80% utilisation target.
 	requestsAbove = "0.8"
 	// capacityLookback is the trend window for disks and volumes, as in both mixins.
@@ -335,31 +346,44 @@ const (
 	// requestsLookback is a day, so that the daily rise and fall of replicas does not read as
 	// growth.
 	requestsLookback = "1d"
-	// nodePoolLabel is the node label naming the pool (stacks sets workload=<pool name>);
-	// kube-state-metrics exports it as label_workload on kube_node_labels once its
-	// metricLabelsAllowlist names nodes=[workload].
-	nodePoolLabel = "label_workload"
 	// diskFSTypes are the file systems of the nodes' disks; the chart's node exporter already
 	// leaves out the pseudo file systems (kube-prometheus-stack 88.5.3, prometheus-node-exporter
 	// extraArgs), tmpfs stays and is not a disk.
 	diskFSTypes = "ext[234]|xfs|btrfs"
 )
 
-// Recording rules of the node-pool capacity alert: requests of the pods that hold room on a
-// node (Pending with a node assigned, or Running, as the kubernetes-mixin counts them) and the
-// nodes' allocatable, summed per pool and resource. Metrics and labels: kube-state-metrics
-// v2.20.0 (the chart's 8.4.0), docs/metrics/workload/pod-metrics.md and cluster/node-metrics.md.
+// Node pools. A node belongs to the Karpenter NodePool in its karpenter.sh/nodepool label, or
+// else to the EKS managed node group in its eks.amazonaws.com/nodegroup label (the system
+// group); kube-state-metrics exports both on kube_node_labels, as label_<name> with every
+// character outside [a-zA-Z0-9_] turned into "_", once its metricLabelsAllowlist names them
+// (kubeStateMetricsValues). The pool's name lands in label nodepool, the label Karpenter's own
+// metrics carry (sigs.k8s.io/karpenter pkg/metrics/constants.go, NodePoolLabel), so the two
+// join without relabelling.
+const (
+	nodePoolLabel         = "nodepool"
+	ksmKarpenterPoolLabel = "label_karpenter_sh_nodepool"
+	ksmManagedGroupLabel  = "label_eks_amazonaws_com_nodegroup"
+)
+
+// Recording rules of the node-pool capacity alert: each node's pool; requests of the pods that
+// hold room on a node (Pending with a node assigned, or Running, as the kubernetes-mixin counts
+// them) and the nodes' allocatable, summed per pool and resource; and, for Karpenter pools, the
+// pool's limit (resource_type renamed to kube-state-metrics' resource). Metrics and labels:
+// kube-state-metrics v2.20.0 (the chart's 8.4.0), docs/metrics/workload/pod-metrics.md and
+// cluster/node-metrics.md.
 var (
+	nodePoolRecord        = "node_" + nodePoolLabel + ":kube_node_labels:max"
 	poolRequestsRecord    = nodePoolLabel + "_resource:kube_pod_container_resource_requests:sum"
 	poolAllocatableRecord = nodePoolLabel + "_resource:kube_node_status_allocatable:sum"
+	poolLimitRecord       = nodePoolLabel + "_resource:" + karpenterPoolLimit + ":max"
 )
 
 func capacityRules(s RuleSettings) []Rule {
 	horizon := seconds(s.CapacityForecastHorizon)
 	within := model.Duration(s.CapacityForecastHorizon).String()
 	fs := fmt.Sprintf("fstype=~%q", diskFSTypes)
-	poolOf := fmt.Sprintf("on (node) group_left (%[1]s) max by (node, %[1]s) (kube_node_labels{%[1]s!=\"\"})", nodePoolLabel)
-	return []Rule{
+	poolOf := fmt.Sprintf("on (node) group_left (%s) %s", nodePoolLabel, nodePoolRecord)
+	rules := []Rule{
 		{
 			Alert: AlertVolumeFillingUp,
 			Expr: fmt.Sprintf("(\n  kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes < %s\nand\n"+
@@ -388,6 +412,16 @@ func capacityRules(s RuleSettings) []Rule {
 			},
 		},
 		{
+			// A Karpenter node also carries eks.amazonaws.com/nodegroup only if someone set it by
+			// hand; the Karpenter label wins.
+			Record: nodePoolRecord,
+			Expr: fmt.Sprintf("max by (node, %[1]s) (\n"+
+				"  label_replace(kube_node_labels{%[2]s!=\"\"}, %[1]q, \"$1\", %[2]q, \"(.+)\")\n"+
+				"  or\n"+
+				"  label_replace(kube_node_labels{%[2]s=\"\", %[3]s!=\"\"}, %[1]q, \"$1\", %[3]q, \"(.+)\")\n)",
+				nodePoolLabel, ksmKarpenterPoolLabel, ksmManagedGroupLabel),
+		},
+		{
 			Record: poolRequestsRecord,
 			Expr: fmt.Sprintf("sum by (%s, resource) (\n"+
 				"  kube_pod_container_resource_requests{resource=~\"cpu|memory\"}\n"+
@@ -399,20 +433,36 @@ func capacityRules(s RuleSettings) []Rule {
 			Expr: fmt.Sprintf("sum by (%s, resource) (\n  kube_node_status_allocatable{resource=~\"cpu|memory\"}\n  * %s\n)",
 				nodePoolLabel, poolOf),
 		},
-		{
-			Alert: AlertNodePoolRequestsFilling,
-			Expr: fmt.Sprintf("(\n  %[1]s / %[2]s > %[3]s\nand\n  predict_linear(%[1]s[%[4]s], %[5]s) > %[2]s\n)",
-				poolRequestsRecord, poolAllocatableRecord, requestsAbove, requestsLookback, horizon),
-			For:    "1h",
-			Labels: map[string]string{"severity": SeverityWarning},
-			Annotations: map[string]string{
-				"summary": "Node pool {{ $labels." + nodePoolLabel + " }}: {{ $labels.resource }} requests outgrow its nodes within " + within + ".",
-				"description": "Pods on node pool {{ $labels." + nodePoolLabel + " }} request {{ $value | humanizePercentage }} of its " +
-					"allocatable {{ $labels.resource }}; at the growth of the last " + requestsLookback + " they exceed today's nodes within " +
-					within + ". The cluster autoscaler adds nodes only up to the pool's maximum size.",
-			},
-		},
 	}
+	// The ceiling a pool's requests can grow to: a Karpenter pool's limit, past which Karpenter
+	// launches no node for it; a fixed node group's allocatable, which does not grow at all.
+	// Karpenter reports cpu in cores and memory in bytes (pkg/controllers/metrics/nodepool at
+	// sigs.k8s.io/karpenter v1.14.1), the units of kube-state-metrics' core and byte.
+	ceiling := poolAllocatableRecord
+	ceilingText := "its nodes' allocatable"
+	if s.KarpenterNamespace != "" {
+		rules = append(rules, Rule{
+			Record: poolLimitRecord,
+			Expr: fmt.Sprintf("max by (%[1]s, resource) (\n"+
+				"  label_replace(%[2]s{%[3]s, resource_type=~\"cpu|memory\"}, \"resource\", \"$1\", \"resource_type\", \"(.+)\")\n)",
+				nodePoolLabel, karpenterPoolLimit, karpenterSelector(s.KarpenterNamespace)),
+		})
+		ceiling = "(" + poolLimitRecord + " or " + poolAllocatableRecord + ")"
+		ceilingText = "its Karpenter limit (a fixed node group: its nodes' allocatable)"
+	}
+	return append(rules, Rule{
+		Alert: AlertNodePoolRequestsFilling,
+		Expr: fmt.Sprintf("(\n  %[1]s / %[2]s > %[3]s\nand\n  predict_linear(%[1]s[%[4]s], %[5]s) > %[2]s\n)",
+			poolRequestsRecord, ceiling, requestsAbove, requestsLookback, horizon),
+		For:    "1h",
+		Labels: map[string]string{"severity": SeverityWarning},
+		Annotations: map[string]string{
+			"summary": "Node pool {{ $labels." + nodePoolLabel + " }}: {{ $labels.resource }} requests reach the pool's ceiling within " + within + ".",
+			"description": "Pods on node pool {{ $labels." + nodePoolLabel + " }} request {{ $value | humanizePercentage }} of " +
+				ceilingText + " in {{ $labels.resource }}; at the growth of the last " + requestsLookback +
+				" they exceed it within " + within + ", and new pods then stay Pending.",
+		},
+	})
 }
 
 // otelcolCounter selects an OpenTelemetry Collector internal counter in namespace. The
@@ -591,4 +641,136 @@ func responseRules(namespace string) []Rule {
 				"{{ else }}No Talon target in " + namespace + " has been scraped{{ end }} for 15 minutes.",
 		},
 	}}
+}
+
+// Karpenter's controller: the Service the chart names after the release (components/karpenter
+// installs release "karpenter"), its metrics port http-metrics (aws/karpenter-provider-aws
+// v1.14.1, charts/karpenter/templates/service.yaml; controller.metrics.port 8080 in values.yaml)
+// and the job label of the karpenter scrape job (values.go).
+const (
+	karpenterJob         = "karpenter"
+	karpenterService     = "karpenter"
+	karpenterMetricsPort = "http-metrics"
+)
+
+// Karpenter's metrics, as its source names them at v1.14.1 (the provider pins
+// sigs.k8s.io/karpenter v1.14.1-0.20260819221709-6e7eab7a0f48). Namespace "karpenter" and the
+// subsystems nodepools, nodeclaims, nodes, pods are pkg/metrics/constants.go and metrics.go of
+// sigs.k8s.io/karpenter; the provider's own are under pkg/controllers of
+// aws/karpenter-provider-aws. website/content/en/docs/reference/metrics.md lists them all.
+const (
+	// Gauges per nodepool and resource_type (cpu in cores, memory in bytes, the resource name
+	// lower-cased with "-" as "_"): what the pool's nodes provide, and spec.limits.
+	// pkg/controllers/metrics/nodepool/controller.go.
+	karpenterPoolUsage = "karpenter_nodepools_usage"
+	karpenterPoolLimit = "karpenter_nodepools_limit"
+	// Counters per nodepool: NodeClaims created (label reason), and disrupted (label reason:
+	// launch_timeout, registration_timeout from pkg/controllers/nodeclaim/lifecycle/liveness.go;
+	// insufficient_capacity, nodeclass_not_ready from lifecycle/launch.go; underutilized, empty,
+	// drifted from disruption/queue.go; expired, unhealthy, garbage_collected). pkg/metrics/metrics.go.
+	karpenterNodeClaimsCreated   = "karpenter_nodeclaims_created_total"
+	karpenterNodeClaimsDisrupted = "karpenter_nodeclaims_disrupted_total"
+	// One gauge per node with the node's well-known labels (nodepool, capacity_type, zone, ...),
+	// node_name and managed. pkg/controllers/metrics/node/controller.go.
+	karpenterNodeLifetime = "karpenter_nodes_current_lifetime_seconds"
+	// Pods the provisioner found no node for, per controller.
+	// pkg/controllers/provisioning/scheduling/metrics.go.
+	karpenterUnschedulablePods = "karpenter_scheduler_unschedulable_pods_count"
+	// Interruption messages taken from the SQS queue, per message_type.
+	// aws/karpenter-provider-aws pkg/controllers/interruption/metrics.go.
+	karpenterInterruptionMessages = "karpenter_interruption_received_messages_total"
+	// controller-runtime's failed reconciles per controller (sigs.k8s.io/controller-runtime
+	// v0.23.1, pkg/internal/controller/metrics/metrics.go), initialised to 0 when the controller
+	// starts. The interruption controller is registered as "interruption".
+	controllerReconcileErrors = "controller_runtime_reconcile_errors_total"
+)
+
+// karpenterLaunchFailureReasons are the disruption reasons of NodeClaims that never became
+// nodes: the instance was not launched within 5 minutes, did not register within 15
+// (liveness.go), or its EC2NodeClass is not ready (launch.go). insufficient_capacity is left
+// out: Karpenter answers it by trying the next offering (another zone or type, on-demand for a
+// Spot pool), so it is routine on Spot; the capacity dashboard shows it.
+const karpenterLaunchFailureReasons = "launch_timeout|registration_timeout|nodeclass_not_ready"
+
+// karpenterPoolLimitAboveValue: a pool whose nodes provide more than this share of its limit
+// cannot take many more pods; at the limit Karpenter launches nothing more for it. The alert and
+// the dashboard's threshold line use it.
+const karpenterPoolLimitAboveValue = 0.9
+
+var karpenterPoolLimitAbove = strconv.FormatFloat(karpenterPoolLimitAboveValue, 'f', -1, 64)
+
+func karpenterSelector(namespace string) string {
+	return fmt.Sprintf("job=%q, namespace=%q", karpenterJob, namespace)
+}
+
+// karpenterRules watch the node provisioner. Both replicas are scraped but only the leader runs
+// the controllers that write these series, so the gauges are read with max and the counters
+// summed over pods.
+func karpenterRules(namespace string) []Rule {
+	sel := karpenterSelector(namespace)
+	warning := map[string]string{"severity": SeverityWarning}
+	return []Rule{
+		{
+			Alert: AlertKarpenterDown,
+			// Pending pods get no node, Spot interruptions and rebalance notices go unhandled and
+			// nothing replaces an unhealthy node while no replica runs: that pages.
+			Expr:   fmt.Sprintf("absent(up{%s} == 1)", sel),
+			For:    "5m",
+			Labels: map[string]string{"severity": SeverityCritical},
+			Annotations: map[string]string{
+				"summary": "Karpenter in " + namespace + " is down: no node is launched, replaced or drained ahead of an interruption.",
+				"description": "For 5 minutes Prometheus has not scraped any Karpenter replica (Service " + karpenterService +
+					", port " + karpenterMetricsPort + ", in " + namespace + "). Pods that need a new node stay Pending.",
+			},
+		},
+		{
+			Alert: AlertKarpenterNodePoolNearLimit,
+			Expr: fmt.Sprintf("max by (%[1]s, resource_type) (%[2]s{%[4]s})\n/\n"+
+				"max by (%[1]s, resource_type) (%[3]s{%[4]s} > 0)\n> %[5]s",
+				nodePoolLabel, karpenterPoolUsage, karpenterPoolLimit, sel, karpenterPoolLimitAbove),
+			For:    "15m",
+			Labels: warning,
+			Annotations: map[string]string{
+				"summary": "Node pool {{ $labels.nodepool }} has used {{ $value | humanizePercentage }} of its {{ $labels.resource_type }} limit.",
+				"description": "The nodes of Karpenter pool {{ $labels.nodepool }} provide {{ $value | humanizePercentage }} of the pool's " +
+					"{{ $labels.resource_type }} limit: at the limit Karpenter launches no further node for it and new pods stay Pending. " +
+					"Raise the pool's maximum ({{ $labels.nodepool }}MaxNodes in the stack configuration).",
+			},
+		},
+		{
+			Alert: AlertKarpenterNodeLaunchesFailing,
+			// Two failures within the hour: one is a fluke, a broken launch path repeats (every
+			// 5 minutes for a launch timeout). A reason seen for the first time since Karpenter
+			// started creates its series at 1, which increase() cannot see, so a third failure may
+			// be needed then. No "for": the window is the debounce, and the alert clears an hour
+			// after the last failure.
+			Expr: fmt.Sprintf("sum by (%s) (increase(%s{%s, reason=~%q}[1h])) >= 2",
+				nodePoolLabel, karpenterNodeClaimsDisrupted, sel, karpenterLaunchFailureReasons),
+			Labels: warning,
+			Annotations: map[string]string{
+				"summary": "Karpenter fails to bring up nodes for pool {{ $labels.nodepool }}.",
+				"description": "{{ $value | humanize }} NodeClaims of pool {{ $labels.nodepool }} were given up within the hour: " +
+					"the instance did not launch within 5 minutes, its node did not register within 15, or the EC2NodeClass is not ready. " +
+					"Pods waiting for those nodes stay Pending.",
+			},
+		},
+		{
+			Alert: AlertKarpenterInterruptionQueueErrors,
+			// The interruption controller polls the SQS queue in a loop and fails its reconcile
+			// when it cannot receive or delete messages. controller-runtime retries a failing
+			// reconcile with back-off up to 1000 s (client-go v0.35.3,
+			// workqueue.DefaultTypedControllerRateLimiter), so a lasting failure still fails at
+			// least three times an hour.
+			Expr: fmt.Sprintf("sum by (namespace, job) (increase(%s{%s, controller=\"interruption\"}[1h])) >= 3",
+				controllerReconcileErrors, sel),
+			For:    "15m",
+			Labels: warning,
+			Annotations: map[string]string{
+				"summary": "Karpenter cannot read its interruption queue.",
+				"description": "Karpenter's interruption controller failed {{ $value | humanize }} times within the hour to receive or " +
+					"delete messages of its SQS queue: Spot interruption warnings, rebalance recommendations and scheduled " +
+					"maintenance reach no one, so those nodes are not drained ahead of time.",
+			},
+		},
+	}
 }

@@ -43,6 +43,7 @@ var novacronAlerts = []string{
 	AlertLokiRequestErrors, AlertLokiDiscardingLogs, AlertTempoRequestErrors, AlertTempoDiscardingSpans,
 	AlertGatekeeperViolations,
 	AlertFalcoTalonDown,
+	AlertKarpenterDown, AlertKarpenterNodePoolNearLimit, AlertKarpenterNodeLaunchesFailing, AlertKarpenterInterruptionQueueErrors,
 	AlertWarningEscalated,
 }
 
@@ -71,7 +72,7 @@ func TestRulesParseWithRulefmt(t *testing.T) {
 		// rulefmt also parses every annotation and label template.
 		groups, errs := rulefmt.Parse(content, false, scheme, parser.NewParser(parser.Options{}), nil)
 		require.Empty(t, errs, "rulefmt (%s)", scheme)
-		require.Len(t, groups.Groups, 9)
+		require.Len(t, groups.Groups, 10)
 		var alerts []string
 		for _, g := range groups.Groups {
 			for _, r := range g.Rules {
@@ -85,12 +86,38 @@ func TestRulesParseWithRulefmt(t *testing.T) {
 	assertGoldenYAML(t, "prometheus-rules.yaml", content)
 
 	// Without a telemetry or Talon namespace their groups are left out, and nothing else changes.
+	// Karpenter is watched unless turned off.
 	groups := PrometheusRuleGroups(defaultRuleSettings())
-	assert.Len(t, groups, 7)
+	assert.Len(t, groups, 8)
 	assert.NotContains(t, alertNames(groups), AlertTelemetryTargetDown)
 	assert.NotContains(t, alertNames(groups), AlertFalcoTalonDown)
+	assert.Contains(t, alertNames(groups), AlertKarpenterDown)
 	assert.Contains(t, alertNames(groups), AlertWarningEscalated)
 	assert.Equal(t, "novacron-escalation", groups[len(groups)-1].Name, "the escalation reads what the others wrote")
+
+	d := (&StackArgs{DisableKarpenterMetrics: true}).withDefaults()
+	groups = PrometheusRuleGroups(d.ruleSettings())
+	assert.Len(t, groups, 7)
+	for _, a := range []string{AlertKarpenterDown, AlertKarpenterNodePoolNearLimit, AlertKarpenterNodeLaunchesFailing, AlertKarpenterInterruptionQueueErrors} {
+		assert.NotContains(t, alertNames(groups), a)
+	}
+	p := parser.NewParser(parser.Options{})
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			expr, err := p.ParseExpr(r.Expr)
+			require.NoError(t, err)
+			parser.Inspect(expr, func(node parser.Node, _ []parser.Node) error {
+				if vs, ok := node.(*parser.VectorSelector); ok {
+					assert.NotContains(t, []string{karpenterPoolUsage, karpenterPoolLimit, poolLimitRecord}, vs.Name,
+						"%s%s reads Karpenter's series with Karpenter off", r.Record, r.Alert)
+					for _, m := range vs.LabelMatchers {
+						assert.False(t, m.Name == "job" && m.Value == karpenterJob, "%s%s", r.Record, r.Alert)
+					}
+				}
+				return nil
+			})
+		}
+	}
 }
 
 // upstreamMetrics are the series the rules read that other software exports, with the source
@@ -125,6 +152,12 @@ var upstreamMetrics = map[string]string{
 	"tempo_request_duration_seconds_count":           "Tempo (dskit instrumentation), tempo-mixin TempoRequestErrors",
 	"tempo_discarded_spans_total":                    "Tempo docs, discarded spans",
 	"gatekeeper_violations":                          "Gatekeeper v3.23.1 pkg/audit/stats_reporter.go, website/docs/metrics.md",
+	// sigs.k8s.io/karpenter at the commit aws/karpenter-provider-aws v1.14.1 pins, and that
+	// provider; website/content/en/docs/reference/metrics.md at v1.14.1 lists each.
+	karpenterPoolUsage:           "sigs.k8s.io/karpenter pkg/controllers/metrics/nodepool/controller.go",
+	karpenterPoolLimit:           "sigs.k8s.io/karpenter pkg/controllers/metrics/nodepool/controller.go",
+	karpenterNodeClaimsDisrupted: "sigs.k8s.io/karpenter pkg/metrics/metrics.go",
+	controllerReconcileErrors:    "sigs.k8s.io/controller-runtime v0.23.1 pkg/internal/controller/metrics/metrics.go",
 }
 
 // selectedName is the metric a selector reads: its name, or the name its __name__ regex
@@ -176,7 +209,7 @@ func TestRuleExpressionsParseAndUseOnlyKnownNames(t *testing.T) {
 			}
 		}
 	}
-	assert.Len(t, recorded, len(errorRatioWindows)+5)
+	assert.Len(t, recorded, len(errorRatioWindows)+7)
 }
 
 func TestEveryAlertCarriesItsRunbookURL(t *testing.T) {
@@ -241,6 +274,23 @@ func TestEscalationAndForecastFollowSettings(t *testing.T) {
 	s.FalcoTalonNamespace = "talon"
 	assert.Contains(t, byName(s)[AlertFalcoTalonDown].Expr, `up{namespace="talon", job="falco-talon"} == 0`)
 	assert.Equal(t, "falcoTalonNamespace", (&StackArgs{FalcoTalonNamespace: "Falco_Talon"}).Validate()[0].Field)
+
+	// The Karpenter alerts and the pool limits select Karpenter's namespace, and a bad one is
+	// refused.
+	s.KarpenterNamespace = "karpenter"
+	k := byName(s)
+	for _, name := range []string{AlertKarpenterDown, AlertKarpenterNodePoolNearLimit, AlertKarpenterNodeLaunchesFailing,
+		AlertKarpenterInterruptionQueueErrors, poolLimitRecord} {
+		assert.Contains(t, k[name].Expr, `job="karpenter", namespace="karpenter"`, name)
+		assert.NotContains(t, k[name].Expr, `namespace="kube-system"`, name)
+	}
+	assert.Equal(t, "karpenterNamespace", (&StackArgs{KarpenterNamespace: "Kube_System"}).Validate()[0].Field)
+
+	// With Karpenter, a pool's ceiling is its limit where it has one; without, its allocatable.
+	assert.Contains(t, k[AlertNodePoolRequestsFilling].Expr, "/ ("+poolLimitRecord+" or "+poolAllocatableRecord+") > 0.8")
+	s.KarpenterNamespace = ""
+	assert.Contains(t, byName(s)[AlertNodePoolRequestsFilling].Expr, "/ "+poolAllocatableRecord+" > 0.8")
+	assert.NotContains(t, byName(s), poolLimitRecord)
 }
 
 func TestRuleThresholdsFollowSettings(t *testing.T) {
@@ -479,7 +529,8 @@ func TestLatencyJobAndProbeAlertsOnSyntheticData(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			firing := newRuleEvaluator(t, "load 1m\n"+tt.load, groups).run(20, 60)
+			// Karpenter is up: its absence would page too.
+			firing := newRuleEvaluator(t, "load 1m\n"+tt.load+karpenterUp("1x60"), groups).run(20, 60)
 			_, fired := firedAny(firing, tt.alert)
 			assert.Equal(t, tt.want, fired)
 			if tt.want {

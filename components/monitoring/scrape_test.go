@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/novacron/platform/components/karpenter"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/relabel"
@@ -18,11 +19,20 @@ type scrapeJob struct {
 	JobName       string              `yaml:"job_name"`
 	MetricsPath   string              `yaml:"metrics_path"`
 	Params        map[string][]string `yaml:"params"`
-	SDConfigs     []map[string]string `yaml:"kubernetes_sd_configs"`
+	SDConfigs     []kubernetesSD      `yaml:"kubernetes_sd_configs"`
 	StaticConfigs []struct {
 		Targets []string `yaml:"targets"`
 	} `yaml:"static_configs"`
 	RelabelConfigs []*relabel.Config `yaml:"relabel_configs"`
+}
+
+// kubernetesSD is a kubernetes_sd_configs entry (Prometheus configuration,
+// <kubernetes_sd_config>): the role and the namespaces it watches.
+type kubernetesSD struct {
+	Role       string `yaml:"role"`
+	Namespaces struct {
+		Names []string `yaml:"names"`
+	} `yaml:"namespaces"`
 }
 
 // scrapeJobs decodes the generated jobs with Prometheus's own relabel configuration type and
@@ -64,7 +74,9 @@ func relabelTarget(job scrapeJob, discovered map[string]string) (map[string]stri
 func TestAnnotationScrapeJob(t *testing.T) {
 	d := (&StackArgs{ProbeURLs: []string{"https://api.novacron.example/health"}}).withDefaults()
 	job := scrapeJobs(t, d)[AnnotationScrapeJob]
-	require.Equal(t, []map[string]string{{"role": "endpointslice"}}, job.SDConfigs)
+	require.Len(t, job.SDConfigs, 1)
+	assert.Equal(t, "endpointslice", job.SDConfigs[0].Role)
+	assert.Empty(t, job.SDConfigs[0].Namespaces.Names, "every namespace")
 
 	endpoint := func(extra map[string]string) map[string]string {
 		l := map[string]string{
@@ -171,4 +183,52 @@ func TestRetentionSize(t *testing.T) {
 	for in, want := range map[string]string{"500Gi": "450GB", "100Gi": "90GB", "2Ti": "1843GB", "512Mi": "460MB", "bad": ""} {
 		assert.Equal(t, want, retentionSize(in), in)
 	}
+}
+
+func TestKarpenterScrapeJob(t *testing.T) {
+	// The namespace components/karpenter installs the controller in.
+	assert.Equal(t, karpenter.Namespace, DefaultKarpenterNamespace)
+
+	d := (&StackArgs{}).withDefaults()
+	job := scrapeJobs(t, d)[karpenterJob]
+	require.Len(t, job.SDConfigs, 1)
+	assert.Equal(t, "endpointslice", job.SDConfigs[0].Role)
+	assert.Equal(t, []string{"kube-system"}, job.SDConfigs[0].Namespaces.Names, "discovery watches Karpenter's namespace only")
+
+	endpoint := func(service, port string) map[string]string {
+		return map[string]string{
+			"__address__":                               "10.0.1.9:8080",
+			"__meta_kubernetes_namespace":               "kube-system",
+			"__meta_kubernetes_service_name":            service,
+			"__meta_kubernetes_endpointslice_port_name": port,
+			"__meta_kubernetes_pod_name":                "karpenter-7d9f-a",
+		}
+	}
+	got, keep := relabelTarget(job, endpoint("karpenter", "http-metrics"))
+	require.True(t, keep)
+	assert.Equal(t, "10.0.1.9:8080", got["__address__"])
+	assert.Equal(t, "/metrics", got["__metrics_path__"])
+	assert.Equal(t, "http", got["__scheme__"])
+	assert.Equal(t, karpenterJob, got["job"])
+	assert.Equal(t, "kube-system", got["namespace"], "the alerts select job and namespace")
+	assert.Equal(t, "karpenter-7d9f-a", got["pod"])
+	for _, other := range []map[string]string{endpoint("kube-dns", "metrics"), endpoint("karpenter", "http"), endpoint("karpenter-webhook", "http-metrics")} {
+		_, keep := relabelTarget(job, other)
+		assert.False(t, keep, "%v", other)
+	}
+
+	job = scrapeJobs(t, (&StackArgs{KarpenterNamespace: "karpenter"}).withDefaults())[karpenterJob]
+	assert.Equal(t, []string{"karpenter"}, job.SDConfigs[0].Namespaces.Names)
+
+	_, ok := scrapeJobs(t, (&StackArgs{DisableKarpenterMetrics: true}).withDefaults())[karpenterJob]
+	assert.False(t, ok, "DisableKarpenterMetrics leaves the job out")
+}
+
+// Prometheus reaches the Karpenter pods in kube-system only as long as no NetworkPolicy selects
+// Prometheus: the chart renders one from prometheus.networkPolicy, which is off by default
+// (kube-prometheus-stack values.yaml) and must stay unset here, or allow the Karpenter port.
+func TestPrometheusHasNoEgressPolicy(t *testing.T) {
+	d := (&StackArgs{}).withDefaults()
+	prometheus := kubePrometheusStackValues(&d, "{}")["prometheus"].(map[string]any)
+	assert.NotContains(t, prometheus, "networkPolicy")
 }

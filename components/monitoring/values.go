@@ -165,12 +165,16 @@ func grafanaDashboards(d *StackArgs, sloDashboard string) map[string]any {
 	return out
 }
 
-// kubeStateMetricsValues let kube-state-metrics export the node label workload, which names the
-// node pool, as label_workload on kube_node_labels (--metric-labels-allowlist, rendered from
-// metricLabelsAllowlist by the kube-state-metrics chart 8.4.0): the capacity dashboard and the
-// node-pool capacity rules group by it.
+// kubeStateMetricsValues let kube-state-metrics export the node labels that name a node's pool,
+// karpenter.sh/nodepool (Karpenter's nodes) and eks.amazonaws.com/nodegroup (the managed system
+// group), as label_karpenter_sh_nodepool and label_eks_amazonaws_com_nodegroup on
+// kube_node_labels (--metric-labels-allowlist, rendered from metricLabelsAllowlist by the
+// kube-state-metrics chart 8.4.0): the capacity dashboard and the node-pool capacity rules group
+// by them (nodePoolRecord). workload stays for ad-hoc queries by the platform's own label.
 func kubeStateMetricsValues() map[string]any {
-	return map[string]any{"metricLabelsAllowlist": []any{"nodes=[workload]"}}
+	return map[string]any{"metricLabelsAllowlist": []any{
+		"nodes=[karpenter.sh/nodepool,eks.amazonaws.com/nodegroup,workload]",
+	}}
 }
 
 // nodeExporterTolerations keeps the chart's default (tolerate every NoSchedule taint) and adds
@@ -229,7 +233,34 @@ func additionalScrapeConfigs(d *StackArgs) []any {
 	if !d.DisableControlPlaneMetrics {
 		jobs = append(jobs, eksControlPlaneScrapeJobs()...)
 	}
+	if !d.DisableKarpenterMetrics {
+		jobs = append(jobs, karpenterScrapeJob(d.KarpenterNamespace))
+	}
 	return jobs
+}
+
+// karpenterScrapeJob scrapes every Karpenter replica through the endpoints of its Service. The
+// chart's own ServiceMonitor (serviceMonitor.enabled) would need the Prometheus Operator CRDs,
+// which arrive with this stack, after Karpenter; a plain job has no such order. Prometheus
+// reaches the pods: neither kube-system nor this namespace has a NetworkPolicy of the platform,
+// kube-prometheus-stack's prometheus.networkPolicy is off by default and not set here (a test
+// keeps it so), and the node security group admits all traffic between nodes
+// (components/cluster).
+func karpenterScrapeJob(namespace string) map[string]any {
+	return map[string]any{
+		"job_name": karpenterJob,
+		"kubernetes_sd_configs": []any{map[string]any{
+			"role":       "endpointslice",
+			"namespaces": map[string]any{"names": []any{namespace}},
+		}},
+		"relabel_configs": []any{
+			relabelRule("keep", []string{"__meta_kubernetes_service_name"}, karpenterService, "", ""),
+			relabelRule("keep", []string{"__meta_kubernetes_endpointslice_port_name"}, karpenterMetricsPort, "", ""),
+			relabelRule("replace", []string{"__meta_kubernetes_namespace"}, "(.*)", "namespace", "$1"),
+			relabelRule("replace", []string{"__meta_kubernetes_service_name"}, "(.*)", "service", "$1"),
+			relabelRule("replace", []string{"__meta_kubernetes_pod_name"}, "(.*)", "pod", "$1"),
+		},
+	}
 }
 
 func relabelRule(action string, sources []string, regex, target, replacement string) map[string]any {
