@@ -28,6 +28,9 @@ const (
 	// DefaultConsolidateAfter is how long a node must be empty or underused before Karpenter
 	// removes or replaces it; short enough to follow a spike down, long enough not to flap.
 	DefaultConsolidateAfter = "5m"
+	// DefaultTerminationGracePeriod bounds how long a pod may hold a general node's
+	// replacement back.
+	DefaultTerminationGracePeriod = "24h"
 	// DefaultDisruptionPercent is the share of a pool's nodes Karpenter may disrupt at once for
 	// consolidation, drift or expiry.
 	DefaultDisruptionPercent = 10
@@ -92,6 +95,12 @@ type NodePoolArgs struct {
 	// ExpireAfter replaces each node after this long (Go duration, at least 1h), or "Never".
 	// Default: "720h".
 	ExpireAfter string
+	// TerminationGracePeriod is how long a node being replaced may wait for pods that block
+	// their eviction (a PodDisruptionBudget, the karpenter.sh/do-not-disrupt annotation) before
+	// Karpenter terminates it anyway; without one such a pod holds back drift and expiry for
+	// ever. Default: "24h" for a pool without GPU, none for a GPU pool (a running job is never
+	// cut short; patching waits for it).
+	TerminationGracePeriod string
 }
 
 // Args configures Karpenter for a cluster.
@@ -154,6 +163,9 @@ func (a *Args) withDefaults() Args {
 		}
 		if np.ExpireAfter == "" {
 			np.ExpireAfter = DefaultExpireAfter
+		}
+		if np.TerminationGracePeriod == "" && !np.Gpu {
+			np.TerminationGracePeriod = DefaultTerminationGracePeriod
 		}
 		out.NodePools[i] = np
 	}
@@ -312,6 +324,9 @@ func (np NodePoolArgs) validate() validate.Problems {
 	}
 	checkDuration(&p, "consolidateAfter", np.ConsolidateAfter, true, 0)
 	checkDuration(&p, "expireAfter", np.ExpireAfter, true, time.Hour)
+	if np.TerminationGracePeriod != "" {
+		checkDuration(&p, "terminationGracePeriod", np.TerminationGracePeriod, false, time.Minute)
+	}
 	for _, t := range np.Taints {
 		if t.Key == "" {
 			p.Addf("taints", "must have a key")

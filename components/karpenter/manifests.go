@@ -98,6 +98,9 @@ func NodePool(a Args, np NodePoolArgs) (map[string]any, error) {
 	if len(taints) > 0 {
 		template["taints"] = taints
 	}
+	if np.TerminationGracePeriod != "" {
+		template["terminationGracePeriod"] = np.TerminationGracePeriod
+	}
 	return map[string]any{
 		"apiVersion": NodePoolAPIVersion,
 		"kind":       "NodePool",
