@@ -21,11 +21,12 @@ type Config struct {
 	// RequiredTags must be present on every taggable AWS resource, from the provider's default tags
 	// or the resource's own tags. Default: Project, Environment, ManagedBy, CostCenter, Owner.
 	RequiredTags []string `json:"requiredTags"`
-	// AllowedInstanceFamilies are the EC2 families node groups may use ("m5" for m5.xlarge); an
-	// empty list allows every family. Default: see defaultAllowedFamilies.
+	// AllowedInstanceFamilies are the EC2 families node groups and Karpenter NodePools may use
+	// ("m5" for m5.xlarge); an empty list allows every family. Default: see defaultAllowedFamilies.
 	AllowedInstanceFamilies []string `json:"allowedInstanceFamilies"`
-	// GPUInstanceFamilies are the families that carry GPUs and must run in tainted node groups.
-	// Default: see defaultGPUFamilies.
+	// GPUInstanceFamilies are the families that carry GPUs: node groups and Karpenter NodePools
+	// offering them must be tainted, and such NodePools need a GPU limit and WhenEmpty
+	// consolidation. Default: see defaultGPUFamilies.
 	GPUInstanceFamilies []string `json:"gpuInstanceFamilies"`
 	// ProductionStackPattern is a regular expression; stacks whose name matches are production.
 	// Default: ^prod(uction)?$.
@@ -355,8 +356,8 @@ func settingsSchema() map[string]map[string]any {
 	}
 	return map[string]map[string]any{
 		"requiredTags":                strs("Tags every taggable AWS resource must carry (provider default tags count).", d.RequiredTags),
-		"allowedInstanceFamilies":     strs("EC2 instance families node groups may use; empty allows all.", d.AllowedInstanceFamilies),
-		"gpuInstanceFamilies":         strs("Instance families with GPUs; they must run in tainted node groups.", d.GPUInstanceFamilies),
+		"allowedInstanceFamilies":     strs("EC2 instance families node groups and Karpenter NodePools may use; empty allows all.", d.AllowedInstanceFamilies),
+		"gpuInstanceFamilies":         strs("Instance families with GPUs; they must run in tainted node groups and NodePools.", d.GPUInstanceFamilies),
 		"applicationNamespaces":       strs("Namespaces that need a default-deny NetworkPolicy and a DNS allowance.", d.ApplicationNamespaces),
 		"requiredHelmCharts":          strs("Helm charts that must be installed (runtime security, monitoring).", d.RequiredHelmCharts),
 		"supportedKubernetesVersions": strs("EKS versions in standard support.", d.SupportedKubernetesVersions),

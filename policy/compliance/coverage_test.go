@@ -96,7 +96,7 @@ func TestCoverageNamesRealPolicies(t *testing.T) {
 func looksLikePolicy(s string) bool {
 	for _, prefix := range []string{"s3-", "kms-", "iam-", "eks-", "rds-", "ecr-", "network-", "logs-", "secretsmanager-",
 		"k8s-", "helm-", "backup-", "required-", "compliance-", "cloudtrail-", "config-", "guardduty-", "securityhub-",
-		"accessanalyzer-", "cloudwatch-", "data-"} {
+		"accessanalyzer-", "cloudwatch-", "data-", "sqs-"} {
 		if strings.HasPrefix(s, prefix) {
 			return true
 		}

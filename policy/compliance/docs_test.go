@@ -58,6 +58,9 @@ func mappingTable() string {
 		if p.ProductionOnly {
 			scope += " (production)"
 		}
+		if p.NonProductionOnly {
+			scope += " (outside production)"
+		}
 		fmt.Fprintf(&b, "| `%s`%s | %s | %s | %s | %s | %s | %s | %s | %s |\n", p.Name, scope, p.Level, p.Severity,
 			p.Description, ids(p, SOC2), ids(p, ISO27001), ids(p, PCIDSS), ids(p, CISAWS, CISEKS), ids(p, GDPR))
 	}

@@ -218,11 +218,11 @@ func EvaluateResources(rs []*Resource, stack string, cfg Config) Report {
 		// The settings' exceptions take resources out before the policy sees them: they count
 		// neither as passed nor as failed (exceptions.go).
 		rs := rs
-		if !p.ProductionOnly || rep.Production {
+		if !p.skips(rep.Production) {
 			rs = exemptResources(cfg, p, rs, c.exempted)
 		}
 		switch {
-		case p.ProductionOnly && !rep.Production:
+		case p.skips(rep.Production):
 			c.notApplicable = true
 		case p.IsStack():
 			p.checkStack(c, rs)

@@ -199,14 +199,19 @@ var (
 			"ebs":        map[string]any{"encrypted": "true", "volumeSize": 100, "volumeType": "gp3"},
 		}},
 	}
-	nodeGroupOK = map[string]any{
-		"instanceTypes":  []any{"m5.xlarge"},
-		"scalingConfig":  map[string]any{"minSize": 3, "desiredSize": 5, "maxSize": 10},
-		"labels":         map[string]any{"workload": "general"},
+	// The system node group, the cluster's only managed node group since Karpenter runs the
+	// general and GPU pools: fixed size, tainted for critical add-ons.
+	systemNodeGroupOK = map[string]any{
+		"instanceTypes":  []any{"m5.large"},
+		"scalingConfig":  map[string]any{"minSize": 2, "desiredSize": 2, "maxSize": 2},
+		"labels":         map[string]any{"workload": "system"},
+		"taints":         []any{map[string]any{"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}},
 		"amiType":        "AL2023_x86_64_STANDARD",
-		"launchTemplate": map[string]any{"id": "lt-general", "version": "1"},
+		"releaseVersion": "1.35.6-20260714",
+		"launchTemplate": map[string]any{"id": "lt-system", "version": "1"},
 	}
-	// Production's GPU pool since p3 was retired.
+	// A GPU managed node group. The platform's GPU pool is a Karpenter NodePool now, but a stack
+	// may still declare one and the node group policies judge it.
 	gpuNodeGroupOK = map[string]any{
 		"instanceTypes":  []any{"g5.2xlarge"},
 		"scalingConfig":  map[string]any{"minSize": 0, "desiredSize": 2, "maxSize": 5},

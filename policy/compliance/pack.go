@@ -100,7 +100,7 @@ func adapt(p *Policy, st *packState) policyx.Policy {
 			EnforcementLevel: p.Level.policyx(),
 			ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
 				c := st.newRun(args.Manager)
-				if p.ProductionOnly && !c.production {
+				if p.skips(c.production) {
 					return nil
 				}
 				rs := make([]*Resource, 0, len(args.Resources))
@@ -125,7 +125,7 @@ func adapt(p *Policy, st *packState) policyx.Policy {
 				st.configure(args.Config)
 			}
 			c := st.newRun(args.Manager)
-			if p.ProductionOnly && !c.production {
+			if p.skips(c.production) {
 				return nil
 			}
 			r := fromAnalyzer(args.Resource)

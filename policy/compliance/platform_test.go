@@ -46,14 +46,14 @@ func platform(stack string, mutate map[string]func(map[string]any) map[string]an
 
 		res(tKMSKey, "cluster-secrets", map[string]any{"enableKeyRotation": true, "deletionWindowInDays": 30, "policy": keyPolicyOK, "description": "EKS secrets"}),
 		res("aws:iam/role:Role", "cluster-node", map[string]any{"assumeRolePolicy": `{"Version":"2012-10-17","Statement":[]}`}),
-		res(tIAMRole, "cluster-autoscaler", map[string]any{"assumeRolePolicy": irsaOK}),
-		res(tIAMRolePolicy, "cluster-autoscaler", map[string]any{"role": "cluster-autoscaler", "policy": autoscalerPolicyDoc}),
+		res(tIAMRole, "cluster-karpenter-controller", map[string]any{"assumeRolePolicy": podIdentityTrust}),
+		res(tIAMRolePolicy, "cluster-karpenter-controller", map[string]any{"role": "cluster-karpenter-controller", "policy": karpenterControllerPolicyDoc}),
+		res(tSQSQueue, "cluster-karpenter-interruption", queueOK),
+		res(tSQSQueuePolicy, "cluster-karpenter-interruption", map[string]any{"queueUrl": "q", "policy": queuePolicyOK}),
 		res(tIAMPolicy, "ingress-policy", map[string]any{"policy": controllerPolicyDoc()}),
 		res(tIAMRolePolicyAttachment, "ingress-policy-attachment", map[string]any{"role": "ingress-role", "policyArn": "ingress-policy-arn"}),
-		res(tLaunchTemplate, "general", props("general-lt", launchTemplateOK)),
-		res(tLaunchTemplate, "ml", props("ml-lt", launchTemplateOK)),
-		res(tNodeGroup, "general", props("general", nodeGroupOK)),
-		res(tNodeGroup, "ml", props("ml", gpuNodeGroupOK)),
+		res(tLaunchTemplate, "cluster-system", props("system-lt", launchTemplateOK)),
+		res(tNodeGroup, "cluster-system", props("system", systemNodeGroupOK)),
 		res(tEKSAddon, "vpc-cni", map[string]any{"addonName": "vpc-cni", "clusterName": "novacron",
 			"configurationValues": `{"enableNetworkPolicy":"true"}`}),
 		res(tSecurityGroup, "db", map[string]any{"vpcId": "main-id", "description": "database"}),
@@ -85,9 +85,38 @@ func platform(stack string, mutate map[string]func(map[string]any) map[string]an
 			"grafana": map[string]any{"admin": map[string]any{"existingSecret": "grafana-admin"}},
 		}),
 		release("falco", "falco", "9.1.0", map[string]any{"tolerations": []any{map[string]any{"key": "ml-workload", "operator": "Exists"}}}),
+		// Karpenter's pools: the cluster's nodes besides the system group.
+		res(tEC2NodeClass, "cluster-karpenter-ec2nodeclass-general", props("general-class", nodeClassOK)),
+		res(tEC2NodeClass, "cluster-karpenter-ec2nodeclass-ml", props("ml-class", set(nodeClassOK, "metadata.name", "ml"))),
+		res(tNodePool, "cluster-karpenter-nodepool-general", props("general-pool", generalPoolOK)),
+		res(tNodePool, "cluster-karpenter-nodepool-ml", props("ml-pool", mlPoolOK)),
 	)
 	return out
 }
+
+// podIdentityTrust lets the karpenter service account of kube-system assume the controller role
+// through EKS Pod Identity.
+var podIdentityTrust = doc(map[string]any{
+	"Sid": "EksPodIdentity", "Effect": "Allow", "Principal": map[string]any{"Service": "pods.eks.amazonaws.com"},
+	"Action": []any{"sts:AssumeRole", "sts:TagSession"},
+	"Condition": map[string]any{"StringEquals": map[string]any{
+		"aws:RequestTag/kubernetes-namespace": "kube-system", "aws:RequestTag/kubernetes-service-account": "karpenter",
+	}},
+})
+
+// karpenterControllerPolicyDoc is the shape of the Karpenter controller's policy: launches bound
+// by the cluster's tags, reads bound to the region, the node role passed to EC2 only.
+var karpenterControllerPolicyDoc = doc(
+	with(allow([]any{"ec2:RunInstances", "ec2:CreateFleet"}, "arn:aws:ec2:us-east-1:*:launch-template/*"),
+		"Condition", map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/kubernetes.io/cluster/novacron": "owned"}}),
+	with(allow([]any{"ec2:TerminateInstances"}, "arn:aws:ec2:us-east-1:*:instance/*"),
+		"Condition", map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/kubernetes.io/cluster/novacron": "owned"}}),
+	with(allow([]any{"ec2:DescribeInstanceTypes", "ec2:DescribeSubnets", "ec2:DescribeImages"}, "*"),
+		"Condition", map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": "us-east-1"}}),
+	with(allow("iam:PassRole", "arn:aws:iam::123456789012:role/novacron-karpenter-node"),
+		"Condition", map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ec2.amazonaws.com"}}),
+	allow("pricing:GetProducts", "*"),
+)
 
 func TestCompliantPlatform(t *testing.T) {
 	for _, stack := range []string{"production", "staging"} {
@@ -99,7 +128,7 @@ func TestCompliantPlatform(t *testing.T) {
 			assert.Empty(t, rep.Pending)
 			for _, p := range rep.Policies {
 				want := StatusPassed
-				if PolicyByName(p.Name).ProductionOnly && stack != "production" || PolicyByName(p.Name).Area == "account" {
+				if PolicyByName(p.Name).skips(stack == "production") || PolicyByName(p.Name).Area == "account" {
 					want = StatusNotApplicable
 				}
 				assert.Equal(t, want, p.Status, p.Name)
@@ -124,7 +153,7 @@ func TestBrokenPlatform(t *testing.T) {
 			broken := platform(stack, map[string]func(map[string]any) map[string]any{
 				"db":      func(p map[string]any) map[string]any { return set(p, "storageEncrypted", false) },
 				"cluster": func(p map[string]any) map[string]any { return set(p, "publicAccessCidrs", []any{"0.0.0.0/0"}) },
-				"ml":      func(p map[string]any) map[string]any { return set(p, "taints", del) },
+				"ml-pool": func(p map[string]any) map[string]any { return set(p, "spec.template.spec.taints", del) },
 			})
 			cfg, err := LoadConfigFile("../config." + stack + ".json")
 			require.NoError(t, err)
@@ -136,7 +165,7 @@ func TestBrokenPlatform(t *testing.T) {
 			assert.ElementsMatch(t, []string{
 				"rds-storage-encrypted " + dbType[stack] + " db: storageEncrypted is not true: storage, automated backups and snapshots are unencrypted",
 				"eks-endpoint-access eks:index:Cluster cluster: the public API endpoint is open to 0.0.0.0/0",
-				"eks-gpu-nodes-tainted aws:eks/nodeGroup:NodeGroup ml: GPU node group (g5.2xlarge, amiType AL2023_x86_64_NVIDIA) has no NoSchedule or NoExecute taint: general workloads can be scheduled on GPU nodes",
+				"eks-nodepool-gpu-tainted kubernetes:karpenter.sh/v1:NodePool cluster-karpenter-nodepool-ml: GPU node pool (g5.2xlarge) has no NoSchedule or NoExecute taint: general workloads can be scheduled on GPU nodes",
 			}, got)
 			assert.Len(t, rep.Violations, 3, "no advisory violation either")
 

@@ -89,7 +89,7 @@ type Policy struct {
 	Name        string
 	Description string
 	// Area groups policies in reports and the README: settings, rds, eks, iam, network, s3, ecr, kms,
-	// secretsmanager, logs, tags, kubernetes, account (the account baseline), data (residency).
+	// secretsmanager, sqs, logs, tags, kubernetes, account (the account baseline), data (residency).
 	Area        string
 	Level       Level
 	Severity    Severity
@@ -99,6 +99,9 @@ type Policy struct {
 	Types []string
 	// ProductionOnly policies run only when the stack name matches productionStackPattern.
 	ProductionOnly bool
+	// NonProductionOnly policies run only when it does not: the advisory twin of a production
+	// policy, so that one finding is reported once, at the level its stack calls for.
+	NonProductionOnly bool
 
 	// applies narrows Types further (required-tags: only taggable AWS resources).
 	applies       func(*Resource) bool
@@ -108,6 +111,11 @@ type Policy struct {
 
 // IsStack reports whether the policy looks at the whole stack rather than one resource.
 func (p *Policy) IsStack() bool { return p.checkStack != nil }
+
+// skips reports whether the policy stays out of a stack because of the stack's kind.
+func (p *Policy) skips(production bool) bool {
+	return p.ProductionOnly && !production || p.NonProductionOnly && production
+}
 
 // matches reports whether the policy inspects this resource.
 func (p *Policy) matches(r *Resource) bool {
@@ -131,6 +139,9 @@ func register(ps ...*Policy) {
 		if (p.checkResource == nil) == (p.checkStack == nil) {
 			panic(fmt.Sprintf("compliance: policy %q needs exactly one check", p.Name))
 		}
+		if p.ProductionOnly && p.NonProductionOnly {
+			panic(fmt.Sprintf("compliance: policy %q cannot be for production only and outside production only", p.Name))
+		}
 		registry = append(registry, p)
 	}
 }
@@ -151,7 +162,7 @@ func Policies() []*Policy {
 	return out
 }
 
-var areaOrder = []string{"settings", "rds", "eks", "iam", "network", "s3", "ecr", "kms", "secretsmanager", "logs", "tags", "kubernetes", "account", "data"}
+var areaOrder = []string{"settings", "rds", "eks", "iam", "network", "s3", "ecr", "kms", "secretsmanager", "sqs", "logs", "tags", "kubernetes", "account", "data"}
 
 func areaRank(a string) int {
 	if i := slices.Index(areaOrder, a); i >= 0 {

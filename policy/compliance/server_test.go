@@ -160,7 +160,11 @@ func TestAnalyzerServerMatchesOfflineEvaluation(t *testing.T) {
 	broken := platform("production", map[string]func(map[string]any) map[string]any{
 		"db":      func(p map[string]any) map[string]any { return set(p, "storageEncrypted", false) },
 		"cluster": func(p map[string]any) map[string]any { return set(p, "publicAccessCidrs", []any{"0.0.0.0/0"}) },
-		"ml":      func(p map[string]any) map[string]any { return set(p, "taints", del) },
+		"ml-pool": func(p map[string]any) map[string]any { return set(p, "spec.template.spec.taints", del) },
+		// Judged by the production policy in production and by its advisory twin elsewhere.
+		"general-class": func(p map[string]any) map[string]any {
+			return set(p, "spec.amiSelectorTerms", []any{map[string]any{"alias": "al2023@latest"}})
+		},
 	})
 	// Through the wire too: an unknown value (no violation), a secret in Helm values (allowed),
 	// a plain-text one (violation), a stack-wide finding (no URN) and an advisory one.
@@ -211,6 +215,18 @@ func TestAnalyzerServerMatchesOfflineEvaluation(t *testing.T) {
 				assert.Contains(t, got, "k8s-runtime-monitoring-installed||MANDATORY|"+
 					PolicyByName("k8s-runtime-monitoring-installed").Description+"\nno Helm release installs the aws-load-balancer-controller chart")
 			}
+			// The unpinned AMI is reported once, by the policy for this kind of stack.
+			twin := "eks-nodeclass-ami-pinned"
+			if tt.stack == "production" {
+				twin += "-production"
+			}
+			var pins []string
+			for _, v := range got {
+				if strings.HasPrefix(v, "eks-nodeclass-ami-pinned") {
+					pins = append(pins, strings.SplitN(v, "|", 2)[0])
+				}
+			}
+			assert.Equal(t, []string{twin}, pins)
 		})
 	}
 }

@@ -47,6 +47,14 @@ const (
 	tHelmChart     = "kubernetes:helm.sh/v4:Chart"
 	tNamespace     = "kubernetes:core/v1:Namespace"
 	tNetworkPolicy = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+	// Karpenter's objects, applied as custom resources (karpenter-crd chart 1.14.1): their
+	// inputs carry the object's spec as the API server receives it.
+	tNodePool     = "kubernetes:karpenter.sh/v1:NodePool"
+	tEC2NodeClass = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+
+	tSQSQueue       = "aws:sqs/queue:Queue"
+	tSQSQueuePolicy = "aws:sqs/queuePolicy:QueuePolicy"
 )
 
 // workloadTypes carry pod templates whose container images the image policy reads.
