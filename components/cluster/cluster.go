@@ -5,14 +5,12 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/novacron/platform/components/karpenter"
-	"github.com/novacron/platform/internal/irsa"
 	"github.com/novacron/platform/internal/kmspolicy"
 	"github.com/novacron/platform/internal/podidentity"
 )
@@ -26,8 +24,6 @@ type Cluster struct {
 	Endpoint    pulumi.StringOutput `pulumi:"endpoint"`
 	// Kubeconfig is secret: it names the cluster and its certificate authority.
 	Kubeconfig          pulumi.StringOutput      `pulumi:"kubeconfig"`
-	OidcProviderArn     pulumi.StringOutput      `pulumi:"oidcProviderArn"`
-	OidcIssuer          pulumi.StringOutput      `pulumi:"oidcIssuer"`
 	NodeSecurityGroupId pulumi.StringOutput      `pulumi:"nodeSecurityGroupId"`
 	NodeRoleArn         pulumi.StringOutput      `pulumi:"nodeRoleArn"`
 	NodeGroupNames      pulumi.StringArrayOutput `pulumi:"nodeGroupNames"`
@@ -50,11 +46,6 @@ func (c *Cluster) PodIdentity(namespace, serviceAccount string) podidentity.Bind
 	return podidentity.Binding{
 		ClusterName: c.ClusterName, ClusterNameValue: c.clusterNameValue, Namespace: namespace, ServiceAccount: serviceAccount,
 	}
-}
-
-// IRSA returns what an IAM role needs to trust this cluster's service accounts.
-func (c *Cluster) IRSA() irsa.Cluster {
-	return irsa.Cluster{OidcProviderArn: c.OidcProviderArn, OidcIssuer: c.OidcIssuer}
 }
 
 // NewCluster creates the cluster.
@@ -155,7 +146,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		// pulumi-eks's own CNI manifest has no network-policy switch and needs kubectl at deploy
 		// time; the vpc-cni EKS add-on below replaces it.
 		UseDefaultVpcCni: pulumi.BoolRef(true),
-		// The OIDC provider is created below as a plain resource, so its ARN is an ordinary output.
+		// Every workload role goes through EKS Pod Identity, which needs no IAM OIDC provider.
 		CreateOidcProvider: pulumi.Bool(false),
 	}, parent, pulumi.DependsOn([]pulumi.Resource{logGroup}))
 	if err != nil {
@@ -166,23 +157,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	// is a plain string that resolves once the control plane is active, so deriving the name from
 	// it gives every consumer a real dependency on the cluster.
 	clusterName := cluster.KubeconfigJson.ApplyT(func(string) string { return a.ClusterName }).(pulumi.StringOutput)
-	issuer := awseks.LookupClusterOutput(ctx, awseks.LookupClusterOutputArgs{Name: clusterName}, parent).
-		ApplyT(func(r awseks.LookupClusterResult) (string, error) {
-			if len(r.Identities) == 0 || len(r.Identities[0].Oidcs) == 0 {
-				return "", fmt.Errorf("cluster %q: EKS reported no OIDC issuer", name)
-			}
-			return r.Identities[0].Oidcs[0].Issuer, nil
-		}).(pulumi.StringOutput)
-	oidc, err := iam.NewOpenIdConnectProvider(ctx, name+"-oidc", &iam.OpenIdConnectProviderArgs{
-		Url:           issuer,
-		ClientIdLists: pulumi.StringArray{pulumi.String("sts.amazonaws.com")},
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
 	c.ClusterName = clusterName
-	c.OidcProviderArn = oidc.Arn
-	c.OidcIssuer = oidc.Url
 
 	// Every add-on is pinned to the cluster's minor (addons.go), or to the stack's override.
 	// Networking and the Pod Identity agent come before the nodes, which need them to become
@@ -300,8 +275,6 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		"clusterName":         c.ClusterName,
 		"endpoint":            c.Endpoint,
 		"kubeconfig":          c.Kubeconfig,
-		"oidcProviderArn":     c.OidcProviderArn,
-		"oidcIssuer":          c.OidcIssuer,
 		"nodeSecurityGroupId": c.NodeSecurityGroupId,
 		"nodeRoleArn":         c.NodeRoleArn,
 		"nodeGroupNames":      c.NodeGroupNames,

@@ -117,10 +117,10 @@ func TestClusterDefaults(t *testing.T) {
 	alias := mocktest.Find(t, eng, "aws:kms/alias:Alias", "cluster-secrets")
 	assert.Equal(t, "alias/novacron-test-secrets", mocktest.Str(t, alias, "name"))
 
-	// IRSA stays for the components not yet on Pod Identity.
-	oidc := mocktest.Find(t, eng, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "cluster-oidc")
-	assert.Equal(t, "https://oidc.eks.us-east-1.amazonaws.com/id/NOVACRON-TEST", mocktest.Value(t, oidc, "url"))
-	assert.Equal(t, []any{"sts.amazonaws.com"}, mocktest.Value(t, oidc, "clientIdLists"))
+	// Every role goes through EKS Pod Identity: no IAM OIDC provider is left to trust.
+	for _, r := range eng.Resources() {
+		assert.NotEqual(t, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", r.Type, r.Name)
+	}
 
 	// Karpenter finds the node security group by its discovery tag.
 	nodes := mocktest.Find(t, eng, "aws:ec2/securityGroup:SecurityGroup", "cluster-nodes")
