@@ -58,7 +58,7 @@ type Role struct {
 }
 
 // NewRole creates a role with the Pod Identity trust policy for b, attaches an inline policy
-// (JSON, "" for none) and AWS managed policies, and associates it with the service account.
+// (JSON, nil for none) and AWS managed policies, and associates it with the service account.
 func NewRole(ctx *pulumi.Context, name string, b Binding, inlinePolicy pulumi.StringInput, managedPolicyArns []string,
 	opts ...pulumi.ResourceOption,
 ) (*Role, error) {
