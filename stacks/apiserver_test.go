@@ -33,44 +33,27 @@ func TestStacksAgainstAPIServer(t *testing.T) {
 
 			kinds := map[string]int{}
 			pods := 0
-			var workloads, pools []kubetest.Recorded
 			for _, o := range objs {
 				kinds[o.Object.Kind()]++
-				switch {
-				case o.Object.APIVersion() == "karpenter.sh/v1":
-					// A NodePool's spec.template is a node template, not a pod template;
-					// the harness would send it as a Pod, so NodePools go on their own.
-					pools = append(pools, o)
-					continue
-				case kubetest.PodFromTemplate(o.Object) != nil:
+				if kubetest.PodFromTemplate(o.Object) != nil {
 					pods++
 				}
-				workloads = append(workloads, o)
 			}
 			// Objects errs on any kubernetes resource it cannot send, so this is every object
 			// the program registers; the floor only guards against an empty run.
 			assert.Positive(t, kinds["Namespace"])
 			assert.Positive(t, kinds["NetworkPolicy"])
-			// Karpenter's pools, their node classes and the floor of the general pool.
+			// Karpenter's pools and node classes, judged by the CRDs' schemas and CEL rules,
+			// and the general pool's floor: its Deployment's pod template goes through Pod
+			// Security and the Priority admission plugin, which resolves the floor's
+			// PriorityClass (the harness stores it first).
 			assert.Equal(t, 2, kinds["NodePool"])
 			assert.Equal(t, 2, kinds["EC2NodeClass"])
 			assert.Equal(t, 1, kinds["PriorityClass"])
+			assert.Equal(t, 1, kinds["Deployment"], "the general pool's floor")
 
-			// The Priority admission plugin resolves a pod's priorityClassName when the pod is
-			// created, so the floor's placeholder pods need their PriorityClass stored, as a
-			// Namespace is, before their template is judged.
-			for _, o := range objs {
-				if o.Object.Kind() == "PriorityClass" {
-					require.NoError(t, srv.Apply(ctx, o.Object, kubetest.Options{}), "store %s", o.Object)
-				}
-			}
-			for _, f := range srv.ApplyAll(ctx, workloads) {
+			for _, f := range srv.ApplyAll(ctx, objs) {
 				t.Errorf("refused: %s", f)
-			}
-			for _, p := range pools {
-				if err := srv.Apply(ctx, p.Object, kubetest.Options{DryRun: true}); err != nil {
-					t.Errorf("refused: %s (resource %q): %v", p.Object, p.Resource, err)
-				}
 			}
 			summary := make([]string, 0, len(kinds))
 			for k, n := range kinds {

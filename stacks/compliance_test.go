@@ -38,8 +38,11 @@ func TestBrokenStacksFailThePolicyPack(t *testing.T) {
 				case r.Type == "eks:index:Cluster":
 					c.Inputs["endpointPublicAccess"] = resource.NewProperty(true)
 					c.Inputs["publicAccessCidrs"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty("0.0.0.0/0")})
-				case r.Type == nodeGroupType && r.Name == "cluster-ml":
-					delete(c.Inputs, "taints")
+				case r.Type == "kubernetes:karpenter.sh/v1:NodePool" && r.Name == "cluster-karpenter-nodepool-ml":
+					// The GPU pool loses its taint.
+					spec := r.Inputs["spec"].Mappable().(map[string]any)
+					delete(spec["template"].(map[string]any)["spec"].(map[string]any), "taints")
+					c.Inputs["spec"] = resource.NewPropertyValue(spec)
 				}
 				broken = append(broken, &c)
 			}
@@ -53,7 +56,7 @@ func TestBrokenStacksFailThePolicyPack(t *testing.T) {
 			sort.Strings(got)
 			assert.Equal(t, []string{
 				"eks-endpoint-access cluster",
-				"eks-gpu-nodes-tainted cluster-ml",
+				"eks-nodepool-gpu-tainted cluster-karpenter-nodepool-ml",
 				"rds-storage-encrypted postgres",
 			}, got, "%v", report.Mandatory())
 		})

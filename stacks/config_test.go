@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"sort"
@@ -10,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 )
 
 func TestLoadRepositoryStacks(t *testing.T) {
@@ -46,8 +48,8 @@ func TestInvalidConfig(t *testing.T) {
 			`production: novacron-platform:availabilityZones must be zones of aws:region us-east-1 (such as us-east-1a), got "us-west-2b"`},
 		{"zones not a list", map[string]string{"availabilityZones": "us-east-1a"},
 			`production: novacron-platform:availabilityZones must be a list of strings, got "us-east-1a"`},
-		{"min above max", map[string]string{"mlMinSize": "6"},
-			`production: novacron-platform:mlMaxSize (5) must not be below minSize (6)`},
+		{"floor above the ceiling", map[string]string{"generalMinNodes": "11"},
+			`production: novacron-platform:generalMinNodes (11) must not exceed maxNodes (10): the pool's limits would leave the floor pending`},
 		{"private endpoint nobody may reach", map[string]string{"clusterEndpointAllowedCidrs": "[]"},
 			`production: novacron-platform:clusterEndpointAllowedCidrs must list the networks of the runners, bastions or VPNs that deploy`},
 		{"deployer group not an id", map[string]string{"clusterEndpointAllowedSecurityGroupIds": `["runners"]`},
@@ -58,12 +60,48 @@ func TestInvalidConfig(t *testing.T) {
 		}, `production: novacron-platform:clusterReadOnlyRoleArns must not repeat a role already in adminRoleArns`},
 		{"Kubernetes version without pinned add-ons", map[string]string{"kubernetesVersion": "1.39"},
 			`production: novacron-platform:kubernetesVersion must be one with pinned add-on versions`},
-		{"general pool without room in every zone", map[string]string{"generalMinSize": "1", "generalDesiredSize": "1", "generalMaxSize": "2"},
-			`production: novacron-platform:generalMaxSize (2) must be at least the number of zones (3)`},
-		{"desired outside min..max", map[string]string{"generalDesiredSize": "11"},
-			`production: novacron-platform:generalDesiredSize (11) must be between minSize (3) and maxSize (10)`},
-		{"size not a number", map[string]string{"generalMaxSize": "ten"},
-			`production: novacron-platform:generalMaxSize must be a whole number, got "ten"`},
+		{"negative floor", map[string]string{"generalMinNodes": "-1"},
+			`production: novacron-platform:generalMinNodes must not be negative, got -1`},
+		{"GPU pool without a ceiling", map[string]string{"mlMaxNodes": "0"},
+			`production: novacron-platform:mlMaxNodes must be at least 1, got 0`},
+		{"size not a number", map[string]string{"generalMaxNodes": "ten"},
+			`production: novacron-platform:generalMaxNodes must be a whole number, got "ten"`},
+		{"capacity type", map[string]string{"generalCapacityType": "reserved"},
+			`production: novacron-platform:generalCapacityType must be "on-demand" or "spot", got "reserved"`},
+		{"root volume too small", map[string]string{"mlDiskSizeGb": "10"},
+			`production: novacron-platform:mlDiskSizeGb must be between 20 and 16384, got 10`},
+		{"AMI alias instead of a release", map[string]string{"nodeAmiRelease": "al2023@latest"},
+			`production: novacron-platform:nodeAmiRelease must be an EKS AMI release version "<kubernetes patch>-<YYYYMMDD>" such as "1.35.3-20261120", got "al2023@latest"`},
+		{"AMI release of another minor", map[string]string{"nodeAmiRelease": "1.34.1-20260714"},
+			`production: novacron-platform:nodeAmiRelease must be a release for Kubernetes 1.35 (the cluster's kubernetesVersion), got "1.34.1-20260714"`},
+		{"AMI release not a release", map[string]string{"nodeAmiRelease": "banana"},
+			`production: novacron-platform:nodeAmiRelease must be an EKS AMI release version`},
+		{"AMI release with an impossible date", map[string]string{"nodeAmiRelease": "1.35.6-20261340"},
+			`production: novacron-platform:nodeAmiRelease has no valid build date (YYYYMMDD from 2023 on), got "1.35.6-20261340"`},
+		{"Kubernetes minor the AMI release is not of", map[string]string{"kubernetesVersion": "1.34"},
+			`production: novacron-platform:nodeAmiRelease must be a release for Kubernetes 1.34 (the cluster's kubernetesVersion), got "1.35.6-20260714"`},
+		{"add-on version without =", map[string]string{"eksAddonVersions": `["coredns"]`},
+			`production: novacron-platform:eksAddonVersions entries must be "<add-on>=<version>" such as "coredns=v1.14.3-eksbuild.3", got "coredns"`},
+		{"add-on the cluster does not install", map[string]string{"eksAddonVersions": `["cluster-autoscaler=v1.35.0-eksbuild.1"]`},
+			`production: novacron-platform:eksAddonVersions names an add-on the cluster does not install, "cluster-autoscaler"`},
+		{"add-on version not an EKS build", map[string]string{"eksAddonVersions": `["coredns=1.14.3"]`},
+			`production: novacron-platform:eksAddonVersions coredns must be an EKS add-on version such as v1.2.3-eksbuild.4, got "1.14.3"`},
+		{"kube-proxy of another minor", map[string]string{"eksAddonVersions": `["kube-proxy=v1.34.6-eksbuild.13"]`},
+			`production: novacron-platform:eksAddonVersions kube-proxy must be of the cluster's minor 1.35, got "v1.34.6-eksbuild.13"`},
+		{"system nodes with GPUs", map[string]string{"systemInstanceType": "g5.xlarge"},
+			`production: novacron-platform:systemInstanceType must be a type without GPU, got g5.xlarge`},
+		{"one system node", map[string]string{"systemNodeCount": "1"},
+			`production: novacron-platform:systemNodeCount must be between 2 and 10, got 1`},
+		{"eleven system nodes", map[string]string{"systemNodeCount": "11"},
+			`production: novacron-platform:systemNodeCount must be between 2 and 10, got 11`},
+		{"maintenance window start", map[string]string{"maintenanceWindowStart": "2am"},
+			`production: novacron-platform:maintenanceWindowStart must be a UTC time "HH:MM", got "2am"`},
+		{"maintenance window of a whole day", map[string]string{"maintenanceWindowHours": "24"},
+			`production: novacron-platform:maintenanceWindowHours must be between 1 and 23, got 24`},
+		{"Karpenter chart", map[string]string{"karpenterChartVersion": "latest"},
+			`production: novacron-platform:karpenterChartVersion must be an exact chart version such as 1.2.3, got "latest"`},
+		{"negative baseline", map[string]string{"generalBaselineVcpus": "-1"},
+			`production: novacron-platform:generalBaselineVcpus must not be negative, got -1`},
 		{"unknown environment", map[string]string{"environment": "qa"},
 			`production: novacron-platform:environment must be one of [staging production], got "qa"`},
 		{"backup retention out of range", map[string]string{"dbBackupRetentionDays": "40"},
@@ -76,8 +114,8 @@ func TestInvalidConfig(t *testing.T) {
 			`production: novacron-platform:dbBackupWindow`},
 		{"malformed maintenance window", map[string]string{"dbMaintenanceWindow": "sunday 04:00"},
 			`production: novacron-platform:dbMaintenanceWindow`},
-		{"empty instance type", map[string]string{"generalInstanceType": ""},
-			`production: novacron-platform:generalInstanceType must not be empty`},
+		{"no instance type", map[string]string{"generalInstanceTypes": "[]"},
+			`production: novacron-platform:generalInstanceTypes must name at least one EC2 instance type`},
 		{"zero backup retention", map[string]string{"dbBackupRetentionDays": "0"},
 			`production: novacron-platform:dbBackupRetentionDays must be at least 1, got 0`},
 		{"not a boolean", map[string]string{"singleNatGateway": "sometimes"},
@@ -91,22 +129,18 @@ func TestInvalidConfig(t *testing.T) {
 			`production: novacron-platform:kubernetesVersion must be a Kubernetes minor version such as "1.35", got "latest"`},
 		{"monitoring interval", map[string]string{"dbMonitoringIntervalSeconds": "45"},
 			`production: novacron-platform:dbMonitoringIntervalSeconds`},
-		{"unknown AMI type", map[string]string{"mlAmiType": "AL2023_GPU"},
-			`production: novacron-platform:mlAmiType must be an EKS AMI type such as AL2023_x86_64_STANDARD`},
-		{"Amazon Linux 2 AMI", map[string]string{"mlAmiType": "AL2_x86_64_GPU"},
-			`production: novacron-platform:mlAmiType must be an Amazon Linux 2023 type`},
-		{"GPU group with the standard AMI", map[string]string{"mlAmiType": "AL2023_x86_64_STANDARD"},
-			`production: novacron-platform:mlAmiType must be an NVIDIA AMI type`},
-		{"misspelt instance type", map[string]string{"generalInstanceType": "m5.xlage"},
-			`production: novacron-platform:generalInstanceType must be an EC2 instance type, got "m5.xlage" (did you mean "m5.xlarge"?)`},
-		{"retired GPU type", map[string]string{"mlInstanceType": "p3.2xlarge"},
-			`production: novacron-platform:mlInstanceType "p3.2xlarge" is retired by AWS`},
-		{"GPU type in the general group", map[string]string{"generalInstanceType": "g5.xlarge"},
-			`production: novacron-platform:generalInstanceType must not be a GPU instance type in a group without GPU support`},
-		{"CPU type in the GPU group", map[string]string{"mlInstanceType": "m5.2xlarge"},
-			`production: novacron-platform:mlInstanceType must be an NVIDIA GPU instance type for a GPU group`},
-		{"more nodes than EKS allows", map[string]string{"mlMaxSize": "451"},
-			`production: novacron-platform:mlMaxSize must be at most 450, EKS's quota of nodes per managed node group, got 451`},
+		{"misspelt instance type", map[string]string{"generalInstanceTypes": `["m5.xlage"]`},
+			`production: novacron-platform:generalInstanceTypes must be an EC2 instance type, got "m5.xlage" (did you mean "m5.xlarge"?)`},
+		{"retired GPU type", map[string]string{"mlInstanceTypes": `["p3.2xlarge"]`},
+			`production: novacron-platform:mlInstanceTypes "p3.2xlarge" is retired by AWS`},
+		{"GPU type in the general pool", map[string]string{"generalInstanceTypes": `["m5.xlarge","g5.xlarge"]`},
+			`production: novacron-platform:generalInstanceTypes must not be GPU types in a pool without GPU, got g5.xlarge`},
+		{"CPU type in the GPU pool", map[string]string{"mlInstanceTypes": `["g5.2xlarge","m5.2xlarge"]`},
+			`production: novacron-platform:mlInstanceTypes must be NVIDIA GPU types for a GPU pool, got m5.2xlarge (m5 family has no GPU)`},
+		{"two architectures in one pool", map[string]string{"generalInstanceTypes": `["m5.xlarge","m7g.xlarge"]`},
+			`production: novacron-platform:generalInstanceTypes must share one architecture (one AMI per pool), got m5.xlarge (x86_64) and m7g.xlarge (arm64)`},
+		{"instance types not a list", map[string]string{"mlInstanceTypes": "g5.2xlarge"},
+			`production: novacron-platform:mlInstanceTypes must be a list of strings, got "g5.2xlarge"`},
 		{"tag value with a comma", map[string]string{"owner": "platform,data"},
 			`production: novacron-platform:owner must be an AWS tag value of letters, digits, spaces and _ . : / = + - @, got "platform,data"`},
 		{"tag value too long", map[string]string{"costCenter": strings.Repeat("c", 257)},
@@ -123,10 +157,6 @@ func TestInvalidConfig(t *testing.T) {
 		{"private range on the public endpoint", map[string]string{
 			"clusterEndpointPublicAccess": "true", "clusterPublicAccessCidrs": `["192.168.10.0/24"]`},
 			`production: novacron-platform:clusterPublicAccessCidrs must be public address ranges: "192.168.10.0/24" is RFC 1918 private`},
-		{"autoscaler of another minor", map[string]string{"clusterAutoscalerImageTag": "v1.34.2"},
-			`production: novacron-platform:clusterAutoscalerImageTag must be a v1.35.x release to match kubernetesVersion 1.35, got "v1.34.2"`},
-		{"Kubernetes minor the chart's autoscaler does not match", map[string]string{"kubernetesVersion": "1.34"},
-			`production: novacron-platform:clusterAutoscalerImageTag must be set to a v1.34.x release: cluster-autoscaler chart 9.59.0 installs v1.35.0`},
 		{"Slack channel with capitals and a space", map[string]string{"slackChannel": "#Novacron Alerts"},
 			`production: novacron-platform:slackChannel must be a Slack channel: "#" and up to 80 lowercase letters, digits, '-' or '_' (no spaces, periods or capitals), or a channel ID such as C0123456789, got "#Novacron Alerts"`},
 		{"Slack channel without #", map[string]string{"slackChannel": "novacron-alerts"},
@@ -151,10 +181,6 @@ func TestInvalidConfig(t *testing.T) {
 			`production: novacron-platform:backupCopyDestinationVaultArn must be a vault in another region than the stack's (aws:region us-east-1), got one in us-east-1`},
 		{"hosted zone", map[string]string{"ingressHostedZoneId": "example.com"},
 			`production: novacron-platform:ingressHostedZoneId must be a Route53 hosted zone id`},
-		{"autoscaler image", map[string]string{"clusterAutoscalerImageTag": "1.35"},
-			`production: novacron-platform:clusterAutoscalerImageTag must be an autoscaler release tag such as v1.35.0, got "1.35"`},
-		{"autoscaler chart", map[string]string{"clusterAutoscalerVersion": "latest"},
-			`production: novacron-platform:clusterAutoscalerVersion must be an exact chart version such as 1.2.3, got "latest"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,13 +195,13 @@ func TestInvalidConfig(t *testing.T) {
 
 func TestInvalidConfigReportsEveryProblem(t *testing.T) {
 	_, err := runWith(t, "staging", map[string]string{
-		"vpcCidr": "nope", "mlMaxSize": "-1", "dbBackupRetentionDays": "36",
+		"vpcCidr": "nope", "mlMaxNodes": "-1", "dbBackupRetentionDays": "36",
 	})
 	require.Error(t, err)
 	var cfgErr *Error
 	require.ErrorAs(t, err, &cfgErr)
 	assert.Len(t, cfgErr.Problems, 3, "%v", cfgErr.Problems)
-	for _, key := range []string{"vpcCidr", "mlMaxSize", "dbBackupRetentionDays"} {
+	for _, key := range []string{"vpcCidr", "mlMaxNodes", "dbBackupRetentionDays"} {
 		assert.Contains(t, err.Error(), "staging: novacron-platform:"+key)
 	}
 }
@@ -260,10 +286,96 @@ func TestEveryKeyDeclaredAndDocumented(t *testing.T) {
 	}
 	assert.Equal(t, declared, read, "every key the program reads is declared in Pulumi.yaml, and no other")
 
+	// The README's table says what Pulumi.yaml and Pulumi.staging.yaml say: each declared key
+	// has one row, of its type and default, with staging's value when staging sets it.
 	readme, err := os.ReadFile("../README.md")
 	require.NoError(t, err)
-	for _, key := range declared {
-		row := regexp.MustCompile("(?m)^\\| `" + regexp.QuoteMeta(key) + "` \\|")
-		assert.Regexp(t, row, string(readme), "README documents %s in its config table", key)
+	rows := readmeConfigRows(t, string(readme))
+	staging := stackFileValues(t, "../Pulumi.staging.yaml")
+	var documented []string
+	for key := range rows {
+		documented = append(documented, key)
 	}
+	sort.Strings(documented)
+	assert.Equal(t, declared, documented, "the README's config table has a row for every declared key, and no other")
+	for _, key := range declared {
+		row, ok := rows[key]
+		if !ok {
+			continue
+		}
+		decl := project.Config[key]
+		wantType, wantDefault := "", "—"
+		switch {
+		case decl.Secret:
+			wantType = "string (secret)"
+		case decl.Type == nil:
+		case *decl.Type == "array":
+			wantType = "list of string"
+		default:
+			wantType = *decl.Type
+		}
+		if !decl.Secret {
+			wantDefault = "`" + readmeValue(decl.Default) + "`"
+		}
+		assert.Equal(t, wantType, row.typ, "README: type of %s", key)
+		assert.Equal(t, wantDefault, row.def, "README: default of %s", key)
+		if v, set := staging[key]; set {
+			assert.True(t, strings.HasPrefix(row.staging, "`"+readmeValue(v)+"`"),
+				"README: staging column of %s is %q, Pulumi.staging.yaml sets `%s`", key, row.staging, readmeValue(v))
+		} else {
+			assert.Empty(t, row.staging, "README: staging column of %s, which Pulumi.staging.yaml does not set", key)
+		}
+		assert.NotEmpty(t, row.description, "README: description of %s", key)
+	}
+}
+
+// readmeRow is a row of the README's config table: | `key` | type | default | staging | description |.
+type readmeRow struct{ typ, def, staging, description string }
+
+func readmeConfigRows(t *testing.T, readme string) map[string]readmeRow {
+	t.Helper()
+	rows := map[string]readmeRow{}
+	line := regexp.MustCompile("(?m)^\\| `([A-Za-z0-9]+)` \\| (.*) \\|$")
+	for _, m := range line.FindAllStringSubmatch(readme, -1) {
+		cells := strings.Split(m[2], " | ")
+		if len(cells) < 4 {
+			continue // another table (the policy tables have two columns)
+		}
+		require.NotContains(t, rows, m[1], "README: %s has two rows", m[1])
+		rows[m[1]] = readmeRow{
+			typ: strings.TrimSpace(cells[0]), def: strings.TrimSpace(cells[1]), staging: strings.TrimSpace(cells[2]),
+			description: strings.TrimSpace(strings.Join(cells[3:], " | ")),
+		}
+	}
+	return rows
+}
+
+// stackFileValues returns the values a stack file sets for our keys, by short key.
+func stackFileValues(t *testing.T, path string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var doc struct {
+		Config map[string]any `yaml:"config"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &doc))
+	out := map[string]any{}
+	for k, v := range doc.Config {
+		if short, ok := strings.CutPrefix(k, Project+":"); ok {
+			out[short] = v
+		}
+	}
+	return out
+}
+
+// readmeValue writes a config value the way the README's table does: lists as [a, b].
+func readmeValue(v any) string {
+	if list, ok := v.([]any); ok {
+		items := make([]string, len(list))
+		for i, e := range list {
+			items[i] = readmeValue(e)
+		}
+		return "[" + strings.Join(items, ", ") + "]"
+	}
+	return fmt.Sprint(v)
 }

@@ -82,8 +82,8 @@ func TestStackFileContract(t *testing.T) {
 			[]string{"did you mean novacron-platform:vpcCidr?"}, nil, nil},
 		{"key under a short namespace", "config:\n  novacron:vpcCidr: 10.5.0.0/16\n", "novacron:vpcCidr",
 			[]string{`is in namespace "novacron"`, "did you mean novacron-platform:vpcCidr?"}, nil, nil},
-		{"key under a misspelt namespace", "config:\n  novacron-platfrom:generalMaxSize: 6\n", "novacron-platfrom:generalMaxSize", //nolint:misspell // the misspelt namespace is the mistake under test
-			[]string{"did you mean novacron-platform:generalMaxSize?"}, nil, nil},
+		{"key under a misspelt namespace", "config:\n  novacron-platfrom:generalMaxNodes: 6\n", "novacron-platfrom:generalMaxNodes", //nolint:misspell // the misspelt namespace is the mistake under test
+			[]string{"did you mean novacron-platform:generalMaxNodes?"}, nil, nil},
 		{"key under another project's namespace", "config:\n  platform:vpcCidr: 10.5.0.0/16\n", "platform:vpcCidr",
 			[]string{"did you mean novacron-platform:vpcCidr?"}, nil, nil},
 		{"our key under aws", "config:\n  aws:vpcCidr: 10.5.0.0/16\n", "aws:vpcCidr",
@@ -113,14 +113,16 @@ func TestStackFileContract(t *testing.T) {
 			[]string{"must be a single value, got a list of 1"}, nil, nil},
 		{"object where a string is expected", "config:\n  novacron-platform:owner:\n    name: platform\n", "novacron-platform:owner",
 			[]string{"must be a single value, got an object"}, nil, nil},
-		{"word where a whole number is expected", "config:\n  novacron-platform:generalMaxSize: ten\n", "novacron-platform:generalMaxSize",
-			[]string{`must be a whole number, got "ten"`}, []string{"generalDesiredSize", "generalMinSize"}, nil},
-		{"object where a whole number is expected", "config:\n  novacron-platform:generalMaxSize:\n    max: 10\n", "novacron-platform:generalMaxSize",
-			[]string{"must be a whole number, got an object"}, []string{"generalDesiredSize"}, nil},
-		{"fraction where a whole number is expected", "config:\n  novacron-platform:mlMaxSize: 2.5\n", "novacron-platform:mlMaxSize",
-			[]string{"must be a whole number, got 2.5"}, []string{"mlDesiredSize"}, nil},
-		{"number without a value", "config:\n  novacron-platform:generalMaxSize:\n", "novacron-platform:generalMaxSize",
-			[]string{"has no value"}, []string{"generalDesiredSize"}, nil},
+		{"word where a whole number is expected", "config:\n  novacron-platform:generalMaxNodes: ten\n", "novacron-platform:generalMaxNodes",
+			[]string{`must be a whole number, got "ten"`}, []string{"generalMinNodes"}, nil},
+		{"object where a whole number is expected", "config:\n  novacron-platform:generalMaxNodes:\n    max: 10\n", "novacron-platform:generalMaxNodes",
+			[]string{"must be a whole number, got an object"}, []string{"generalMinNodes"}, nil},
+		{"fraction where a whole number is expected", "config:\n  novacron-platform:generalMinNodes: 2.5\n", "novacron-platform:generalMinNodes",
+			[]string{"must be a whole number, got 2.5"}, []string{"generalMaxNodes"}, nil},
+		{"number without a value", "config:\n  novacron-platform:generalMaxNodes:\n", "novacron-platform:generalMaxNodes",
+			[]string{"has no value"}, []string{"generalMinNodes"}, nil},
+		{"single value where a list of instance types is expected", "config:\n  novacron-platform:mlInstanceTypes: g5.2xlarge\n",
+			"novacron-platform:mlInstanceTypes", []string{`must be a list such as [a, b], got the single value "g5.2xlarge"`}, nil, nil},
 		{"yes for a boolean", "config:\n  novacron-platform:singleNatGateway: yes\n", "novacron-platform:singleNatGateway",
 			[]string{`must be true or false, got "yes"`}, nil, nil},
 		{"single value where a list is expected", "config:\n  novacron-platform:availabilityZones: us-east-1a\n",
@@ -137,14 +139,14 @@ func TestStackFileContract(t *testing.T) {
 			[]string{"…"}, nil, []string{long}},
 
 		// Numbers that would overflow a cost or a duration.
-		{"node count past 32 bits", "config:\n  novacron-platform:generalMaxSize: 9223372036854775807\n", "novacron-platform:generalMaxSize",
-			[]string{"must be at most 2147483647", "got 9223372036854775807"}, []string{"generalDesiredSize"}, nil},
-		{"node count past 64 bits", "config:\n  novacron-platform:generalDesiredSize: 92233720368547758070\n", "novacron-platform:generalDesiredSize",
-			[]string{"must be at most 2147483647"}, []string{"generalMaxSize"}, nil},
+		{"node count past 32 bits", "config:\n  novacron-platform:generalMaxNodes: 9223372036854775807\n", "novacron-platform:generalMaxNodes",
+			[]string{"must be at most 2147483647", "got 9223372036854775807"}, []string{"generalMinNodes"}, nil},
+		{"node count past 64 bits", "config:\n  novacron-platform:generalMinNodes: 92233720368547758070\n", "novacron-platform:generalMinNodes",
+			[]string{"must be at most 2147483647"}, []string{"generalMaxNodes"}, nil},
 		{"storage past 32 bits", "config:\n  novacron-platform:dbAllocatedStorageGb: 9223372036854775807\n", "novacron-platform:dbAllocatedStorageGb",
 			[]string{"must be at most 2147483647"}, []string{"dbMaxAllocatedStorageGb"}, nil},
-		{"negative past 32 bits", "config:\n  novacron-platform:mlMinSize: -9223372036854775809\n", "novacron-platform:mlMinSize",
-			[]string{"must be at least -2147483648"}, []string{"mlMaxSize", "mlDesiredSize"}, nil},
+		{"negative past 32 bits", "config:\n  novacron-platform:generalMinNodes: -9223372036854775809\n", "novacron-platform:generalMinNodes",
+			[]string{"must be at least -2147483648"}, []string{"generalMaxNodes"}, nil},
 
 		// The region.
 		{"zones of another region name both keys", "config:\n  novacron-platform:availabilityZones: [us-east-1a, us-west-2b, us-east-1c]\n",
@@ -176,11 +178,11 @@ func TestStackFileContract(t *testing.T) {
 func TestValidStackFileHasNoProblems(t *testing.T) {
 	// pulumi:* settings are the engine's; integers and booleans may be written as text, the way
 	// `pulumi config set` writes them.
-	files, err := stackFile(t, "t", "config:\n  pulumi:tags:\n    team: platform\n  novacron-platform:generalMaxSize: \"12\"\n"+
+	files, err := stackFile(t, "t", "config:\n  pulumi:tags:\n    team: platform\n  novacron-platform:generalMaxNodes: \"12\"\n"+
 		"  novacron-platform:singleNatGateway: \"true\"\n  novacron-platform:kubernetesVersion: \"1.35\"\n  vpcCidr: 10.9.0.0/16\n")
 	require.NoError(t, err)
 	assert.Empty(t, files.fileProblems())
-	assert.Equal(t, "12", files.Values[Key("generalMaxSize")])
+	assert.Equal(t, "12", files.Values[Key("generalMaxNodes")])
 	assert.Equal(t, "10.9.0.0/16", files.Values[Key("vpcCidr")], "a key without namespace is the project's")
 }
 
@@ -238,15 +240,15 @@ func TestSecretValuesNeverInMessages(t *testing.T) {
 	cfg.Values[Key("vpcCidr")] = "10.77.0.300/16"
 	cfg.Values[Key("clusterPublicAccessCidrs")] = `["203.0.113.7/32","10.77.0.300/8"]`
 	cfg.Values[Key("clusterEndpointPublicAccess")] = "true"
-	cfg.Values[Key("generalMaxSize")] = "77777777777"
+	cfg.Values[Key("generalMaxNodes")] = "77777777777"
 	src := secretSource{cfg, map[string]bool{
-		Key("vpcCidr"): true, Key("clusterPublicAccessCidrs"): true, Key("generalMaxSize"): true,
+		Key("vpcCidr"): true, Key("clusterPublicAccessCidrs"): true, Key("generalMaxNodes"): true,
 	}}
 	_, err := Load("production", src)
 	require.Error(t, err)
 	msg := err.Error()
 	assert.Contains(t, msg, "production: novacron-platform:vpcCidr")
-	assert.Contains(t, msg, "production: novacron-platform:generalMaxSize")
+	assert.Contains(t, msg, "production: novacron-platform:generalMaxNodes")
 	for _, secret := range []string{"10.77.0.300", "203.0.113.7", "77777777777"} {
 		assert.NotContains(t, msg, secret)
 	}
@@ -277,13 +279,13 @@ func TestReadStackFilesRefusesWhatIsNotAStackFile(t *testing.T) {
 }
 
 func TestSuggest(t *testing.T) {
-	names := []string{"vpcCidr", "flowLogRetentionDays", "generalMaxSize", "generalMinSize", "region"}
+	names := []string{"vpcCidr", "flowLogRetentionDays", "generalMaxNodes", "generalMinNodes", "region"}
 	for _, tt := range []struct{ in, want string }{
 		{"vpcCdir", "vpcCidr"},  // transposition
 		{"VPCCIDR", "vpcCidr"},  // case
 		{"vpcCider", "vpcCidr"}, // insertion
-		{"generalMaxSize", "generalMaxSize"},
-		{"generalMaxSzie", "generalMaxSize"},
+		{"generalMaxNodes", "generalMaxNodes"},
+		{"generalMaxNdoes", "generalMaxNodes"},
 		{"flowLogsRetentionDays", "flowLogRetentionDays"},
 		{"regoin", "region"},
 		{"replicas", ""}, // nothing near

@@ -87,14 +87,15 @@ func TestLogsKeyEncryptsTheLogGroups(t *testing.T) {
 }
 
 // TestExternalSecretsKeepTheirPlace checks that the operator, installed after the cluster,
-// still lives in the secrets component (its resources keep their URNs) and talks to the
-// cluster through the cluster's provider.
+// still lives in the secrets component (its resources keep their URNs), gets its role through
+// a Pod Identity association of that component, and talks to the cluster through the
+// cluster's provider.
 func TestExternalSecretsKeepTheirPlace(t *testing.T) {
 	eng := runStack(t, "production")
 	comp := mocktest.Find(t, eng, "novacron:security:Secrets", "secrets")
 	for _, typ := range []string{
 		"aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "kubernetes:core/v1:Namespace",
-		"kubernetes:helm.sh/v3:Release", "kubernetes:core/v1:ServiceAccount",
+		"kubernetes:helm.sh/v3:Release", "aws:eks/podIdentityAssociation:PodIdentityAssociation",
 	} {
 		var found *mock.Resource
 		for _, r := range eng.ByType(typ) {

@@ -31,25 +31,22 @@ func TestMonitoringHasThePlansValues(t *testing.T) {
 			assert.Equal(t, "100Gi", mocktest.Str(t, kps, "values.grafana.persistence.size"))
 			assert.True(t, mocktest.Bool(t, kps, "values.grafana.persistence.enabled"))
 
-			// Helm releases wait for the nodes they run on and the storage class; only the GPU
-			// device plugin waits for the GPU pool, so GPU capacity never holds the platform back.
+			// Helm releases wait for the system nodes; Karpenter's own charts run there and
+			// need nothing else, every other release also waits for the storage class and for
+			// the pools, so its pods can get a node as soon as they are pending.
 			sc := mocktest.Find(t, eng, "kubernetes:storage.k8s.io/v1:StorageClass", "cluster-fast-ssd")
-			gpu := mocktest.Find(t, eng, nodeGroupType, "cluster-ml")
+			system := mocktest.Find(t, eng, nodeGroupType, "cluster-system")
+			general := mocktest.Find(t, eng, "kubernetes:karpenter.sh/v1:NodePool", "cluster-karpenter-nodepool-general")
 			for _, r := range eng.ByType(releaseType) {
-				for _, zone := range []string{"us-east-1a", "us-east-1b", "us-east-1c"} {
-					general := mocktest.Find(t, eng, nodeGroupType, "cluster-general-"+zone)
-					assert.True(t, waitsFor(eng, r, general.URN), "%s waits for the general node group in %s", r.Name, zone)
-				}
+				assert.True(t, waitsFor(eng, r, system.URN), "%s waits for the system node group", r.Name)
 				switch r.Name {
+				case "cluster-karpenter-crd", "cluster-karpenter":
+					assert.False(t, waitsFor(eng, r, general.URN), "%s comes before the pools it serves", r.Name)
 				case "cluster-ml-nvidia-device-plugin":
-					assert.True(t, waitsFor(eng, r, gpu.URN), "the device plugin waits for the GPU pool")
-				case "cluster-cluster-autoscaler":
-					// Runs on the system nodes; needs no volume, so not the storage class.
+					assert.True(t, waitsFor(eng, r, general.URN), "the device plugin waits for the pools")
 				default:
 					assert.True(t, waitsFor(eng, r, sc.URN), "%s waits for the storage class", r.Name)
-				}
-				if r.Name != "cluster-ml-nvidia-device-plugin" {
-					assert.False(t, waitsFor(eng, r, gpu.URN), "%s does not wait for GPU capacity", r.Name)
+					assert.True(t, waitsFor(eng, r, general.URN), "%s waits for the general pool", r.Name)
 				}
 			}
 

@@ -36,74 +36,200 @@ func taints(t *testing.T, r *mock.Resource) []taint {
 	return out
 }
 
-type pool struct {
-	instanceType, amiType     string
-	minSize, desired, maxSize float64
-	taints                    []taint
+// decodeSpec reads a custom resource's spec into out, through JSON, so that a test asserts on
+// the document the API server receives.
+func decodeSpec(t *testing.T, r *mock.Resource, out any) {
+	t.Helper()
+	raw, err := json.Marshal(mocktest.Value(t, r, "spec"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, out), "%s %s", r.Type, r.Name)
 }
 
-func TestNodeGroups(t *testing.T) {
-	mlTaint := []taint{{"ml-workload", "true", "NO_SCHEDULE"}}
+// nodePoolSpec is the part of a karpenter.sh/v1 NodePool the stacks decide.
+type nodePoolSpec struct {
+	Template struct {
+		Metadata struct {
+			Labels map[string]string `json:"labels"`
+		} `json:"metadata"`
+		Spec struct {
+			NodeClassRef struct{ Group, Kind, Name string } `json:"nodeClassRef"`
+			Requirements []struct {
+				Key      string   `json:"key"`
+				Operator string   `json:"operator"`
+				Values   []string `json:"values"`
+			} `json:"requirements"`
+			Taints []taint `json:"taints"`
+		} `json:"spec"`
+	} `json:"template"`
+	Disruption struct {
+		ConsolidationPolicy string `json:"consolidationPolicy"`
+	} `json:"disruption"`
+	Limits map[string]string `json:"limits"`
+}
+
+func (s nodePoolSpec) requirement(key string) []string {
+	for _, r := range s.Template.Spec.Requirements {
+		if r.Key == key && r.Operator == "In" {
+			return r.Values
+		}
+	}
+	return nil
+}
+
+// ec2NodeClassSpec is the part of a karpenter.k8s.aws/v1 EC2NodeClass the stacks decide.
+type ec2NodeClassSpec struct {
+	Role             string `json:"role"`
+	AmiSelectorTerms []struct {
+		Alias string `json:"alias"`
+	} `json:"amiSelectorTerms"`
+	MetadataOptions struct {
+		HTTPTokens              string  `json:"httpTokens"`
+		HTTPPutResponseHopLimit float64 `json:"httpPutResponseHopLimit"`
+	} `json:"metadataOptions"`
+	BlockDeviceMappings []struct {
+		RootVolume bool `json:"rootVolume"`
+		Ebs        struct {
+			VolumeSize string `json:"volumeSize"`
+			VolumeType string `json:"volumeType"`
+			Encrypted  bool   `json:"encrypted"`
+		} `json:"ebs"`
+	} `json:"blockDeviceMappings"`
+	Tags map[string]string `json:"tags"`
+}
+
+// pool is what a stack asks of one Karpenter pool.
+type pool struct {
+	instanceTypes, capacityTypes []string
+	floor                        int // replicas of the floor Deployment; 0: none
+	limits                       map[string]string
+	disk                         string
+	labels                       map[string]string
+	taints                       []taint
+	consolidation                string
+}
+
+// TestNodes checks each stack's nodes: a fixed, tainted system node group for the cluster's own
+// controllers, and the general and ml Karpenter pools with their floors and limits. The limits
+// are maxNodes of the pool's type: m5.xlarge 4 vCPUs 16 GiB, m5.large 2 vCPUs 8 GiB, g5.2xlarge
+// 8 vCPUs 32 GiB 1 GPU, g5.xlarge 4 vCPUs 16 GiB 1 GPU (internal/awslimits).
+func TestNodes(t *testing.T) {
+	mlTaint := []taint{{"ml-workload", "true", "NoSchedule"}}
 	tests := []struct {
 		stack       string
+		costCenter  string
 		general, ml pool
 	}{
-		{"production",
-			pool{"m5.xlarge", "AL2023_x86_64_STANDARD", 3, 5, 10, nil},
-			pool{"g5.2xlarge", "AL2023_x86_64_NVIDIA", 0, 2, 5, mlTaint}},
-		{"staging",
-			pool{"m5.large", "AL2023_x86_64_STANDARD", 2, 2, 4, nil},
-			pool{"g5.xlarge", "AL2023_x86_64_NVIDIA", 0, 0, 2, mlTaint}},
+		{"production", "novacron-production",
+			pool{[]string{"m5.xlarge"}, []string{"on-demand"}, 3,
+				map[string]string{"cpu": "40", "memory": "163840Mi"}, "100Gi",
+				map[string]string{"workload": "general"}, nil, "WhenEmptyOrUnderutilized"},
+			pool{[]string{"g5.2xlarge"}, []string{"on-demand"}, 0,
+				map[string]string{"cpu": "40", "memory": "163840Mi", "nvidia.com/gpu": "5"}, "200Gi",
+				map[string]string{"workload": "ml"}, mlTaint, "WhenEmpty"}},
+		// Staging's general pool prefers Spot and falls back to on-demand.
+		{"staging", "novacron-staging",
+			pool{[]string{"m5.large"}, []string{"spot", "on-demand"}, 2,
+				map[string]string{"cpu": "8", "memory": "32768Mi"}, "100Gi",
+				map[string]string{"workload": "general"}, nil, "WhenEmptyOrUnderutilized"},
+			pool{[]string{"g5.xlarge"}, []string{"on-demand"}, 0,
+				map[string]string{"cpu": "8", "memory": "32768Mi", "nvidia.com/gpu": "2"}, "200Gi",
+				map[string]string{"workload": "ml"}, mlTaint, "WhenEmpty"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.stack, func(t *testing.T) {
 			eng := runStack(t, tt.stack)
-			// The general pool is one group per zone (its pods keep zonal EBS volumes); the GPU
-			// pool one group across the zones.
-			zones := []string{"us-east-1a", "us-east-1b", "us-east-1c"}
-			require.Len(t, eng.ByType(nodeGroupType), len(zones)+1)
-			groups := map[string][]string{"ml": {"cluster-ml"}}
-			for _, z := range zones {
-				groups["general"] = append(groups["general"], "cluster-general-"+z)
-			}
+
+			// The system node group: two m5.large, fixed, tainted for the critical add-ons, on
+			// the pinned AMI release.
+			groups := eng.ByType(nodeGroupType)
+			require.Len(t, groups, 1, "the system node group is the only managed node group")
+			ng := mocktest.Find(t, eng, nodeGroupType, "cluster-system")
+			assert.Equal(t, []string{"m5.large"}, mocktest.Strs(t, ng, "instanceTypes"))
+			assert.Equal(t, "AL2023_x86_64_STANDARD", mocktest.Str(t, ng, "amiType"))
+			assert.Equal(t, "ON_DEMAND", mocktest.Str(t, ng, "capacityType"))
+			assert.Equal(t, "1.35", mocktest.Str(t, ng, "version"), "the kubelet follows the control plane")
+			assert.Equal(t, "1.35.6-20260714", mocktest.Str(t, ng, "releaseVersion"))
+			assert.Equal(t, []float64{2, 2, 2}, []float64{
+				mocktest.Num(t, ng, "scalingConfig.minSize"), mocktest.Num(t, ng, "scalingConfig.desiredSize"),
+				mocktest.Num(t, ng, "scalingConfig.maxSize"),
+			}, "a fixed size: nothing resizes the system group")
+			assert.Equal(t, "system", mocktest.Str(t, ng, "labels.workload"))
+			assert.Equal(t, []taint{{"CriticalAddonsOnly", "true", "NO_SCHEDULE"}}, taints(t, ng))
+			_, hasSSH := ng.Input("remoteAccess")
+			assert.False(t, hasSSH, "no SSH access to nodes")
+			lt := mocktest.Find(t, eng, "aws:ec2/launchTemplate:LaunchTemplate", "cluster-system")
+			assert.Contains(t, ng.Dependencies, lt.URN)
+			assert.Equal(t, "required", mocktest.Str(t, lt, "metadataOptions.httpTokens"), "IMDSv2 only")
+			assert.Equal(t, 1.0, mocktest.Num(t, lt, "metadataOptions.httpPutResponseHopLimit"), "pods cannot reach the node role")
+			mappings := mocktest.Input(t, lt, "blockDeviceMappings").ArrayValue()
+			require.Len(t, mappings, 1)
+			ebs := mappings[0].ObjectValue()["ebs"].ObjectValue()
+			assert.Equal(t, "true", ebs["encrypted"].StringValue())
+			assert.Equal(t, "gp3", ebs["volumeType"].StringValue())
+			assert.Empty(t, eng.ByType("aws:autoscaling/tag:Tag"), "no cluster-autoscaler tags")
+
+			// The Karpenter pools.
+			assert.Len(t, eng.ByType("kubernetes:karpenter.sh/v1:NodePool"), 2)
+			assert.Len(t, eng.ByType("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"), 2)
 			for name, want := range map[string]pool{"general": tt.general, "ml": tt.ml} {
-				lt := mocktest.Find(t, eng, "aws:ec2/launchTemplate:LaunchTemplate", "cluster-"+name)
-				assert.Equal(t, "required", mocktest.Str(t, lt, "metadataOptions.httpTokens"), "IMDSv2 only")
-				mappings, _ := lt.Input("blockDeviceMappings")
-				require.Len(t, mappings.ArrayValue(), 1)
-				ebs := mappings.ArrayValue()[0].ObjectValue()["ebs"].ObjectValue()
-				assert.Equal(t, "true", ebs["encrypted"].StringValue())
+				np := mocktest.Find(t, eng, "kubernetes:karpenter.sh/v1:NodePool", "cluster-karpenter-nodepool-"+name)
+				var spec nodePoolSpec
+				decodeSpec(t, np, &spec)
+				assert.Equal(t, want.instanceTypes, spec.requirement("node.kubernetes.io/instance-type"), name)
+				assert.Equal(t, want.capacityTypes, spec.requirement("karpenter.sh/capacity-type"), name)
+				assert.Equal(t, []string{"us-east-1a", "us-east-1b", "us-east-1c"}, spec.requirement("topology.kubernetes.io/zone"), name)
+				assert.Equal(t, want.labels, spec.Template.Metadata.Labels, name)
+				assert.Equal(t, want.taints, spec.Template.Spec.Taints, name)
+				assert.Equal(t, want.consolidation, spec.Disruption.ConsolidationPolicy, name)
+				assert.Equal(t, want.limits, spec.Limits, "%s: maxNodes of its type", name)
+				assert.Equal(t, "EC2NodeClass", spec.Template.Spec.NodeClassRef.Kind)
+				assert.Equal(t, name, spec.Template.Spec.NodeClassRef.Name)
 
-				var minSize, desired, maxSize float64
-				for _, groupName := range groups[name] {
-					ng := mocktest.Find(t, eng, nodeGroupType, groupName)
-					assert.Equal(t, []string{want.instanceType}, mocktest.Strs(t, ng, "instanceTypes"), groupName)
-					assert.Equal(t, want.amiType, mocktest.Str(t, ng, "amiType"), groupName)
-					assert.Equal(t, "1.35", mocktest.Str(t, ng, "version"), "%s follows the control plane", groupName)
-					minSize += mocktest.Num(t, ng, "scalingConfig.minSize")
-					desired += mocktest.Num(t, ng, "scalingConfig.desiredSize")
-					maxSize += mocktest.Num(t, ng, "scalingConfig.maxSize")
-					assert.Positive(t, mocktest.Num(t, ng, "scalingConfig.maxSize"), "%s has room for a node", groupName)
-					assert.Equal(t, name, mocktest.Str(t, ng, "labels.workload"), groupName)
-					assert.Equal(t, want.taints, taints(t, ng), groupName)
-					assert.Contains(t, ng.IgnoreChanges, "scalingConfig.desiredSize", "the autoscaler owns desiredSize")
-					assert.Contains(t, ng.Dependencies, lt.URN)
-					_, hasSSH := ng.Input("remoteAccess")
-					assert.False(t, hasSSH, "no SSH access to nodes")
-				}
-				assert.Equal(t, []float64{want.minSize, want.desired, want.maxSize}, []float64{minSize, desired, maxSize},
-					"%s: the zone groups add up to the configured sizes", name)
-			}
+				nc := mocktest.Find(t, eng, "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "cluster-karpenter-ec2nodeclass-"+name)
+				var class ec2NodeClassSpec
+				decodeSpec(t, nc, &class)
+				assert.Equal(t, "novacron-"+tt.stack+"-karpenter-node", class.Role)
+				require.Len(t, class.AmiSelectorTerms, 1)
+				assert.Equal(t, "al2023@v20260714", class.AmiSelectorTerms[0].Alias, "%s: the pinned release, never latest", name)
+				assert.Equal(t, "required", class.MetadataOptions.HTTPTokens)
+				assert.Equal(t, 1.0, class.MetadataOptions.HTTPPutResponseHopLimit)
+				require.Len(t, class.BlockDeviceMappings, 1)
+				root := class.BlockDeviceMappings[0]
+				assert.True(t, root.RootVolume && root.Ebs.Encrypted, "%s: encrypted root volume", name)
+				assert.Equal(t, "gp3", root.Ebs.VolumeType)
+				assert.Equal(t, want.disk, root.Ebs.VolumeSize, name)
+				assert.Equal(t, tt.costCenter, class.Tags["CostCenter"], "%s: the provider's default tags do not reach Karpenter's instances", name)
+				assert.Equal(t, tt.stack, class.Tags["Environment"])
 
-			// Scaling the GPU pool up from zero needs its label and taint on the Auto Scaling group.
-			tags := map[string]string{}
-			for _, r := range eng.ByType("aws:autoscaling/tag:Tag") {
-				if mocktest.Str(t, r, "autoscalingGroupName") == "eks-cluster-ml-asg" {
-					tags[mocktest.Str(t, r, "tag.key")] = mocktest.Str(t, r, "tag.value")
+				floor := eng.Find("kubernetes:apps/v1:Deployment", "cluster-karpenter-deployment-capacity-floor-"+name)
+				if want.floor == 0 {
+					assert.Nil(t, floor, "%s has no floor", name)
+					continue
+				}
+				require.NotNil(t, floor, "%s has a floor", name)
+				assert.Equal(t, float64(want.floor), mocktest.Num(t, floor, "spec.replicas"), name)
+				assert.Equal(t, "capacity-floor", mocktest.Str(t, floor, "spec.template.spec.priorityClassName"))
+				assert.Equal(t, name, mocktest.Str(t, floor, "spec.template.spec.nodeSelector.karpenter.sh/nodepool"))
+			}
+			pc := mocktest.Find(t, eng, "kubernetes:scheduling.k8s.io/v1:PriorityClass", "cluster-karpenter-priorityclass-capacity-floor")
+			assert.Negative(t, mocktest.Num(t, pc, "value"), "below every real pod")
+			assert.Equal(t, "Never", mocktest.Str(t, pc, "preemptionPolicy"))
+
+			// Karpenter launches into the private subnets, which carry the discovery tag.
+			tagged := 0
+			for _, sn := range eng.ByType("aws:ec2/subnet:Subnet") {
+				if v, ok := sn.Input("tags.karpenter.sh/discovery"); ok {
+					tagged++
+					assert.Equal(t, "novacron-"+tt.stack, v.StringValue(), sn.Name)
+					assert.Contains(t, sn.Name, "private", "only private subnets are discovered")
 				}
 			}
-			assert.Equal(t, "ml", tags["k8s.io/cluster-autoscaler/node-template/label/workload"])
-			assert.Equal(t, "true:NoSchedule", tags["k8s.io/cluster-autoscaler/node-template/taint/ml-workload"])
+			assert.Equal(t, 3, tagged, "one private subnet per zone")
+
+			// Nothing of cluster-autoscaler is left.
+			for _, r := range eng.Resources() {
+				assert.NotContains(t, strings.ToLower(r.Name), "autoscaler", "%s %s", r.Type, r.Name)
+			}
 		})
 	}
 }
@@ -233,9 +359,21 @@ func TestCluster(t *testing.T) {
 	var cniConfig map[string]string
 	require.NoError(t, json.Unmarshal([]byte(mocktest.Str(t, cni, "configurationValues")), &cniConfig))
 	assert.Equal(t, "true", cniConfig["enableNetworkPolicy"], "NetworkPolicies are enforced")
-	assert.NotEmpty(t, mocktest.Str(t, cni, "serviceAccountRoleArn"))
-	ebs := mocktest.Find(t, eng, "aws:eks/addon:Addon", "cluster-aws-ebs-csi-driver")
-	assert.NotEmpty(t, mocktest.Str(t, ebs, "serviceAccountRoleArn"))
+	// The add-ons that call AWS get their roles through EKS Pod Identity, not IRSA.
+	for addon, sa := range map[string]string{"vpc-cni": "aws-node", "aws-ebs-csi-driver": "ebs-csi-controller-sa"} {
+		a := mocktest.Find(t, eng, "aws:eks/addon:Addon", "cluster-"+addon)
+		_, irsa := a.Input("serviceAccountRoleArn")
+		assert.False(t, irsa, "%s uses Pod Identity", addon)
+		assoc := mocktest.Input(t, a, "podIdentityAssociations").ArrayValue()
+		require.Len(t, assoc, 1, addon)
+		assert.Equal(t, sa, assoc[0].ObjectValue()["serviceAccount"].StringValue(), addon)
+	}
+	var addons []string
+	for _, a := range eng.ByType("aws:eks/addon:Addon") {
+		addons = append(addons, mocktest.Str(t, a, "addonName"))
+		assert.NotEmpty(t, mocktest.Str(t, a, "addonVersion"), "%s is pinned", a.Name)
+	}
+	assert.ElementsMatch(t, []string{"eks-pod-identity-agent", "vpc-cni", "kube-proxy", "coredns", "metrics-server", "aws-ebs-csi-driver"}, addons)
 
 	sc := mocktest.Find(t, eng, "kubernetes:storage.k8s.io/v1:StorageClass", "cluster-fast-ssd")
 	assert.Equal(t, "fast-ssd", mocktest.Str(t, sc, "metadata.name"))
