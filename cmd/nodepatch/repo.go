@@ -74,14 +74,14 @@ func (p project) declared(key string) (typ, def string) {
 func LoadStack(dir, stack string) (*Stack, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "Pulumi.yaml"))
 	if err != nil {
-		return nil, fmt.Errorf("Pulumi.yaml: %w", err)
+		return nil, fmt.Errorf("reading Pulumi.yaml: %w", err)
 	}
 	var p project
 	if err := yaml.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("Pulumi.yaml: %w", err)
+		return nil, fmt.Errorf("reading Pulumi.yaml: %w", err)
 	}
 	if p.Name == "" {
-		return nil, fmt.Errorf("Pulumi.yaml: no project name")
+		return nil, fmt.Errorf("reading Pulumi.yaml: no project name")
 	}
 	name := "Pulumi." + stack + ".yaml"
 	path := filepath.Join(dir, name)
@@ -98,10 +98,10 @@ func LoadStack(dir, stack string) (*Stack, error) {
 	where := name + ": " + f.key(keyKubernetesVersion)
 	if !ok {
 		if _, declared := p.Config[keyKubernetesVersion]; !declared {
-			return nil, fmt.Errorf("Pulumi.yaml: config key %s is not declared", keyKubernetesVersion)
+			return nil, fmt.Errorf("reading Pulumi.yaml: config key %s is not declared", keyKubernetesVersion)
 		}
 		if _, kv = p.declared(keyKubernetesVersion); kv == "" {
-			return nil, fmt.Errorf("Pulumi.yaml: config key %s has no string default", keyKubernetesVersion)
+			return nil, fmt.Errorf("reading Pulumi.yaml: config key %s has no string default", keyKubernetesVersion)
 		}
 		where = "Pulumi.yaml: " + keyKubernetesVersion + " default"
 	}
