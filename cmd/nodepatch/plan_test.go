@@ -513,7 +513,7 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		{[]string{"--stack", "production", "--staging-since", "2026-12-01"}, "--staging-since: parsing time"},
 		{[]string{"--stack", "staging", "extra"}, `unexpected argument "extra"`},
 		{[]string{"--stack", "staging"}, "--latest-ami: no release for Kubernetes 1.35"},
-		{[]string{"--stack", "production", "--staging-dir", filepath.Join(dir, "nowhere")}, "--staging-dir " + filepath.Join(dir, "nowhere") + ": Pulumi.yaml: open"},
+		{[]string{"--stack", "production", "--staging-dir", filepath.Join(dir, "nowhere")}, "--staging-dir " + filepath.Join(dir, "nowhere") + ": reading Pulumi.yaml: open"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(append([]string{"--dir", dir}, tt.args...), noEnv, fixedNow, &stdout, &stderr)
