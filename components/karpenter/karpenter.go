@@ -124,7 +124,8 @@ func New(ctx *pulumi.Context, name string, args *Args, in Inputs, opts ...pulumi
 	if err != nil {
 		return nil, fmt.Errorf("karpenter %q: %w", name, err)
 	}
-	after := pulumi.DependsOn(append([]pulumi.Resource{release}, nodeReady...))
+	after := append([]pulumi.Resource{release}, nodeReady...)
+	var priorityClass pulumi.Resource
 	for _, doc := range docs {
 		meta := doc["metadata"].(map[string]any)
 		fields := kubernetes.UntypedArgs{}
@@ -140,14 +141,22 @@ func New(ctx *pulumi.Context, name string, args *Args, in Inputs, opts ...pulumi
 		if labels, ok := meta["labels"].(map[string]any); ok {
 			objectMeta.Labels = pulumi.ToStringMap(toStrings(labels))
 		}
+		deps := after
+		if doc["kind"] == "Deployment" && priorityClass != nil {
+			// Admission refuses the floor's pods until their PriorityClass exists.
+			deps = append(append([]pulumi.Resource{}, after...), priorityClass)
+		}
 		object, err := apiextensions.NewCustomResource(ctx, name+"-"+resourceSuffix(doc), &apiextensions.CustomResourceArgs{
 			ApiVersion:  pulumi.String(doc["apiVersion"].(string)),
 			Kind:        pulumi.String(doc["kind"].(string)),
 			Metadata:    objectMeta,
 			OtherFields: fields,
-		}, parent, k8s, after)
+		}, parent, k8s, pulumi.DependsOn(deps))
 		if err != nil {
 			return nil, err
+		}
+		if doc["kind"] == "PriorityClass" {
+			priorityClass = object
 		}
 		k.Ready = append(k.Ready, object)
 	}

@@ -333,6 +333,8 @@ func TestReleases(t *testing.T) {
 		mocktest.Find(t, eng, nodeClassType, "karpenter-ec2nodeclass-"+name)
 	}
 	floor := mocktest.Find(t, eng, deploymentType, "karpenter-deployment-capacity-floor-general")
+	assert.Contains(t, floor.Dependencies, mocktest.Find(t, eng, priorityType, "karpenter-priorityclass-capacity-floor").URN,
+		"admission refuses the floor's pods until their PriorityClass exists")
 	assert.Equal(t, "kube-system", mocktest.Str(t, floor, "metadata.namespace"))
 	assert.Equal(t, 3.0, mocktest.Num(t, floor, "spec.replicas"))
 }
