@@ -211,6 +211,7 @@ const (
 	clusterType   = "eks:index:Cluster"
 	addonType     = "aws:eks/addon:Addon"
 	nodeGroupType = "aws:eks/nodeGroup:NodeGroup"
+	nodePoolType  = "kubernetes:karpenter.sh/v1:NodePool"
 )
 
 // Upgrade is a change of the cluster's Kubernetes version against the baseline: the resources
@@ -223,6 +224,11 @@ type Upgrade struct {
 	// for are done, on the typical figures; HighMinutes the same on the high ones.
 	TotalMinutes float64 `json:"totalMinutes"`
 	HighMinutes  float64 `json:"highMinutes"`
+	// DriftedPools are the Karpenter pools whose nodes Karpenter replaces after the control
+	// plane moves: their AMI alias resolves the new version's image (the SSM parameter path
+	// names the Kubernetes version), so every node drifts, and is replaced within the pool's
+	// disruption budgets, after `pulumi up` and outside its times.
+	DriftedPools []string `json:"driftedPools,omitempty"`
 }
 
 // UpgradeStep is one resource the upgrade updates. Steps of the same Phase run in parallel;
@@ -336,13 +342,26 @@ func upgradeOf(before, after *Report) *Upgrade {
 				step.Minutes, step.HighMinutes = emptyGroupMinutes, emptyGroupMinutes
 			}
 			step.Source = nodeGroupUpdateSource
+		case nodePoolType:
+			if pool, ok := settingValue(e, "pool"); ok {
+				u.DriftedPools = append(u.DriftedPools, pool)
+			}
+			continue
 		default:
 			continue
 		}
 		u.Steps = append(u.Steps, step)
 	}
+	sort.Strings(u.DriftedPools)
 	schedule(u, after)
 	return u
+}
+
+// driftText says what happens to the Karpenter pools' nodes after the upgrade.
+func driftText(u *Upgrade) string {
+	return fmt.Sprintf("then Karpenter replaces the nodes of %s as drifted (the AMI alias resolves %s's image), "+
+		"within each pool's disruption budgets: after `pulumi up`, not part of these times",
+		plural(len(u.DriftedPools), "pool", "pools")+" "+strings.Join(u.DriftedPools, ", "), u.To)
 }
 
 func orUnpinned(v string) string {
@@ -458,6 +477,9 @@ func writeUpgradeText(p *printer, u *Upgrade) {
 		p.f("  %5d %7s %7s %7s  %s %s: %s\n", s.Phase, minutes(s.StartMinutes), minutes(s.Minutes), minutes(s.HighMinutes),
 			shortType(s.Type), s.Name, s.What)
 	}
+	if len(u.DriftedPools) > 0 {
+		p.f("  %s\n", upperFirst(driftText(u)))
+	}
 	sources := map[string]bool{}
 	for _, s := range u.Steps {
 		if !sources[s.Source] {
@@ -478,6 +500,9 @@ func writeUpgradeMarkdown(p *printer, u *Upgrade) {
 	for _, s := range u.Steps {
 		p.f("| %d | %s | %s | %s | %s | %s |\n", s.Phase, cell(s.Name+" ("+shortType(s.Type)+")"), cell(s.What),
 			minutes(s.StartMinutes), minutes(s.Minutes), minutes(s.HighMinutes))
+	}
+	if len(u.DriftedPools) > 0 {
+		p.f("\n%s.\n", upperFirst(driftText(u)))
 	}
 	p.f("\n<details><summary>Sources of the times</summary>\n\n")
 	sources := map[string]bool{}

@@ -5,27 +5,49 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// atVersion is the stack-file override for another kubernetesVersion, with the autoscaler image
-// of that minor (the chart's own is 1.35's).
+// amiReleases are EKS AL2023 node AMI releases of one build date per minor (amazon-eks-ami
+// release v20260714).
+var amiReleases = map[string]string{
+	"1.33": "1.33.13-20260714", "1.34": "1.34.9-20260714", "1.35": "1.35.6-20260714",
+}
+
+// atVersion is the stack-file override for another kubernetesVersion, with the node AMI release
+// of that minor.
 func atVersion(version string) string {
-	yaml := "novacron-platform:kubernetesVersion: \"" + version + "\"\n"
-	if version != "1.35" {
-		yaml += "novacron-platform:clusterAutoscalerImageTag: v" + version + ".0\n"
+	return "novacron-platform:kubernetesVersion: \"" + version + "\"\n" +
+		"novacron-platform:nodeAmiRelease: " + amiReleases[version] + "\n"
+}
+
+// projectAt is a project whose production stack file runs kubernetesVersion version, with the
+// node AMI release of that minor in place of the file's own.
+func projectAt(t *testing.T, version string) string {
+	t.Helper()
+	dir := projectCopy(t, "production", "")
+	base, err := os.ReadFile(filepath.Join(repo, "Pulumi.production.yaml"))
+	require.NoError(t, err)
+	var kept []string
+	for _, line := range strings.Split(string(base), "\n") {
+		if !strings.Contains(line, "novacron-platform:nodeAmiRelease:") {
+			kept = append(kept, line)
+		}
 	}
-	return yaml
+	content := strings.TrimRight(strings.Join(kept, "\n"), "\n") + "\n" + indent(atVersion(version))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.production.yaml"), []byte(content), 0o644))
+	return dir
 }
 
 // baselineAt writes the JSON report of production with another kubernetesVersion, as the
 // deployed commit would have produced it.
 func baselineAt(t *testing.T, version string) string {
 	t.Helper()
-	project := projectCopy(t, "production", atVersion(version))
+	project := projectAt(t, version)
 	r, err := Run(Options{Dir: project, Stack: "production"})
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "production-"+version+".json")
@@ -58,17 +80,18 @@ func TestUpgradeStepsInEngineOrder(t *testing.T) {
 		assert.Positive(t, s.Minutes, s.Name)
 		assert.GreaterOrEqual(t, s.HighMinutes, s.Minutes, s.Name)
 	}
-	// vpc-cni and the EBS CSI driver are pinned to the same build for 1.34 and 1.35: they are
-	// not updated, so they are no step.
+	// vpc-cni, the EBS CSI driver, the Pod Identity agent and metrics-server are pinned to the
+	// same build for 1.34 and 1.35: they are not updated, so they are no step. The only managed
+	// node group is the system one; Karpenter's nodes are not Pulumi's to update.
 	assert.Equal(t, []step{
 		{1, clusterType, "cluster"},
 		{2, addonType, "cluster-kube-proxy"},
-		{3, nodeGroupType, "cluster-general-us-east-1a"},
-		{3, nodeGroupType, "cluster-general-us-east-1b"},
-		{3, nodeGroupType, "cluster-general-us-east-1c"},
-		{3, nodeGroupType, "cluster-ml"},
+		{3, nodeGroupType, "cluster-system"},
 		{4, addonType, "cluster-coredns"},
 	}, got)
+	// Karpenter replaces the pools' nodes afterwards, as drifted: the alias resolves the new
+	// version's AMI.
+	assert.Equal(t, []string{"general", "ml"}, u.DriftedPools)
 
 	byName := map[string]UpgradeStep{}
 	for _, s := range u.Steps {
@@ -79,11 +102,9 @@ func TestUpgradeStepsInEngineOrder(t *testing.T) {
 	assert.Contains(t, byName["cluster-kube-proxy"].What, "add-on kube-proxy v1.34.")
 	assert.Contains(t, byName["cluster-kube-proxy"].What, "→ v1.35.")
 	assert.Equal(t, float64(controlPlaneMinutes), byName["cluster-kube-proxy"].StartMinutes, "add-ons start after the control plane")
-	// Production's general pool: desired 5 over three zones is 2, 2 and 1 nodes.
-	assert.Equal(t, "node group 1.34 → 1.35, 2 nodes in 2 batches of up to 33%", byName["cluster-general-us-east-1a"].What)
-	assert.Equal(t, "node group 1.34 → 1.35, 1 node in 1 batch of up to 33%", byName["cluster-general-us-east-1c"].What)
-	assert.Equal(t, float64(controlPlaneMinutes+addonMinutes), byName["cluster-general-us-east-1a"].StartMinutes)
-	// ml: desired 2 in one group.
+	// The system node group: 2 nodes, 33% of which rounds down to one node per batch.
+	assert.Equal(t, "node group 1.34 → 1.35, 2 nodes in 2 batches of up to 33%", byName["cluster-system"].What)
+	assert.Equal(t, float64(controlPlaneMinutes+addonMinutes), byName["cluster-system"].StartMinutes)
 	longestGroup := float64(2 * nodeBatchMinutes)
 	assert.Equal(t, float64(controlPlaneMinutes+addonMinutes)+longestGroup, byName["cluster-coredns"].StartMinutes,
 		"coredns waits for the slowest node group it runs on")
@@ -91,11 +112,13 @@ func TestUpgradeStepsInEngineOrder(t *testing.T) {
 	assert.Greater(t, u.HighMinutes, u.TotalMinutes)
 
 	text := renderReport(t, after, FormatText)
-	assert.Contains(t, text, "Kubernetes 1.34 → 1.35: 7 updates")
+	assert.Contains(t, text, "Kubernetes 1.34 → 1.35: 4 updates")
 	assert.Contains(t, text, "Cluster cluster: control plane 1.34 → 1.35")
+	assert.Contains(t, text, "Then Karpenter replaces the nodes of 2 pools general, ml as drifted (the AMI alias resolves 1.35's image)")
 	md := renderReport(t, after, FormatMarkdown)
-	assert.Contains(t, md, "**Kubernetes 1.34 → 1.35**: 7 updates in this order")
-	assert.Contains(t, md, "| 3 | cluster-general-us-east-1a (NodeGroup) |")
+	assert.Contains(t, md, "**Kubernetes 1.34 → 1.35**: 4 updates in this order")
+	assert.Contains(t, md, "| 3 | cluster-system (NodeGroup) |")
+	assert.Contains(t, md, "Then Karpenter replaces the nodes of 2 pools general, ml as drifted")
 
 	// No version change, no upgrade section.
 	same, err := Run(Options{Dir: repo, Stack: "production", Baseline: baselineAt(t, "1.35")})
@@ -118,7 +141,7 @@ func TestKubernetesVersionMovesOneMinorAtATime(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			baseline := baselineAt(t, tt.baseline)
-			project := projectCopy(t, "production", atVersion(tt.to))
+			project := projectAt(t, tt.to)
 			_, err := Run(Options{Dir: project, Stack: "production", Baseline: baseline})
 			var cerr *ConfigError
 			require.True(t, errors.As(err, &cerr), "%v", err)

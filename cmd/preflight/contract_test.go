@@ -44,8 +44,8 @@ var goTypeNames = regexp.MustCompile(`\[\]string|\[\]interface|map\[|interface \
 // configuration is a contract, and each breach exits 2 with a message that names the key
 // (stack: namespace:key), without a panic, a Go type name or a secret in the output.
 //
-// The value classes (retention, instance types, GPU pool, node counts, tags, ranges, the
-// autoscaler image, the backup region, the Slack channel) are the components' Validate rules;
+// The value classes (retention, instance types, GPU pool, node counts, tags, ranges, the node
+// AMI release, the backup region, the Slack channel) are the components' Validate rules;
 // this test holds preflight to them from the outside.
 func TestPreflightRefusesWhatTheCloudWouldRefuse(t *testing.T) {
 	tests := []struct {
@@ -59,28 +59,30 @@ func TestPreflightRefusesWhatTheCloudWouldRefuse(t *testing.T) {
 		// The configuration is a contract: unknown keys are errors.
 		{name: "misspelt key", config: "novacron-platform:vpcCdir: 10.5.0.0/16",
 			key: "novacron-platform:vpcCdir", want: []string{"did you mean novacron-platform:vpcCidr?"}},
-		{name: "key under another namespace", config: "novacron:generalMaxSize: 6",
-			key: "novacron:generalMaxSize", want: []string{"did you mean novacron-platform:generalMaxSize?"}},
-		{name: "block that fell out of config", top: "novacron-platform:generalMaxSize: 6",
-			key: "novacron-platform:generalMaxSize", want: []string{"outside config:", "indent it under config:"}},
+		{name: "key under another namespace", config: "novacron:generalMaxNodes: 6",
+			key: "novacron:generalMaxNodes", want: []string{"did you mean novacron-platform:generalMaxNodes?"}},
+		{name: "block that fell out of config", top: "novacron-platform:generalMaxNodes: 6",
+			key: "novacron-platform:generalMaxNodes", want: []string{"outside config:", "indent it under config:"}},
+		{name: "key of the retired node groups", config: "novacron-platform:generalMaxSize: 6",
+			key: "novacron-platform:generalMaxSize", want: []string{"is not declared in Pulumi.yaml"}},
 		{name: "AWS provider setting the program would not apply", config: "aws:profile: production-admin",
 			key: "aws:profile", want: []string{"is not applied", "AWS_PROFILE"}},
 
 		// Values of the wrong type: one message, naming the key.
 		{name: "list where a string is expected", config: "novacron-platform:vpcCidr: [10.0.0.0/16]",
 			key: "novacron-platform:vpcCidr", want: []string{"must be a single value"}},
-		{name: "word where a whole number is expected", config: "novacron-platform:generalMaxSize: ten",
-			key: "novacron-platform:generalMaxSize", want: []string{`must be a whole number, got "ten"`}},
-		{name: "object where a whole number is expected", config: "novacron-platform:mlMaxSize:\n  max: 5",
-			key: "novacron-platform:mlMaxSize", want: []string{"must be a whole number, got an object"}},
+		{name: "word where a whole number is expected", config: "novacron-platform:generalMaxNodes: ten",
+			key: "novacron-platform:generalMaxNodes", want: []string{`must be a whole number, got "ten"`}},
+		{name: "object where a whole number is expected", config: "novacron-platform:mlMaxNodes:\n  max: 5",
+			key: "novacron-platform:mlMaxNodes", want: []string{"must be a whole number, got an object"}},
 		{name: "version YAML reads as a number", config: "novacron-platform:kubernetesVersion: 1.30",
 			key: "novacron-platform:kubernetesVersion", want: []string{`quote it, "1.30"`}},
 		{name: "long value", config: "novacron-platform:vpcCidr: " + strings.Repeat("10.0.0.0/16,", 40),
 			key: "novacron-platform:vpcCidr", want: []string{"…"}},
 
 		// Arithmetic cannot overflow.
-		{name: "node count that overflows a cost", config: "novacron-platform:generalMaxSize: 9223372036854775807\nnovacron-platform:generalDesiredSize: 9223372036854775807",
-			key: "novacron-platform:generalMaxSize", want: []string{"must be at most 2147483647"}},
+		{name: "node count that overflows a cost", config: "novacron-platform:generalMaxNodes: 9223372036854775807",
+			key: "novacron-platform:generalMaxNodes", want: []string{"must be at most 2147483647"}},
 		{name: "storage that overflows a cost", config: "novacron-platform:dbAllocatedStorageGb: 92233720368547758070",
 			key: "novacron-platform:dbAllocatedStorageGb", want: []string{"must be at most"}},
 
@@ -103,14 +105,14 @@ func TestPreflightRefusesWhatTheCloudWouldRefuse(t *testing.T) {
 			key: "novacron-platform:clusterLogRetentionDays", want: []string{"100"}},
 		{name: "database log retention not a CloudWatch value", config: "novacron-platform:dbLogRetentionDays: 45",
 			key: "novacron-platform:dbLogRetentionDays", want: []string{"45"}},
-		{name: "instance type that does not exist", config: "novacron-platform:generalInstanceType: m5.xlarg",
-			key: "novacron-platform:generalInstanceType", want: []string{"m5.xlarg"}},
-		{name: "GPU pool without a GPU", config: "novacron-platform:mlInstanceType: m5.xlarge",
-			key: "novacron-platform:mlInstanceType", want: []string{"GPU"}},
-		{name: "GPU pool without the NVIDIA AMI", config: "novacron-platform:mlAmiType: AL2023_x86_64_STANDARD",
-			key: "novacron-platform:mlAmiType", want: []string{"NVIDIA"}},
-		{name: "node count past EKS's quota", config: "novacron-platform:mlMaxSize: 451",
-			key: "novacron-platform:mlMaxSize", want: []string{"450"}},
+		{name: "instance type that does not exist", config: "novacron-platform:generalInstanceTypes: [m5.xlarg]",
+			key: "novacron-platform:generalInstanceTypes", want: []string{"m5.xlarg"}},
+		{name: "GPU pool without a GPU", config: "novacron-platform:mlInstanceTypes: [m5.xlarge]",
+			key: "novacron-platform:mlInstanceTypes", want: []string{"GPU"}},
+		{name: "capacity type Karpenter does not know", config: "novacron-platform:generalCapacityType: spotty",
+			key: "novacron-platform:generalCapacityType", want: []string{"spotty"}},
+		{name: "floor above the pool's limit", config: "novacron-platform:generalMinNodes: 11",
+			key: "novacron-platform:generalMinNodes", want: []string{"maxNodes"}},
 		{name: "tag value with characters AWS refuses", config: "novacron-platform:owner: \"platform team!\"",
 			key: "novacron-platform:owner", want: []string{"owner"}},
 		{name: "tag value too long", config: "novacron-platform:costCenter: " + strings.Repeat("c", 300),
@@ -120,8 +122,8 @@ func TestPreflightRefusesWhatTheCloudWouldRefuse(t *testing.T) {
 		{name: "public CIDRs that cover the internet together",
 			config: "novacron-platform:clusterEndpointPublicAccess: true\nnovacron-platform:clusterPublicAccessCidrs: [0.0.0.0/1, 128.0.0.0/1]",
 			key:    "novacron-platform:clusterPublicAccessCidrs", want: []string{"internet"}},
-		{name: "autoscaler image of another Kubernetes minor", config: "novacron-platform:clusterAutoscalerImageTag: v1.30.0",
-			key: "novacron-platform:clusterAutoscalerImageTag", want: []string{"1.35"}},
+		{name: "node AMI release of another Kubernetes minor", config: "novacron-platform:nodeAmiRelease: 1.34.9-20260714",
+			key: "novacron-platform:nodeAmiRelease", want: []string{"1.35"}},
 		{name: "backup copy in the stack's own region",
 			config: "novacron-platform:backupCopyDestinationVaultArn: arn:aws:backup:us-east-1:123456789012:backup-vault:copies",
 			key:    "novacron-platform:backupCopyDestinationVaultArn", want: []string{"aws:region"}},

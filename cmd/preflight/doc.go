@@ -8,7 +8,11 @@
 //  3. the estimated monthly cost from the dated price table in internal/pricing; lines without
 //     a price are left out of the total and named in the summary line;
 //  4. the deployment critical path from internal/deploy, and the resources that wait on
-//     something whose outputs they do not use.
+//     something whose outputs they do not use;
+//  5. the capacity of each Karpenter pool: whether ten times the stack's declared baseline
+//     (generalBaselineVcpus, generalBaselineMemoryGib, mlBaselineGpus) fits inside the pool's
+//     limits, in Karpenter's node arithmetic, and if not which key to raise to what; and the
+//     pool's month from its baseline to its limit.
 //
 // Usage:
 //

@@ -145,7 +145,31 @@ var settingsByType = map[string][]spec{
 		{"Tempo retention", derivedTempoRetention},
 		{"collector mode", "values.mode"},
 		{"tolerations", "values.tolerations"},
+		{"interruption queue", "values.settings.interruptionQueue"},
 	},
+	// Karpenter: the pools, their node classes, the floor, the interruption queue and rules.
+	"kubernetes:karpenter.sh/v1:NodePool": {
+		{"pool", "metadata.name"}, {"instance types", derivedInstanceTypes}, {"capacity", derivedCapacityTypes},
+		{"limits", "spec.limits"}, {"labels", "spec.template.metadata.labels"}, {"taints", "spec.template.spec.taints"},
+		{"consolidation", "spec.disruption.consolidationPolicy"}, {"consolidate after", "spec.disruption.consolidateAfter"},
+		{"budgets", "spec.disruption.budgets"}, {"expire after", "spec.template.spec.expireAfter"},
+	},
+	"kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": {
+		{"name", "metadata.name"}, {"AMI", "spec.amiSelectorTerms.0.alias"},
+		{"IMDS tokens", "spec.metadataOptions.httpTokens"}, {"IMDS hop limit", "spec.metadataOptions.httpPutResponseHopLimit"},
+		{"root volume", "spec.blockDeviceMappings.0.ebs.volumeSize"}, {"volume type", "spec.blockDeviceMappings.0.ebs.volumeType"},
+		{"encrypted", "spec.blockDeviceMappings.0.ebs.encrypted"}, {"node role", "spec.role"},
+	},
+	"kubernetes:apps/v1:Deployment": {
+		{"namespace", "metadata.namespace"}, {"name", "metadata.name"}, {"replicas", "spec.replicas"},
+		{"priority class", "spec.template.spec.priorityClassName"},
+	},
+	"kubernetes:scheduling.k8s.io/v1:PriorityClass": {{"name", "metadata.name"}, {"value", "value"}, {"preemption", "preemptionPolicy"}},
+	"aws:sqs/queue:Queue": {
+		{"queue", "name"}, {"retention s", "messageRetentionSeconds"}, {"SSE", "sqsManagedSseEnabled"},
+	},
+	"aws:cloudwatch/eventRule:EventRule":                    {{"events", derivedEventPattern}},
+	"aws:eks/podIdentityAssociation:PodIdentityAssociation": {{"namespace", "namespace"}, {"service account", "serviceAccount"}},
 	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2": {
 		{"expire days", "rules.0.expiration.days"},
 		{"noncurrent expire days", "rules.0.noncurrentVersionExpiration.noncurrentDays"},
@@ -226,6 +250,9 @@ const (
 	derivedMultiAZCluster   = "(Multi-AZ DB cluster)"
 	derivedReadableStandbys = "(readable standbys)"
 	derivedTempoRetention   = "(Tempo retention)"
+	derivedInstanceTypes    = "(requirement node.kubernetes.io/instance-type)"
+	derivedCapacityTypes    = "(requirement karpenter.sh/capacity-type)"
+	derivedEventPattern     = "(event pattern)"
 )
 
 // tempoBlockRetention finds the compactor's block retention in Tempo's configuration file, which
@@ -250,7 +277,12 @@ func multiAZCluster(pm resource.PropertyMap) bool {
 }
 
 func derive(pm resource.PropertyMap, path string) (resource.PropertyValue, bool) {
+	if key, ok := strings.CutPrefix(path, "(requirement "); ok {
+		return requirement(pm, strings.TrimSuffix(key, ")"))
+	}
 	switch path {
+	case derivedEventPattern:
+		return eventPattern(pm)
 	case derivedMultiAZCluster:
 		return resource.NewBoolProperty(multiAZCluster(pm)), true
 	case derivedReadableStandbys:
@@ -270,6 +302,46 @@ func derive(pm resource.PropertyMap, path string) (resource.PropertyValue, bool)
 		}
 	}
 	return resource.PropertyValue{}, false
+}
+
+// requirement returns the values a NodePool template's requirement on key allows, as a list.
+func requirement(pm resource.PropertyMap, key string) (resource.PropertyValue, bool) {
+	reqs, ok := at(pm, "spec.template.spec.requirements")
+	if !ok || !reqs.IsArray() {
+		return resource.PropertyValue{}, false
+	}
+	for _, e := range reqs.ArrayValue() {
+		if !e.IsObject() {
+			continue
+		}
+		obj := e.ObjectValue()
+		if k, ok := obj["key"]; ok && render(k) == key {
+			if v, ok := obj["values"]; ok {
+				return v, true
+			}
+		}
+	}
+	return resource.PropertyValue{}, false
+}
+
+// eventPattern shows an EventBridge rule's pattern as "source: detail-type".
+func eventPattern(pm resource.PropertyMap) (resource.PropertyValue, bool) {
+	v, ok := at(pm, "eventPattern")
+	if !ok || !v.IsString() {
+		return resource.PropertyValue{}, false
+	}
+	var pattern struct {
+		Source     []string `json:"source"`
+		DetailType []string `json:"detail-type"`
+	}
+	if err := json.Unmarshal([]byte(v.StringValue()), &pattern); err != nil || len(pattern.Source) == 0 {
+		return v, true
+	}
+	text := strings.Join(pattern.Source, ", ")
+	if len(pattern.DetailType) > 0 {
+		text += ": " + strings.Join(pattern.DetailType, ", ")
+	}
+	return resource.NewStringProperty(text), true
 }
 
 func settings(r *mock.Resource) []Setting {

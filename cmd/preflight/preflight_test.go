@@ -92,12 +92,22 @@ func TestTextReportHasTheFourSections(t *testing.T) {
 	text := renderReport(t, report(t, "production"), FormatText)
 	for _, heading := range []string{
 		"1. Resources by component", "2. Policy verdict", "3. Estimated monthly cost", "4. Deployment critical path",
+		"5. Node pool capacity",
 	} {
 		assert.Contains(t, text, "\n"+heading)
 	}
-	// The settings that matter are shown with the resources.
-	assert.Contains(t, text, "instance types: m5.xlarge")
-	assert.Contains(t, text, "taints: ml-workload=true:NO_SCHEDULE")
+	// The settings that matter are shown with the resources: the pools, their node classes, the
+	// system node group, the interruption queue and rules.
+	assert.Contains(t, text, "instance types: m5.xlarge; capacity: on-demand; limits: cpu=40, memory=163840Mi")
+	assert.Contains(t, text, "taints: ml-workload=true:NoSchedule; consolidation: WhenEmpty")
+	assert.Contains(t, text, "budgets: {nodes=10%}, {duration=20h, nodes=0, reasons=Drifted, schedule=0 6 * * *}")
+	assert.Contains(t, text, "AMI: al2023@v20260714; IMDS tokens: required; IMDS hop limit: 1; root volume: 100Gi; volume type: gp3; encrypted: true")
+	assert.Contains(t, text, "taints: CriticalAddonsOnly=true:NO_SCHEDULE")
+	assert.Contains(t, text, "(queue: novacron-production-karpenter; retention s: 300; SSE: true)")
+	assert.Contains(t, text, "(events: aws.ec2: EC2 Spot Instance Interruption Warning)")
+	assert.Contains(t, text, "(namespace: kube-system; service account: karpenter)")
+	assert.Contains(t, text, "interruption queue: novacron-production-karpenter")
+	assert.Contains(t, text, "(namespace: kube-system; name: capacity-floor-general; replicas: 3; priority class: capacity-floor)")
 	assert.Contains(t, text, "version: 1.35")
 	// Production's database is a Multi-AZ DB cluster, shown with what matters about it.
 	var db string
@@ -174,14 +184,15 @@ func TestProductionCost(t *testing.T) {
 		monthly    float64
 	}{
 		{"cluster", "EKS control plane", 73.00},
-		{"cluster-general-us-east-1a", "Node group instances (m5.xlarge)", 280.32}, // 2 of the 5 × 0.192 × 730
-		{"cluster-general-us-east-1b", "Node group instances (m5.xlarge)", 280.32}, // 2 of the 5
-		{"cluster-general-us-east-1c", "Node group instances (m5.xlarge)", 140.16}, // 1 of the 5
-		{"cluster-ml", "Node group instances (g5.2xlarge)", 1769.52},               // 2 × 1.212 × 730
-		{"cluster-general-us-east-1a", "Node root volumes (gp3)", 16.00},           // 2 × 100 GB × 0.08
-		{"cluster-general-us-east-1c", "Node root volumes (gp3)", 8.00},            // 1 × 100 GB × 0.08
-		{"cluster-ml", "Node root volumes (gp3)", 32.00},                           // 2 × 200 GB × 0.08
-		{"postgres", "RDS storage (gp3, Multi-AZ DB cluster)", 345.00},             // 1000 GB × 0.345, three copies
+		{"cluster-system", "Node group instances (m5.large)", 140.16}, // 2 × 0.096 × 730, fixed size
+		{"cluster-system", "Node root volumes (gp3)", 8.00},           // 2 × 50 GB × 0.08
+		// The general pool at its floor of 3: 3 vCPU and 6 GiB need one node.
+		{"cluster-karpenter-nodepool-general", "Karpenter pool instances (m5.xlarge, on-demand)", 420.48}, // 3 × 0.192 × 730
+		{"cluster-karpenter-nodepool-general", "Karpenter pool root volumes (gp3)", 24.00},                // 3 × 100 GB × 0.08
+		// No GPU node until a job asks for one.
+		{"cluster-karpenter-nodepool-ml", "Karpenter pool instances (g5.2xlarge, on-demand)", 0},
+		{"cluster-karpenter-nodepool-ml", "Karpenter pool root volumes (gp3)", 0},
+		{"postgres", "RDS storage (gp3, Multi-AZ DB cluster)", 345.00}, // 1000 GB × 0.345, three copies
 		{"postgres", "Secrets Manager secret (RDS-managed master password)", 0.40},
 		{"cluster-secrets", "KMS key", 1.00},
 		{"postgres-kms", "KMS key", 1.00},
@@ -242,13 +253,28 @@ func TestProductionCost(t *testing.T) {
 		}
 	}
 
-	// The hand-computed total of today's composition: cluster 73 + 700.80 (general instances) +
-	// 40 (their root volumes) + 1769.52 (GPU instances) + 32 (their root volumes); database 345
-	// (storage) + 0.40 (secret), its instance hours unpriced; network 3 × (32.85 + 3.65); ALB
-	// 16.43; monitoring volumes 40 + 8 + 0.80; the Loki and Tempo write-ahead logs 2 × 0.80;
-	// 5 KMS keys; 2 Secrets Manager secrets 0.80. Update it, with the golden files, when the
-	// stack gains priced resources.
-	assert.InDelta(t, 3142.85, r.Cost.TotalMonthlyUSD, 0.001)
+	// The pools' months from baseline to limit are data too: the general pool's 10 nodes at its
+	// limit, the ml pool's 5.
+	general := lineOf(t, r, "cluster-karpenter-nodepool-general", "Karpenter pool instances (m5.xlarge, on-demand)")
+	require.NotNil(t, general.Range)
+	assert.Equal(t, pricing.Range{LowNodes: 3, HighNodes: 10, LowUSD: 420.48, HighUSD: 1401.60}, *general.Range)
+	assert.Contains(t, general.Note, "$420.48 at the baseline of 3 nodes to $1,401.60 at the limit of 10 nodes")
+	ml := lineOf(t, r, "cluster-karpenter-nodepool-ml", "Karpenter pool instances (g5.2xlarge, on-demand)")
+	assert.Equal(t, pricing.Range{LowNodes: 0, HighNodes: 5, LowUSD: 0, HighUSD: 4423.80}, *ml.Range) // 5 × 1.212 × 730
+	// The system node group has a fixed size: no autoscaler moves it.
+	assert.Equal(t, "fixed size: 2 nodes × 730 h (minSize = desiredSize = maxSize)",
+		lineOf(t, r, "cluster-system", "Node group instances (m5.large)").Note)
+	// The interruption queue and its rules are usage-based; AWS management events are free.
+	assert.Equal(t, pricing.Usage, lineOf(t, r, "cluster-karpenter-interruption", "SQS requests").Kind)
+	assert.True(t, lineOf(t, r, "cluster-karpenter-spot-interruption", "EventBridge events matched").NoCharge())
+
+	// The hand-computed total of today's composition: cluster 73 + 140.16 (system nodes) + 8
+	// (their root volumes) + 420.48 (the general pool's floor of 3) + 24 (their root volumes),
+	// the ml pool empty; database 345 (storage) + 0.40 (secret), its instance hours unpriced;
+	// network 3 × (32.85 + 3.65); ALB 16.43; monitoring volumes 40 + 8 + 0.80; the Loki and
+	// Tempo write-ahead logs 2 × 0.80; 5 KMS keys; 2 Secrets Manager secrets 0.80. Update it,
+	// with the golden files, when the stack gains priced resources.
+	assert.InDelta(t, 1193.17, r.Cost.TotalMonthlyUSD, 0.001)
 	assert.InDelta(t, r.Cost.TotalMonthlyUSD, r.Summary.MonthlyUSD, 0.001)
 }
 
@@ -258,24 +284,32 @@ func TestStagingCost(t *testing.T) {
 		name, item string
 		monthly    float64
 	}{
-		{"cluster-general-us-east-1a", "Node group instances (m5.large)", 70.08}, // 1 of the 2 × 0.096 × 730
-		{"cluster-general-us-east-1b", "Node group instances (m5.large)", 70.08}, // 1 of the 2
-		{"cluster-general-us-east-1c", "Node group instances (m5.large)", 0},     // none: 2 over 3 zones
-		{"cluster-ml", "Node group instances (g5.xlarge)", 0},                    // scaled to zero
-		{"postgres", "RDS postgres db.r6g.large, Multi-AZ (primary)", 328.50},    // 0.45 × 730
-		{"postgres", "RDS storage (gp3, Multi-AZ)", 23.00},                       // 100 GB × 0.23
-		{"network-nat-us-east-1a", "NAT gateway", 32.85},                         // a single NAT gateway
+		{"cluster-system", "Node group instances (m5.large)", 140.16}, // 2 × 0.096 × 730
+		// The Spot floor of 2 at the assumed 66% saving: 2 × 730 × 0.03264.
+		{"cluster-karpenter-nodepool-general", "Karpenter pool instances (m5.large, Spot)", 47.65},
+		{"cluster-karpenter-nodepool-general", "Karpenter pool root volumes (gp3)", 16.00},
+		{"cluster-karpenter-nodepool-ml", "Karpenter pool instances (g5.xlarge, on-demand)", 0},
+		{"postgres", "RDS postgres db.r6g.large, Multi-AZ (primary)", 328.50}, // 0.45 × 730
+		{"postgres", "RDS storage (gp3, Multi-AZ)", 23.00},                    // 100 GB × 0.23
+		{"network-nat-us-east-1a", "NAT gateway", 32.85},                      // a single NAT gateway
 	} {
 		assert.InDelta(t, tt.monthly, lineOf(t, r, tt.name, tt.item).MonthlyUSD, 0.001, "%s %s", tt.name, tt.item)
 	}
 	for _, l := range r.Cost.Lines {
 		assert.NotContains(t, l.Name, "network-nat-us-east-1b", "staging has one NAT gateway")
 	}
-	// Cluster 140.16 + 16 (root volumes) + 73; database 328.50 + 23 + 0.40; network 32.85 +
-	// 3.65; ALB 16.43; monitoring volumes 48.80; Loki and Tempo write-ahead logs 1.60; 5 KMS
-	// keys; 2 Secrets Manager secrets 0.80.
-	assert.InDelta(t, 690.19, r.Cost.TotalMonthlyUSD, 0.001)
-	assert.Less(t, r.Cost.TotalMonthlyUSD, report(t, "production").Cost.TotalMonthlyUSD/4, "staging costs well under production")
+	spot := lineOf(t, r, "cluster-karpenter-nodepool-general", "Karpenter pool instances (m5.large, Spot)")
+	assert.Equal(t, "ec2-spot/m5.large", spot.PriceID)
+	assert.Contains(t, spot.Note, "assumption: Spot 66% below on-demand")
+	assert.Contains(t, spot.Note, "AWS EC2 Spot Instance Advisor")
+	// Cluster 73 + 140.16 + 8 (system nodes and volumes) + 47.65 + 16 (the general pool's Spot
+	// floor and volumes); database 328.50 + 23 + 0.40; network 32.85 + 3.65; ALB 16.43;
+	// monitoring volumes 48.80; Loki and Tempo write-ahead logs 1.60; 5 KMS keys; 2 Secrets
+	// Manager secrets 0.80.
+	assert.InDelta(t, 745.84, r.Cost.TotalMonthlyUSD, 0.001)
+	// Production's total leaves out its database cluster's instance hours (no price-list record),
+	// which staging's Multi-AZ instance has: the totals compare only loosely.
+	assert.Less(t, r.Cost.TotalMonthlyUSD, report(t, "production").Cost.TotalMonthlyUSD, "staging costs less than production")
 }
 
 func TestProductionCriticalPath(t *testing.T) {
@@ -294,6 +328,7 @@ func TestProductionCriticalPath(t *testing.T) {
 	}
 	clusters := urns("eks:index:Cluster")
 	groups := urns("aws:eks/nodeGroup:NodeGroup")
+	pools := urns("kubernetes:karpenter.sh/v1:NodePool")
 	databases := urns("aws:rds/cluster:Cluster")
 	for _, db := range databases {
 		for _, c := range clusters {
@@ -312,20 +347,24 @@ func TestProductionCriticalPath(t *testing.T) {
 			assert.True(t, p.Waits(g, c), "node group %s waits for the cluster", g)
 		}
 	}
-	// Helm releases wait for the general node group they run on; only the GPU device plugin
-	// waits for the GPU pool, so a shortage of GPU capacity holds nothing else back.
-	general, gpu := "", ""
-	for _, g := range groups {
-		if strings.HasSuffix(g, "::cluster-ml") {
-			gpu = g
-		} else {
-			general = g
+	// Every Helm release waits for the system node group, where Karpenter and the critical
+	// add-ons run; all but Karpenter's own wait for the general pool. No resource stands for
+	// GPU nodes (the ml pool has no floor), so a shortage of GPU capacity holds nothing back.
+	require.Equal(t, []string{"cluster-system"}, entryNames(r, groups))
+	general := ""
+	for _, pool := range pools {
+		if strings.HasSuffix(pool, "::cluster-karpenter-nodepool-general") {
+			general = pool
 		}
 	}
+	require.NotEmpty(t, general)
 	for _, rel := range urns("kubernetes:helm.sh/v3:Release") {
-		assert.True(t, p.Waits(rel, general), "Helm release %s waits for node group %s", rel, general)
-		isPlugin := strings.HasSuffix(rel, "::cluster-ml-nvidia-device-plugin")
-		assert.Equal(t, isPlugin, p.Waits(rel, gpu), "Helm release %s waits for the GPU pool only if it is the device plugin", rel)
+		assert.True(t, p.Waits(rel, groups[0]), "Helm release %s waits for the system node group", rel)
+		karpenter := strings.HasSuffix(rel, "::cluster-karpenter") || strings.HasSuffix(rel, "::cluster-karpenter-crd")
+		assert.Equal(t, !karpenter, p.Waits(rel, general), "Helm release %s waits for the general pool unless it installs Karpenter", rel)
+	}
+	for _, e := range r.Inventory.Resources {
+		assert.NotContains(t, e.Name, "capacity-floor-ml", "a GPU pool has no floor")
 	}
 
 	d := r.Deploy
@@ -344,20 +383,29 @@ func TestProductionCriticalPath(t *testing.T) {
 		require.True(t, ok)
 		assert.LessOrEqual(t, f, d.TotalMinutes+0.011, e.Name)
 	}
-	// The in-cluster chain is the longest: control plane, nodes, EBS CSI driver, the monitoring
-	// stack (done at 23.5 min), then the trace store and the collectors, each of which waits for
-	// what it exports to (Tempo, the gateway, the agents), 1 min apiece.
-	assert.InDelta(t, 26.5, d.TotalMinutes, 0.011)
+	// The in-cluster chain is the longest: control plane, the Pod Identity agent and the VPC CNI,
+	// the system node group, Karpenter's CRDs and controller, the floor's PriorityClass, the
+	// general pool's floor (Karpenter launching its nodes, 1.5 min), the monitoring stack (done
+	// at 25.5 min), then the trace store and the collectors, each of which waits for what it
+	// exports to (Tempo, the gateway, the agents), 1 min apiece.
+	assert.InDelta(t, 28.5, d.TotalMinutes, 0.011)
 	names := stepNames(d.CriticalPath)
 	require.GreaterOrEqual(t, len(names), 4)
 	assert.Equal(t, []string{"monitoring-kube-prometheus-stack", "telemetry-tempo-release",
 		"telemetry-otel-gateway-release", "telemetry-otel-agent-release"}, names[len(names)-4:])
 	assert.Contains(t, names, "cluster", "the EKS control plane is on the path")
+	assert.Contains(t, names, "cluster-system", "the system node group is on the path")
+	assert.Contains(t, names, "cluster-karpenter-deployment-capacity-floor-general", "the pool's floor is on the path")
+	for _, s := range d.CriticalPath {
+		if s.Name == "cluster-karpenter-deployment-capacity-floor-general" {
+			assert.Equal(t, "karpenter-node-launch", s.DurationID)
+		}
+	}
 	last = d.CriticalPath[len(d.CriticalPath)-1]
 	assert.Equal(t, "helm-release", last.DurationID)
 	// On the published ranges: the add-ons' 15-minute reports dominate the high end.
-	assert.InDelta(t, 24.0, d.LowMinutes, 0.011)
-	assert.InDelta(t, 75.0, d.HighMinutes, 0.011)
+	assert.InDelta(t, 25.0, d.LowMinutes, 0.011)
+	assert.InDelta(t, 77.5, d.HighMinutes, 0.011)
 	// The Multi-AZ DB cluster, 0.75 min of network (VPC, subnet, DB subnet group) then 25 min of
 	// RDS creating the writer and both standbys together, ends 0.75 min earlier; no replica
 	// comes after it.
@@ -368,7 +416,7 @@ func TestProductionCriticalPath(t *testing.T) {
 			assert.InDelta(t, 25.75, f, 0.011)
 		case "monitoring-kube-prometheus-stack":
 			f, _ := p.Finish(e.URN)
-			assert.InDelta(t, 23.5, f, 0.011)
+			assert.InDelta(t, 25.5, f, 0.011)
 		}
 	}
 	// Every explicit dependsOn without data flow is reported, with a verdict.
@@ -477,14 +525,14 @@ func TestBadInputExitsTwoNamingStackAndKey(t *testing.T) {
 			return write(t, "broken", "config:\n  novacron-platform:vpcCidr: [10.0.0.0/16\n")
 		}, []string{"--stack", "broken"}, []string{"broken", "Pulumi.broken.yaml"}},
 		{"wrong type", func(t *testing.T) string {
-			return write(t, "wrongtype", "config:\n  novacron-platform:generalMinSize: three\n")
-		}, []string{"--stack", "wrongtype"}, []string{"wrongtype", "generalMinSize"}},
+			return write(t, "wrongtype", "config:\n  novacron-platform:generalMinNodes: three\n")
+		}, []string{"--stack", "wrongtype"}, []string{"wrongtype", "generalMinNodes"}},
 		{"list where a list is expected is not a map", func(t *testing.T) string {
 			return write(t, "zones", "config:\n  novacron-platform:availabilityZones:\n    a: b\n")
 		}, []string{"--stack", "zones"}, []string{"zones", "availabilityZones"}},
 		{"invalid values, all reported", func(t *testing.T) string {
-			return write(t, "invalid", "config:\n  novacron-platform:generalMaxSize: 1\n  novacron-platform:dbBackupRetentionDays: 40\n")
-		}, []string{"--stack", "invalid"}, []string{"invalid: novacron-platform:generalMaxSize", "invalid: novacron-platform:dbBackupRetentionDays"}},
+			return write(t, "invalid", "config:\n  novacron-platform:generalMaxNodes: 0\n  novacron-platform:dbBackupRetentionDays: 40\n")
+		}, []string{"--stack", "invalid"}, []string{"invalid: novacron-platform:generalMaxNodes", "invalid: novacron-platform:dbBackupRetentionDays"}},
 		{"private endpoint nobody may reach", func(t *testing.T) string {
 			return write(t, "private", "config:\n  novacron-platform:clusterEndpointPublicAccess: false\n")
 		}, []string{"--stack", "private"}, []string{"private: novacron-platform:clusterEndpointAllowedCidrs must list the networks"}},
@@ -531,7 +579,7 @@ func TestEmptyStackFileRunsOnDefaults(t *testing.T) {
 	assert.Equal(t, "empty", rep.Stack)
 	assert.Equal(t, "us-east-1", rep.Region, "Pulumi.yaml's aws:region")
 	// Pulumi.yaml's defaults are production's figures.
-	assert.InDelta(t, 280.32, lineOf(t, &rep, "cluster-general-us-east-1a", "Node group instances (m5.xlarge)").MonthlyUSD, 0.001)
+	assert.InDelta(t, 420.48, lineOf(t, &rep, "cluster-karpenter-nodepool-general", "Karpenter pool instances (m5.xlarge, on-demand)").MonthlyUSD, 0.001)
 	assert.Empty(t, rep.Policy.ConfigFile, "no policy/config.empty.json: the pack's defaults")
 }
 
@@ -539,10 +587,10 @@ func TestBaselineComparison(t *testing.T) {
 	before := filepath.Join(t.TempDir(), "production.json")
 	require.NoError(t, os.WriteFile(before, []byte(renderReport(t, report(t, "production"), FormatJSON)), 0o644))
 
-	// One more general node, and production's Multi-AZ DB cluster swapped for the plan's
-	// Multi-AZ instance: another resource type, so RDS gets a new database and the old one is
-	// deleted, which its protect option forbids.
-	project := projectCopy(t, "production", "novacron-platform:generalDesiredSize: 6\n"+
+	// One more general node in the pool's floor, and production's Multi-AZ DB cluster swapped
+	// for the plan's Multi-AZ instance: another resource type, so RDS gets a new database and
+	// the old one is deleted, which its protect option forbids.
+	project := projectCopy(t, "production", "novacron-platform:generalMinNodes: 4\n"+
 		"novacron-platform:dbDeployment: instance\nnovacron-platform:dbEngineVersion: \"17\"\n"+
 		"novacron-platform:dbInstanceClass: db.r6g.xlarge\n")
 	after, err := Run(Options{Dir: project, Stack: "production", Baseline: before})
@@ -566,13 +614,13 @@ func TestBaselineComparison(t *testing.T) {
 	assert.Equal(t, []string{"Cluster postgres", "ClusterParameterGroup postgres-params"}, refs(removed))
 	var changed *Change
 	for i := range b.Changed {
-		if b.Changed[i].Name == "cluster-general-us-east-1c" && b.Changed[i].Type == "aws:eks/nodeGroup:NodeGroup" {
+		if b.Changed[i].Name == "cluster-karpenter-deployment-capacity-floor-general" {
 			changed = &b.Changed[i]
 		}
 	}
 	require.NotNil(t, changed, "%+v", b.Changed)
-	// 5 over three zones is 2, 2, 1; 6 is 2, 2, 2: the third zone's group grows.
-	assert.Contains(t, changed.Settings, SettingChange{Name: "desired", Before: "1", After: "2"})
+	// The floor's placeholders hold one more node.
+	assert.Contains(t, changed.Settings, SettingChange{Name: "replicas", Before: "3", After: "4"})
 	assert.True(t, changed.InputsChanged)
 	// One more m5.xlarge (140.16) and its 100 GB root volume (8.00); the instance's Multi-AZ
 	// hours (656.27) and storage (230.00) replace the cluster's storage (345.00). The cluster's
@@ -665,6 +713,19 @@ func TestProgressLine(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Regexp(t, regexp.MustCompile(`^preflight: evaluating stack staging offline .*\n$`), progress.String())
+}
+
+// entryNames returns the inventory names of urns.
+func entryNames(r *Report, urns []string) []string {
+	out := []string{}
+	for _, u := range urns {
+		for _, e := range r.Inventory.Resources {
+			if e.URN == u {
+				out = append(out, e.Name)
+			}
+		}
+	}
+	return out
 }
 
 func stepNames(steps []deploy.Step) []string {
@@ -760,5 +821,9 @@ func TestRegionWithoutPricesSaysSo(t *testing.T) {
 	assert.Contains(t, text, "no prices for eu-west-1 ·", "the summary does not show a total")
 	assert.NotContains(t, text, "$0.00/month")
 	// Quantities are still listed.
-	assert.InDelta(t, 1460, lineOf(t, r, "cluster-general-eu-west-1a", "Node group instances (m5.xlarge)").Quantity, 0.001)
+	assert.InDelta(t, 2190, lineOf(t, r, "cluster-karpenter-nodepool-general", "Karpenter pool instances (m5.xlarge, on-demand)").Quantity, 0.001)
+	// Capacity does not depend on prices: the answer is there, the months are not.
+	require.NotNil(t, r.Capacity)
+	assert.Contains(t, text, "10x fits: needs 9 of 10 m5.xlarge nodes")
+	assert.Contains(t, text, "cost: not priced")
 }

@@ -157,6 +157,9 @@ func unpricedNames(c *pricing.Estimate) []string {
 // usagePrice is the unit price of a usage-based line, or says that the table has none; a note
 // that already says so is not repeated.
 func usagePrice(l pricing.Line, none string) string {
+	if l.NoCharge() {
+		return l.Note
+	}
 	if l.UnitPriceUSD > 0 {
 		return joinNonEmpty(unitPrice(l.UnitPriceUSD, l.Unit), l.Note)
 	}
@@ -309,6 +312,8 @@ func writeText(w io.Writer, r *Report) error {
 				fs.WaitsOn.Type, fs.WaitsOn.Name, minutes(fs.SavingMinutes), fs.Hint)
 		}
 	}
+
+	writeCapacityText(p, r.Capacity)
 
 	if b := r.Baseline; b != nil {
 		p.f("\nCompared with %s\n", b.File)
@@ -547,6 +552,8 @@ func writeMarkdown(w io.Writer, r *Report) error {
 		p.f("| `%s` | %s | %s |\n", du.ID, durationText(du), cell(du.Source))
 	}
 	p.f("\n</details>\n")
+
+	writeCapacityMarkdown(p, r.Capacity)
 
 	if b := r.Baseline; b != nil {
 		p.f("\n#### Compared with the baseline\n\n")

@@ -30,7 +30,10 @@ type Report struct {
 	Policy    PolicySection     `json:"policy"`
 	Cost      *pricing.Estimate `json:"cost"`
 	Deploy    DeploySection     `json:"deploy"`
-	Baseline  *BaselineDiff     `json:"baseline,omitempty"`
+	// Capacity answers, per Karpenter pool, whether ten times the declared baseline fits; absent
+	// for a project without pools.
+	Capacity *CapacitySection `json:"capacity,omitempty"`
+	Baseline *BaselineDiff    `json:"baseline,omitempty"`
 
 	// plan answers questions the JSON does not carry (does X wait for Y), for tests and tools.
 	plan *deploy.Plan
@@ -39,6 +42,9 @@ type Report struct {
 	// configRules are the AWS Config rules the project deploys (the account project's
 	// conformance pack), listed in the evidence beside the policies.
 	configRules []compliance.ConfigRule
+	// pools is what the stack configuration declares per Karpenter pool (baseline, keys); nil
+	// for a project without pools.
+	pools map[string]poolConfig
 	// notes say where the evaluation departed from the stack file (an encrypted value checked
 	// with its default); the command prints them on stderr.
 	notes []string

@@ -138,6 +138,7 @@ func Run(opts Options) (*Report, error) {
 		Region:        region,
 		SecretsNotSet: missingSecrets,
 		notes:         cfg.Notes,
+		pools:         poolConfigs(loaded),
 	}
 	if rep.SecretsNotSet == nil {
 		rep.SecretsNotSet = []string{}
@@ -153,7 +154,8 @@ func (rep *Report) complete(opts Options, records []*mock.Resource, explicit map
 	rep.Policy = policySection(verdict, policyFile)
 	ev := compliance.BuildEvidence(verdict, rep.configRules)
 	rep.evidence = &ev
-	rep.Cost = pricing.Calculate(region, records)
+	rep.Cost = pricing.CalculateWith(region, records, pricing.Options{Baselines: baselinesOf(rep.pools)})
+	rep.Capacity = capacitySection(rep.Cost.Pools, rep.pools)
 	plan, err := deploy.Analyze(deployNodes(records, explicit))
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: deployment graph: %w", opts.Stack, err)
@@ -220,7 +222,7 @@ func deployNodes(records []*mock.Resource, explicit map[string][]string) []deplo
 			ExplicitDependencies: explicit[r.URN],
 		}
 		if !n.Component {
-			n.Duration = deploy.For(r.Type, chartOf(r))
+			n.Duration = deploy.ForResource(r.Type, r.Name, chartOf(r))
 		}
 		nodes = append(nodes, n)
 	}

@@ -200,6 +200,14 @@ func TestDurations(t *testing.T) {
 		{"aws:ec2/natGateway:NatGateway", "", 1.75, "nat-gateway"},
 		{"kubernetes:helm.sh/v3:Release", "kube-prometheus-stack", 5, "helm-kube-prometheus-stack"},
 		{"kubernetes:helm.sh/v3:Release", "falco", 1, "helm-release"},
+		// Karpenter's charts are OCI references; the chart name is their last element.
+		{"kubernetes:helm.sh/v3:Release", "oci://public.ecr.aws/karpenter/karpenter", 1, "helm-karpenter"},
+		{"kubernetes:helm.sh/v3:Release", "oci://public.ecr.aws/karpenter/karpenter-crd", DefaultDuration.Minutes, "helm-crds"},
+		// The system node group is a managed node group like any other.
+		{"aws:eks/nodeGroup:NodeGroup", "", 2, "eks-node-group"},
+		// A NodePool is an API object: nodes come when pods need them, not when it is created.
+		{"kubernetes:karpenter.sh/v1:NodePool", "", DefaultDuration.Minutes, "default"},
+		{"kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "", DefaultDuration.Minutes, "default"},
 		{"pulumi:providers:aws", "", 0, "provider"},
 		{"aws:iam/role:Role", "", DefaultDuration.Minutes, "default"},
 		// Deliberately at the default: created by one API call, done in seconds.
@@ -225,6 +233,18 @@ func TestDurations(t *testing.T) {
 			assert.LessOrEqual(t, d.Minutes, d.High, d.ID)
 		}
 	}
+	// A pool's floor waits for Karpenter to launch its nodes; other Deployments do not.
+	floor := ForResource("kubernetes:apps/v1:Deployment", "cluster-karpenter-deployment-capacity-floor-general", "")
+	assert.Equal(t, "karpenter-node-launch", floor.ID)
+	assert.InDelta(t, 1.5, floor.Minutes, 1e-9)
+	assert.Contains(t, floor.Source, "aws/karpenter-provider-aws#6165")
+	assert.Equal(t, DefaultDuration.ID, ForResource("kubernetes:apps/v1:Deployment", "web", "").ID)
+	assert.Equal(t, "helm-karpenter", ForResource("kubernetes:helm.sh/v3:Release", "cluster-karpenter", "oci://public.ecr.aws/karpenter/karpenter").ID)
+	ids := map[string]bool{}
+	for _, d := range table {
+		ids[d.ID] = true
+	}
+	assert.True(t, ids["karpenter-node-launch"], "the table lists every figure")
 	// A figure taken from a report rather than from AWS says so.
 	assert.Contains(t, For("aws:rds/cluster:Cluster", "").Source, "report")
 	assert.Greater(t, For("aws:rds/cluster:Cluster", "").High, For("aws:rds/cluster:Cluster", "").Minutes)
@@ -251,9 +271,31 @@ func TestClassify(t *testing.T) {
 		{"aws:kms/key:Key", false, "kubernetes:helm.sh/v3:Release", Review},
 		{"eks:index:Cluster", false, "aws:cloudwatch/logGroup:LogGroup", Ordering},
 		{"aws:ec2/subnet:Subnet", false, "aws:ec2/vpc:Vpc", Review},
+		// Karpenter: pods need the pools, the pools need the node role's access entry, the
+		// controller needs its Pod Identity association.
+		{"kubernetes:helm.sh/v3:Release", false, "kubernetes:karpenter.sh/v1:NodePool", Ordering},
+		{"kubernetes:helm.sh/v3:Release", false, "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", Ordering},
+		{"pulumi:providers:kubernetes", false, "kubernetes:karpenter.sh/v1:NodePool", Ordering},
+		{"novacron:monitoring:Stack", true, "kubernetes:karpenter.sh/v1:NodePool", Ordering},
+		{"kubernetes:karpenter.sh/v1:NodePool", false, "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", Review},
+		{"aws:iam/role:Role", false, "kubernetes:karpenter.sh/v1:NodePool", Review},
+		{"kubernetes:karpenter.sh/v1:NodePool", false, "aws:eks/accessEntry:AccessEntry", Ordering},
+		{"kubernetes:apps/v1:Deployment", false, "aws:eks/accessEntry:AccessEntry", Ordering},
+		{"kubernetes:scheduling.k8s.io/v1:PriorityClass", false, "aws:eks/accessEntry:AccessEntry", Review},
+		{"kubernetes:helm.sh/v3:Release", false, "aws:eks/podIdentityAssociation:PodIdentityAssociation", Ordering},
+		{"aws:iam/role:Role", false, "aws:eks/podIdentityAssociation:PodIdentityAssociation", Review},
+		{"pulumi:providers:kubernetes", false, "kubernetes:apps/v1:Deployment", Review},
+		{"kubernetes:apps/v1:Deployment", false, "kubernetes:scheduling.k8s.io/v1:PriorityClass", Ordering},
+		{"pulumi:providers:kubernetes", false, "kubernetes:scheduling.k8s.io/v1:PriorityClass", Review},
+		{"kubernetes:helm.sh/v3:Release", false, "kubernetes:scheduling.k8s.io/v1:PriorityClass", Review},
 	}
+	// A pool's floor: what waits on it is for review, and the hint says why.
+	verdict, hint := classify("pulumi:providers:kubernetes", false, "kubernetes:apps/v1:Deployment",
+		"cluster-karpenter-deployment-capacity-floor-general")
+	assert.Equal(t, Review, verdict)
+	assert.Contains(t, hint, "Karpenter launches nodes for pending pods anyway")
 	for _, tt := range tests {
-		verdict, hint := classify(tt.waiter, tt.component, tt.waitsOn)
+		verdict, hint := classify(tt.waiter, tt.component, tt.waitsOn, "")
 		assert.Equal(t, tt.verdict, verdict, "%s waits on %s", tt.waiter, tt.waitsOn)
 		assert.NotEmpty(t, hint)
 	}

@@ -2,7 +2,9 @@
 // from the dependency graph the program declares.
 //
 // Each resource takes its typical creation time (Table: published figures with their sources,
-// DefaultDuration for the rest, which is an assumption and says so). Analyze computes when each
+// DefaultDuration for the rest, which is an assumption and says so). ForResource refines For by
+// name: a Karpenter pool's floor Deployment takes as long as Karpenter needs to launch its nodes,
+// since the Kubernetes provider waits for its pods. Analyze computes when each
 // resource can start if everything starts as soon as what it waits for is done, and returns the
 // longest chain: the critical path.
 //

