@@ -37,10 +37,11 @@ var DefaultPlatformNamespaces = []string{"monitoring", "telemetry", "falco", "ex
 // DefaultRequiredLabels every application pod carries.
 var DefaultRequiredLabels = []string{"app", "app.kubernetes.io/part-of"}
 
-// DefaultRequiredRequests and DefaultRequiredLimits: requests let the scheduler and the
-// autoscaler plan; a memory limit bounds what one container can take from its neighbours. CPU
-// is not limited by default: a CPU limit throttles a container under its CFS quota even on an
-// idle node, and CPU requests already share CPU in proportion under contention.
+// DefaultRequiredRequests and DefaultRequiredLimits: requests let the scheduler place pods and
+// Karpenter size the nodes it launches for them; a memory limit bounds what one container can
+// take from its neighbours. CPU is not limited by default: a CPU limit throttles a container
+// under its CFS quota even on an idle node, and CPU requests already share CPU in proportion
+// under contention.
 var (
 	DefaultRequiredRequests = []string{"cpu", "memory"}
 	DefaultRequiredLimits   = []string{"memory"}

@@ -2,7 +2,7 @@
 // all of them at once, before anything is registered.
 //
 // A Problem names the field it is about in the component's own vocabulary ("azCount",
-// "nodeGroups.ml.maxSize"); the stacks package translates fields into config keys, so one rule
+// "nodePools.ml.maxNodes"); the stacks package translates fields into config keys, so one rule
 // serves both the component's error and the stack's.
 package validate
 
@@ -14,7 +14,7 @@ import (
 
 // Problem is one invalid argument.
 type Problem struct {
-	// Field is the argument's name, dotted for nested values ("nodeGroups.ml.minSize").
+	// Field is the argument's name, dotted for nested values ("nodePools.ml.minNodes").
 	Field string
 	// Message says what was expected and what was received ("must be between 2 and 6, got 9").
 	Message string

@@ -227,7 +227,7 @@ func init() {
 			Description: "GPU instance types run only in node groups with a NoSchedule or NoExecute taint.",
 			Level:       Mandatory,
 			Severity:    Medium,
-			Remediation: "Add a taint (for example ml-workload=true:NO_SCHEDULE) to the GPU node group and a matching toleration to GPU workloads.",
+			Remediation: "Run GPU types in a Karpenter NodePool that taints its nodes (eks-nodepool-gpu-tainted), or add a taint (for example ml-workload=true:NO_SCHEDULE) to the GPU node group; give GPU workloads a matching toleration.",
 			Controls:    join(soc2("A1.1"), iso("A.8.6")),
 			Types:       []string{tNodeGroup, tManagedNodeGroup},
 			checkResource: func(c *run, r *Resource) {

@@ -205,7 +205,7 @@ func init() {
 			Description: "Karpenter EC2NodeClasses keep the IMDS response hop limit at 1 (the default), so containers cannot reach the node's credentials.",
 			Level:       Mandatory,
 			Severity:    Medium,
-			Remediation: "Set spec.metadataOptions.httpPutResponseHopLimit to 1, or leave it unset; give pods AWS access through EKS Pod Identity or IRSA.",
+			Remediation: "Set spec.metadataOptions.httpPutResponseHopLimit to 1, or leave it unset; give pods AWS access through EKS Pod Identity.",
 			Controls:    join(soc2("CC6.1"), iso("A.8.9"), pci("2.2.6")),
 			Types:       []string{tEC2NodeClass},
 			checkResource: func(c *run, r *Resource) {

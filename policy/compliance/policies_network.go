@@ -194,8 +194,8 @@ func init() {
 			// With a hop limit of 2 or more, a pod on the node network reaches the instance
 			// metadata service and the node role's credentials (EKS Best Practices Guide,
 			// "Restrict access to the instance profile assigned to the worker node"). Pods that
-			// need AWS credentials use IRSA and do not need IMDS.
-			Remediation: "Set metadataOptions.httpPutResponseHopLimit to 1 and give pods AWS access through IRSA.",
+			// need AWS credentials use EKS Pod Identity and do not need IMDS.
+			Remediation: "Set metadataOptions.httpPutResponseHopLimit to 1 and give pods AWS access through EKS Pod Identity.",
 			Controls:    join(soc2("CC6.1"), iso("A.8.9"), pci("2.2.6")),
 			Types:       []string{tLaunchTemplate, tInstance},
 			checkResource: func(c *run, r *Resource) {
