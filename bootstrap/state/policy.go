@@ -14,53 +14,45 @@ const githubIssuer = "token.actions.githubusercontent.com"
 const stsAudience = "sts.amazonaws.com"
 
 // deployRoleIamActions lets the deploy role manage the IAM objects the platform program creates
-// (cluster and node roles, IRSA roles, instance profiles, the cluster's OIDC provider), which the
-// PowerUserAccess default leaves out. It makes the role admin-equivalent in effect (it can create
+// (cluster and node roles, the Pod Identity roles of the add-ons and controllers, instance
+// profiles), which the PowerUserAccess default leaves out; creating a Pod Identity association
+// also passes its role (iam:PassRole). The platform creates no IAM OIDC provider any more. It makes the role admin-equivalent in effect (it can create
 // a role and pass it), which is why the trust policy only admits protected GitHub environments.
 var deployRoleIamActions = []string{
-	"iam:AddClientIDToOpenIDConnectProvider",
 	"iam:AddRoleToInstanceProfile",
 	"iam:AttachRolePolicy",
 	"iam:CreateInstanceProfile",
-	"iam:CreateOpenIDConnectProvider",
 	"iam:CreatePolicy",
 	"iam:CreatePolicyVersion",
 	"iam:CreateRole",
 	"iam:CreateServiceLinkedRole",
 	"iam:DeleteInstanceProfile",
-	"iam:DeleteOpenIDConnectProvider",
 	"iam:DeletePolicy",
 	"iam:DeletePolicyVersion",
 	"iam:DeleteRole",
 	"iam:DeleteRolePolicy",
 	"iam:DetachRolePolicy",
 	"iam:GetInstanceProfile",
-	"iam:GetOpenIDConnectProvider",
 	"iam:GetPolicy",
 	"iam:GetPolicyVersion",
 	"iam:GetRole",
 	"iam:GetRolePolicy",
 	"iam:ListAttachedRolePolicies",
 	"iam:ListInstanceProfilesForRole",
-	"iam:ListOpenIDConnectProviderTags",
 	"iam:ListPolicyTags",
 	"iam:ListPolicyVersions",
 	"iam:ListRolePolicies",
 	"iam:ListRoleTags",
 	"iam:PassRole",
 	"iam:PutRolePolicy",
-	"iam:RemoveClientIDFromOpenIDConnectProvider",
 	"iam:RemoveRoleFromInstanceProfile",
 	"iam:TagInstanceProfile",
-	"iam:TagOpenIDConnectProvider",
 	"iam:TagPolicy",
 	"iam:TagRole",
 	"iam:UntagInstanceProfile",
-	"iam:UntagOpenIDConnectProvider",
 	"iam:UntagPolicy",
 	"iam:UntagRole",
 	"iam:UpdateAssumeRolePolicy",
-	"iam:UpdateOpenIDConnectProviderThumbprint",
 	"iam:UpdateRole",
 	"iam:UpdateRoleDescription",
 }

@@ -52,7 +52,6 @@
 //
 // Consequences worth knowing: the kubeconfig calls `aws eks get-token`, so the AWS CLI must be
 // installed where `pulumi up` runs, and that machine must be one of the deployers above. The
-// cluster name, OIDC issuer and node group names are derived from plain string outputs and data
-// sources because the pulumi-eks component's resource-typed outputs only resolve against a live
-// engine.
+// cluster name is derived from a plain string output because the pulumi-eks component's
+// resource-typed outputs only resolve against a live engine.
 package cluster
