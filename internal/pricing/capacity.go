@@ -13,10 +13,6 @@ type Load struct {
 	GPUs      int64 `json:"gpus"`
 }
 
-func (l Load) plus(o Load) Load {
-	return Load{MilliCPU: l.MilliCPU + o.MilliCPU, MemoryMiB: l.MemoryMiB + o.MemoryMiB, GPUs: l.GPUs + o.GPUs}
-}
-
 func (l Load) minus(o Load) Load {
 	return Load{MilliCPU: l.MilliCPU - o.MilliCPU, MemoryMiB: l.MemoryMiB - o.MemoryMiB, GPUs: l.GPUs - o.GPUs}
 }
@@ -45,10 +41,6 @@ const (
 	// 11 MiB per pod the node can hold (kubeReservedResources).
 	KubeReservedBaseMiB   = 255
 	KubeReservedPerPodMiB = 11
-	// srcKarpenterOverhead names where the node arithmetic comes from.
-	srcKarpenterOverhead = "aws/karpenter-provider-aws v1.14.1 pkg/providers/instancetype/types.go " +
-		"(memory, kubeReservedResources, evictionThreshold, ENILimitedPods) and pkg/operator/options/options.go " +
-		"(vm-memory-overhead-percent 0.075)"
 )
 
 // kubeReservedMilliCPU is Karpenter's kube-reserved CPU for a node of milliCPU: 6% of the first
